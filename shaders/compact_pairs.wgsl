@@ -1,0 +1,63 @@
+// Every dead vertex becomes one pair record (and, in a primal graph, every root an essential class),
+// appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
+// asked for. The host orders the records (their order keys are unique).
+#import params
+#import grid
+
+struct PairRecord {
+    image: u32,
+    dim: u32,
+    order_hi: u32,
+    order_lo: u32,
+    birth_index: u32,
+    death_index: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: GraphParams;
+@group(0) @binding(1) var<storage, read> rank: array<u32>;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read> keys: array<u32>;
+@group(0) @binding(4) var<storage, read> parent: array<u32>;
+@group(0) @binding(5) var<storage, read> vkey: array<u32>;
+@group(0) @binding(6) var<storage, read> death_hi: array<u32>;
+@group(0) @binding(7) var<storage, read> death_lo: array<u32>;
+@group(0) @binding(8) var<storage, read_write> records: array<PairRecord>;
+@group(0) @binding(9) var<storage, read_write> control: array<atomic<u32>>;
+
+fn append(record: PairRecord) {
+    let slot = atomicAdd(&control[8], 1u);
+    if slot < arrayLength(&records) {
+        records[slot] = record;
+    }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let v = linear_id(wid, nwg, lid);
+    if v >= params.images * params.vertices {
+        return;
+    }
+    let image = v / params.vertices;
+    let local_v = v % params.vertices;
+    let base = image * params.pixels;
+    let hi = death_hi[v];
+    let lo = death_lo[v];
+    if hi == NONE && lo == NONE {
+        if !is_dual() && parent[v] == v {
+            append(PairRecord(image, 0u, NONE, NONE, local_v, NONE));
+        }
+        return;
+    }
+    var r: PairRecord;
+    if !is_dual() {
+        r = PairRecord(image, 0u, hi, lo, local_v, order[base + hi]);
+    } else {
+        let vk = vkey[v];
+        r = PairRecord(image, 1u, 0u, ~vk, order[base + ~hi], order[base + cell_pixel_rank(vk)]);
+    }
+    if (params.flags & 1u) == 0u && keys[base + r.birth_index] == keys[base + r.death_index] {
+        return;
+    }
+    append(r);
+}

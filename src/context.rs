@@ -1,0 +1,186 @@
+//! `Context`: the entry point. Owns or borrows a wgpu device and answers on the GPU, or on the native
+//! CPU backend when there is no adapter (or when asked to).
+
+use ndarray::{ArrayView2, ArrayView3};
+
+use crate::diagram::{assemble, Backend, Diagram, RawPair};
+use crate::engine::{GpuEngine, RunStats};
+use crate::image::{self, ImageStack, Pixel};
+use crate::options::Options;
+use crate::{cpu, Error, Result};
+
+/// Which backend a [`Context`] should use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// The GPU when an adapter is found, else the CPU (logged once).
+    #[default]
+    Auto,
+    /// The GPU or an error.
+    Gpu,
+    /// The CPU backend.
+    Cpu,
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "gpu" => Ok(Self::Gpu),
+            "cpu" => Ok(Self::Cpu),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown backend '{other}' (expected auto, gpu or cpu)"
+            ))),
+        }
+    }
+}
+
+/// Computes persistence diagrams. Create once, reuse: GPU buffers are kept for the last batch shape.
+#[derive(Debug)]
+pub struct Context {
+    engine: Option<GpuEngine>,
+    fallback_reason: Option<String>,
+}
+
+fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)> {
+    let limits = adapter.limits();
+    let mut required = wgpu::Limits::default();
+    required.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size;
+    required.max_buffer_size = limits.max_buffer_size;
+    required.max_storage_buffers_per_shader_stage = required
+        .max_storage_buffers_per_shader_stage
+        .max(10)
+        .min(limits.max_storage_buffers_per_shader_stage);
+    pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("wgpu-persistence"),
+        required_features: wgpu::Features::empty(),
+        required_limits: required,
+        ..Default::default()
+    }))
+    .map_err(|e| Error::Device(e.to_string()))
+}
+
+fn find_adapter() -> Result<wgpu::Adapter> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(desc.with_env());
+    pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+        ..Default::default()
+    }))
+    .map_err(|e| Error::NoAdapter(e.to_string()))
+}
+
+impl Context {
+    /// A context on the best available adapter, or on the CPU backend if there is none.
+    pub fn new() -> Result<Self> {
+        Self::with_backend(BackendChoice::Auto)
+    }
+
+    /// A context with an explicit backend choice.
+    pub fn with_backend(choice: BackendChoice) -> Result<Self> {
+        match choice {
+            BackendChoice::Cpu => Ok(Self::cpu()),
+            BackendChoice::Gpu => {
+                let adapter = find_adapter()?;
+                let info = adapter.get_info();
+                let (device, queue) = request_device(&adapter)?;
+                Ok(Self::from_device(device, queue, info))
+            }
+            BackendChoice::Auto => match Self::with_backend(BackendChoice::Gpu) {
+                Ok(ctx) => Ok(ctx),
+                Err(e) => {
+                    log::warn!("wgpu-persistence: no usable GPU ({e}); using the CPU backend");
+                    Ok(Self {
+                        engine: None,
+                        fallback_reason: Some(e.to_string()),
+                    })
+                }
+            },
+        }
+    }
+
+    /// A context on the CPU backend.
+    pub fn cpu() -> Self {
+        Self {
+            engine: None,
+            fallback_reason: None,
+        }
+    }
+
+    /// A context on a device the caller already has (a training stack's or a renderer's).
+    /// The device must allow at least 10 storage buffers per shader stage.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+        Self {
+            engine: Some(GpuEngine::new(device, queue, info)),
+            fallback_reason: None,
+        }
+    }
+
+    /// Which backend answers.
+    pub fn backend(&self) -> Backend {
+        if self.engine.is_some() {
+            Backend::Gpu
+        } else {
+            Backend::Cpu
+        }
+    }
+
+    /// Why `Auto` fell back to the CPU, if it did.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback_reason.as_deref()
+    }
+
+    /// The adapter in use (`None` on the CPU backend).
+    pub fn adapter_info(&self) -> Option<&wgpu::AdapterInfo> {
+        self.engine.as_ref().map(|e| e.adapter_info())
+    }
+
+    /// The diagram of one 2D image (any strides, any supported pixel type).
+    pub fn compute<T: Pixel>(&self, image: ArrayView2<'_, T>, options: &Options) -> Result<Diagram> {
+        let stack = image::from_view2(image)?;
+        Ok(self.compute_stack(&stack, options)?.0.remove(0))
+    }
+
+    /// The diagram of one image given as a row-major slice and its `[H, W]` shape.
+    pub fn compute_slice<T: Pixel>(&self, data: &[T], shape: [usize; 2], options: &Options) -> Result<Diagram> {
+        let stack = image::from_slice(data, &shape)?;
+        Ok(self.compute_stack(&stack, options)?.0.remove(0))
+    }
+
+    /// The diagrams of a `B x H x W` batch, in one GPU submission.
+    pub fn compute_batch<T: Pixel>(&self, batch: ArrayView3<'_, T>, options: &Options) -> Result<Vec<Diagram>> {
+        let stack = image::from_view3(batch)?;
+        Ok(self.compute_stack(&stack, options)?.0)
+    }
+
+    /// Diagrams of a validated stack, with GPU run statistics (zero on the CPU backend).
+    pub fn compute_stack(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<Diagram>, RunStats)> {
+        let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = match &self.engine {
+            Some(engine) => engine.raw_pairs(stack, options)?,
+            None => (
+                (0..stack.count)
+                    .map(|b| cpu::raw_pairs(stack.image(b), stack.height, stack.width, options))
+                    .collect(),
+                RunStats::default(),
+            ),
+        };
+        let diagrams = raw
+            .into_iter()
+            .enumerate()
+            .map(|(b, pairs)| {
+                assemble(
+                    stack.image(b),
+                    vec![stack.height, stack.width],
+                    pairs,
+                    options.is_superlevel(),
+                    options.keep_zero_persistence,
+                    self.backend(),
+                )
+            })
+            .collect();
+        Ok((diagrams, stats))
+    }
+}

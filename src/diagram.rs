@@ -1,0 +1,129 @@
+//! Persistence diagrams as plain data.
+
+use serde::Serialize;
+
+/// Which backend computed a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Backend {
+    /// WGSL compute kernels on a wgpu adapter.
+    Gpu,
+    /// The native CPU backend.
+    Cpu,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Gpu => "gpu",
+            Backend::Cpu => "cpu",
+        })
+    }
+}
+
+/// One persistence pair.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PersistencePair {
+    /// Filtration value (a value of the input) at which the class is born.
+    pub birth: f32,
+    /// Value at which it dies; `+inf` (superlevel: `-inf`) for an essential class.
+    pub death: f32,
+    /// Linear (row-major) index of the pixel whose value the creating cell takes: `f[birth_index] == birth`.
+    pub birth_index: usize,
+    /// Linear index of the pixel whose value the killing cell takes; `None` for an essential class.
+    pub death_index: Option<usize>,
+}
+
+impl PersistencePair {
+    /// `|death - birth|` (infinite for an essential class).
+    pub fn persistence(&self) -> f32 {
+        (self.death - self.birth).abs()
+    }
+    /// Whether the class never dies.
+    pub fn is_essential(&self) -> bool {
+        self.death_index.is_none()
+    }
+}
+
+/// The persistence diagram of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagram {
+    /// Shape of the image (`[H, W]`).
+    pub shape: Vec<usize>,
+    /// Pairs per homology dimension (`pairs[k]` for `H_k`), ordered by death in filtration order,
+    /// then birth; essential classes last.
+    pub pairs: Vec<Vec<PersistencePair>>,
+    /// Which backend answered.
+    pub backend: Backend,
+}
+
+impl Diagram {
+    /// The pairs of dimension `k` (empty if `k` is out of range).
+    pub fn dim(&self, k: usize) -> &[PersistencePair] {
+        self.pairs.get(k).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// Number of essential classes per dimension (the Betti numbers of the whole image).
+    pub fn essential_counts(&self) -> Vec<usize> {
+        self.pairs
+            .iter()
+            .map(|d| d.iter().filter(|p| p.is_essential()).count())
+            .collect()
+    }
+}
+
+/// A pair as both backends produce it, before values are attached: indices into one image and the
+/// filtration key of the death cell (for ordering; `u64::MAX` when essential).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RawPair {
+    /// Homology dimension.
+    pub dim: u32,
+    /// Filtration key of the killing cell (`u64::MAX` for an essential class).
+    pub order: u64,
+    /// Pixel whose value the creating cell takes.
+    pub birth_index: u32,
+    /// Pixel whose value the killing cell takes, or `u32::MAX`.
+    pub death_index: u32,
+}
+
+/// Attach values to raw pairs of one image and order them as the contract says.
+pub fn assemble(
+    values: &[f32],
+    shape: Vec<usize>,
+    mut raw: Vec<RawPair>,
+    superlevel: bool,
+    keep_zero_persistence: bool,
+    backend: Backend,
+) -> Diagram {
+    raw.sort_unstable();
+    let dims = raw.iter().map(|p| p.dim as usize + 1).max().unwrap_or(0).max(2);
+    let mut pairs = vec![Vec::new(); dims];
+    let infinite = if superlevel {
+        f32::NEG_INFINITY
+    } else {
+        f32::INFINITY
+    };
+    for p in raw {
+        let birth = values[p.birth_index as usize];
+        let (death, death_index) = if p.death_index == u32::MAX {
+            (infinite, None)
+        } else {
+            (
+                values[p.death_index as usize],
+                Some(p.death_index as usize),
+            )
+        };
+        if !keep_zero_persistence && death_index.is_some() && birth == death {
+            continue;
+        }
+        pairs[p.dim as usize].push(PersistencePair {
+            birth,
+            death,
+            birth_index: p.birth_index as usize,
+            death_index,
+        });
+    }
+    Diagram {
+        shape,
+        pairs,
+        backend,
+    }
+}

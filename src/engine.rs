@@ -1,0 +1,523 @@
+//! The GPU engine: records every stage of a diagram (or a whole batch) into one encoder, submits once,
+//! and reads the compacted pairs back.
+
+use std::sync::Mutex;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::diagram::RawPair;
+use crate::grid::{GraphKind, Grid};
+use crate::image::ImageStack;
+use crate::kernels::{
+    boruvka_control::BoruvkaControl, boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit,
+    boruvka_select::BoruvkaSelect, compact_pairs::CompactPairs, groups_for, order_keys::OrderKeys,
+    pointer_jump::PointerJump, radix_histogram::RadixHistogram, radix_scatter::RadixScatter,
+    rank_scatter::RankScatter, scan_apply::ScanApply, scan_reduce::ScanReduce, GraphParams,
+};
+use crate::options::{Construction, Options};
+use crate::{Error, Result};
+
+/// Rounds recorded per submission; more are submitted only if a graph has not converged (rare).
+pub const ROUNDS_PER_SUBMISSION: u32 = 16;
+/// Submissions before giving up with [`Error::NotConverged`].
+const MAX_SUBMISSIONS: u32 = 64;
+const RECORD_WORDS: usize = 6;
+const CONTROL_WORDS: usize = 16;
+
+/// Every compiled kernel.
+#[derive(Debug)]
+pub struct Kernels {
+    order_keys: OrderKeys,
+    radix_histogram: RadixHistogram,
+    radix_scatter: RadixScatter,
+    scan_reduce: ScanReduce,
+    scan_apply: ScanApply,
+    rank_scatter: RankScatter,
+    boruvka_init: BoruvkaInit,
+    boruvka_select: BoruvkaSelect,
+    boruvka_hook: BoruvkaHook,
+    pointer_jump: PointerJump,
+    boruvka_control: BoruvkaControl,
+    compact_pairs: CompactPairs,
+}
+
+impl Kernels {
+    fn new(device: &wgpu::Device) -> Self {
+        Self {
+            order_keys: OrderKeys::new(device),
+            radix_histogram: RadixHistogram::new(device),
+            radix_scatter: RadixScatter::new(device),
+            scan_reduce: ScanReduce::new(device),
+            scan_apply: ScanApply::new(device),
+            rank_scatter: RankScatter::new(device),
+            boruvka_init: BoruvkaInit::new(device),
+            boruvka_select: BoruvkaSelect::new(device),
+            boruvka_hook: BoruvkaHook::new(device),
+            pointer_jump: PointerJump::new(device),
+            boruvka_control: BoruvkaControl::new(device),
+            compact_pairs: CompactPairs::new(device),
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct KeyParams {
+    count: u32,
+    superlevel: u32,
+    _pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SortParams {
+    count: u32,
+    shift: u32,
+    tiles: u32,
+    digit_source: u32,
+    pixels: u32,
+    _pad: [u32; 3],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ScanParams {
+    count: u32,
+    use_offsets: u32,
+    _pad: [u32; 2],
+}
+
+/// What a workspace was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WorkspaceKey {
+    images: usize,
+    height: usize,
+    width: usize,
+    construction: Construction,
+}
+
+struct ScanLevel {
+    count: u32,
+    reduce: Option<wgpu::BindGroup>,
+    apply: wgpu::BindGroup,
+}
+
+struct GraphStage {
+    grid: Grid,
+    control: wgpu::Buffer,
+    args: wgpu::Buffer,
+    records: wgpu::Buffer,
+    params: wgpu::Buffer,
+    init: wgpu::BindGroup,
+    select: Vec<wgpu::BindGroup>,
+    hook: wgpu::BindGroup,
+    jump: wgpu::BindGroup,
+    control_bind: Vec<wgpu::BindGroup>,
+    compact: wgpu::BindGroup,
+    vertex_groups: (u32, u32),
+    edge_groups: (u32, u32),
+    jumps: u32,
+}
+
+/// Every buffer and bind group for one batch shape, reused across calls of that shape.
+struct Workspace {
+    key: WorkspaceKey,
+    values: wgpu::Buffer,
+    key_params: wgpu::Buffer,
+    keys_bind: wgpu::BindGroup,
+    sort_passes: Vec<(wgpu::BindGroup, wgpu::BindGroup)>,
+    scan_levels: Vec<ScanLevel>,
+    sort_tiles: u32,
+    rank_bind: wgpu::BindGroup,
+    graphs: Vec<GraphStage>,
+    readback: wgpu::Buffer,
+    _keep: Vec<wgpu::Buffer>,
+}
+
+fn storage(device: &wgpu::Device, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(16).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | extra,
+        mapped_at_creation: false,
+    })
+}
+
+fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffer {
+    use wgpu::util::DeviceExt;
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::bytes_of(value),
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    })
+}
+
+/// Whether a stack fits the device: the largest storage binding and buffer it needs.
+fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey) -> Result<()> {
+    let (p, d) = GraphKind::of(key.construction);
+    let max_vertices = [p, d]
+        .iter()
+        .map(|&k| Grid::new(k, key.height, key.width).vertex_count() as u64)
+        .max()
+        .unwrap_or(0);
+    let pixels = (key.images * key.height * key.width) as u64;
+    let biggest = (max_vertices * key.images as u64 * (RECORD_WORDS as u64) * 4).max(pixels * 4);
+    let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+    if biggest > limit {
+        return Err(Error::TooLarge {
+            what: "bytes in one storage binding on this adapter",
+            value: biggest,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+impl Workspace {
+    fn new(device: &wgpu::Device, k: &Kernels, key: WorkspaceKey) -> Self {
+        use wgpu::BufferUsages as U;
+        let total = (key.images * key.height * key.width) as u32;
+        let pixels = (key.height * key.width) as u32;
+        let bytes = total as u64 * 4;
+        let values = storage(device, "values", bytes, U::COPY_DST);
+        let keys = storage(device, "keys", bytes, U::empty());
+        let sort_keys = [storage(device, "sort_keys_a", bytes, U::empty()), storage(device, "sort_keys_b", bytes, U::empty())];
+        let sort_payload = [storage(device, "payload_a", bytes, U::empty()), storage(device, "payload_b", bytes, U::empty())];
+        let rank = storage(device, "rank", bytes, U::empty());
+        let order = storage(device, "order", bytes, U::empty());
+        let key_params = uniform(device, "key_params", &KeyParams { count: total, superlevel: 0, _pad: [0; 2] });
+        let keys_bind = k.order_keys.0.bind(device, &[&key_params, &values, &keys, &sort_payload[0]]);
+
+        // radix sort: 8 key passes, then enough image passes to order the batch by image
+        let sort_tiles = total.div_ceil(1024);
+        let hist_len = 16 * sort_tiles;
+        let hist = storage(device, "radix_hist", hist_len as u64 * 4, U::empty());
+        let mut keep = vec![];
+        let mut passes = vec![];
+        let image_bits = u32::BITS - (key.images as u32 - 1).leading_zeros();
+        let mut plan: Vec<(u32, u32)> = (0..8).map(|i| (4 * i, 0)).collect();
+        plan.extend((0..image_bits.div_ceil(4)).map(|i| (4 * i, 1)));
+        for (i, &(shift, source)) in plan.iter().enumerate() {
+            let params = uniform(device, "sort_params", &SortParams { count: total, shift, tiles: sort_tiles, digit_source: source, pixels, _pad: [0; 3] });
+            let (src_k, src_p) = if i == 0 { (&keys, &sort_payload[0]) } else { (&sort_keys[i % 2], &sort_payload[i % 2]) };
+            let (dst_k, dst_p) = (&sort_keys[(i + 1) % 2], &sort_payload[(i + 1) % 2]);
+            let h = k.radix_histogram.0.bind(device, &[&params, src_k, src_p, &hist]);
+            let s = k.radix_scatter.0.bind(device, &[&params, src_k, src_p, &hist, dst_k, dst_p]);
+            passes.push((h, s));
+            keep.push(params);
+        }
+        let sorted_payload = &sort_payload[plan.len() % 2];
+
+        // multi-level exclusive scan of the histogram
+        let mut scan_levels = vec![];
+        let mut level_buf = hist.clone();
+        let mut count = hist_len;
+        loop {
+            let params = uniform(device, "scan_params", &ScanParams { count, use_offsets: 0, _pad: [0; 2] });
+            if count <= 1024 {
+                let apply = k.scan_apply.0.bind(device, &[&params, &level_buf, &level_buf]);
+                scan_levels.push(ScanLevel { count, reduce: None, apply });
+                keep.push(params);
+                break;
+            }
+            let blocks = count.div_ceil(1024);
+            let sums = storage(device, "scan_sums", blocks as u64 * 4, U::empty());
+            let params_off = uniform(device, "scan_params", &ScanParams { count, use_offsets: 1, _pad: [0; 2] });
+            let reduce = k.scan_reduce.0.bind(device, &[&params, &level_buf, &sums]);
+            let apply = k.scan_apply.0.bind(device, &[&params_off, &level_buf, &sums]);
+            scan_levels.push(ScanLevel { count, reduce: Some(reduce), apply });
+            keep.extend([params, params_off]);
+            level_buf = sums.clone();
+            keep.push(sums);
+            count = blocks;
+        }
+        let rank_params = uniform(device, "rank_params", &[total, pixels, 0, 0]);
+        let rank_bind = k.rank_scatter.0.bind(device, &[&rank_params, sorted_payload, &rank, &order]);
+
+        // pairing: the primal and the dual graph share the per-vertex arrays
+        let (primal, dual) = GraphKind::of(key.construction);
+        let grids = [Grid::new(primal, key.height, key.width), Grid::new(dual, key.height, key.width)];
+        let max_v = grids.iter().map(|g| g.vertex_count() as u64).max().unwrap_or(1) * key.images as u64;
+        let vbuf = |label| storage(device, label, max_v * 4, U::empty());
+        let (parent, vkey, best_hi, best_lo, target, death_hi, death_lo) =
+            (vbuf("parent"), vbuf("vkey"), vbuf("best_hi"), vbuf("best_lo"), vbuf("target"), vbuf("death_hi"), vbuf("death_lo"));
+        let mut graphs = vec![];
+        for grid in grids {
+            let nv = grid.vertex_count() as u64 * key.images as u64;
+            let ne = grid.edge_count() as u64 * key.images as u64;
+            let gp = GraphParams {
+                kind: grid.kind as u32,
+                height: grid.height,
+                width: grid.width,
+                images: key.images as u32,
+                pixels,
+                vertices: grid.vertex_count(),
+                edges: grid.edge_count(),
+                flags: 0,
+            };
+            let params = uniform(device, "graph_params", &gp);
+            let control = storage(device, "control", (CONTROL_WORDS * 4) as u64, U::COPY_SRC | U::COPY_DST);
+            let args = storage(device, "dispatch_args", 12 * 4, U::INDIRECT | U::COPY_DST);
+            let records = storage(device, "pair_records", nv * (RECORD_WORDS as u64) * 4, U::COPY_SRC);
+            let init = k.boruvka_init.0.bind(device, &[&params, &rank, &parent, &vkey, &best_hi, &best_lo, &death_hi, &death_lo]);
+            let select = k.boruvka_select.0.iter().map(|s| s.bind(device, &[&params, &rank, &parent, &best_hi, &best_lo, &target])).collect();
+            let hook = k.boruvka_hook.0.bind(device, &[&params, &parent, &vkey, &best_hi, &best_lo, &target, &death_hi, &death_lo, &control]);
+            let jump = k.pointer_jump.0.bind(device, &[&params, &parent, &control]);
+            let control_bind = k.boruvka_control.0.iter().map(|c| c.bind(device, &[&control, &args])).collect();
+            let compact = k.compact_pairs.0.bind(device, &[&params, &rank, &order, &keys, &parent, &vkey, &death_hi, &death_lo, &records, &control]);
+            graphs.push(GraphStage {
+                grid,
+                control,
+                args,
+                records,
+                params,
+                init,
+                select,
+                hook,
+                jump,
+                control_bind,
+                compact,
+                vertex_groups: groups_for(nv, 256),
+                edge_groups: groups_for(ne, 256),
+                jumps: u64::BITS - nv.leading_zeros() + 1,
+            });
+        }
+        let readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: (2 * CONTROL_WORDS * 4) as u64,
+            usage: U::MAP_READ | U::COPY_DST,
+            mapped_at_creation: false,
+        });
+        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank, order, keys, hist, parent, vkey, best_hi, best_lo, target, death_hi, death_lo, rank_params]);
+        Workspace {
+            key,
+            values,
+            key_params,
+            keys_bind,
+            sort_passes: passes,
+            scan_levels,
+            sort_tiles,
+            rank_bind,
+            graphs,
+            readback,
+            _keep: keep,
+        }
+    }
+}
+
+/// The GPU engine: a device, a queue, the compiled kernels and a reusable workspace.
+pub struct GpuEngine {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    kernels: Kernels,
+    info: wgpu::AdapterInfo,
+    workspace: Mutex<Option<Workspace>>,
+}
+
+impl std::fmt::Debug for GpuEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuEngine").field("adapter", &self.info.name).field("backend", &self.info.backend).finish()
+    }
+}
+
+/// Statistics of the last GPU run (for tests and benches).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunStats {
+    /// Borůvka rounds of the primal and the dual graph.
+    pub rounds: [u32; 2],
+    /// Submissions made.
+    pub submissions: u32,
+}
+
+impl GpuEngine {
+    /// An engine on an existing device (the caller keeps using it).
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+        let kernels = Kernels::new(&device);
+        Self { device, queue, kernels, info, workspace: Mutex::new(None) }
+    }
+
+    /// The adapter's description.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// The device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+            .map(|_| ())
+            .map_err(|e| Error::Device(e.to_string()))
+    }
+
+    fn read_words(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u32>> {
+        if bytes == 0 {
+            return Ok(vec![]);
+        }
+        let slice = buffer.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| Error::Readback(e.to_string()))?
+            .map_err(|e| Error::Readback(e.to_string()))?;
+        let words = {
+            let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
+            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
+        };
+        buffer.unmap();
+        Ok(words)
+    }
+
+    /// Raw pairs of every image of the stack (indices local to each image), and run statistics.
+    pub fn raw_pairs(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+        let key = WorkspaceKey { images: stack.count, height: stack.height, width: stack.width, construction: options.construction };
+        check_limits(&self.device.limits(), &key)?;
+        let mut guard = self.workspace.lock().map_err(|_| Error::Device("workspace lock poisoned".into()))?;
+        if guard.as_ref().map(|w| w.key) != Some(key) {
+            *guard = None; // free the old buffers first
+            let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+            let ws = Workspace::new(&self.device, &self.kernels, key);
+            if let Some(e) = pollster::block_on(scope.pop()) {
+                return Err(Error::Device(format!("allocating the workspace: {e}")));
+            }
+            *guard = Some(ws);
+        }
+        let ws = guard.as_ref().ok_or_else(|| Error::Device("no workspace".into()))?;
+        self.run(ws, stack, options)
+    }
+
+    fn run(&self, ws: &Workspace, stack: &ImageStack, options: &Options) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+        let k = &self.kernels;
+        let total = stack.values.len() as u32;
+        self.queue.write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
+        self.queue.write_buffer(&ws.key_params, 0, bytemuck::bytes_of(&KeyParams { count: total, superlevel: options.is_superlevel() as u32, _pad: [0; 2] }));
+        for g in &ws.graphs {
+            let nv = g.grid.vertex_count() * stack.count as u32;
+            let gp = GraphParams {
+                kind: g.grid.kind as u32,
+                height: g.grid.height,
+                width: g.grid.width,
+                images: stack.count as u32,
+                pixels: (stack.height * stack.width) as u32,
+                vertices: g.grid.vertex_count(),
+                edges: g.grid.edge_count(),
+                flags: options.keep_zero_persistence as u32,
+            };
+            self.queue.write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
+            let mut control = [0u32; CONTROL_WORDS];
+            control[1] = nv - stack.count as u32; // every vertex but one root per image hooks
+            control[4] = g.edge_groups.0;
+            control[5] = g.edge_groups.1;
+            control[6] = g.vertex_groups.0;
+            control[7] = g.vertex_groups.1;
+            self.queue.write_buffer(&g.control, 0, bytemuck::cast_slice(&control));
+        }
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.diagram") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.diagram"), timestamp_writes: None });
+            k.order_keys.0.dispatch(&mut pass, &ws.keys_bind, groups_for(total as u64, 256));
+            let tile_groups = groups_for(ws.sort_tiles as u64, 1);
+            for (hist_bind, scatter_bind) in &ws.sort_passes {
+                k.radix_histogram.0.dispatch(&mut pass, hist_bind, tile_groups);
+                for level in &ws.scan_levels {
+                    if let Some(reduce) = &level.reduce {
+                        k.scan_reduce.0.dispatch(&mut pass, reduce, groups_for(level.count as u64, 1024));
+                    }
+                }
+                for level in ws.scan_levels.iter().rev() {
+                    k.scan_apply.0.dispatch(&mut pass, &level.apply, groups_for(level.count as u64, 1024));
+                }
+                k.radix_scatter.0.dispatch(&mut pass, scatter_bind, tile_groups);
+            }
+            k.rank_scatter.0.dispatch(&mut pass, &ws.rank_bind, groups_for(total as u64, 256));
+            for g in &ws.graphs {
+                k.boruvka_init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
+                self.record_rounds(&mut pass, g);
+                k.compact_pairs.0.dispatch(&mut pass, &g.compact, g.vertex_groups);
+            }
+        }
+        for (i, g) in ws.graphs.iter().enumerate() {
+            encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
+        }
+        self.queue.submit([encoder.finish()]);
+        let mut stats = RunStats { submissions: 1, ..Default::default() };
+        let mut control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
+        // a graph that needs more rounds gets them, with its compaction redone
+        for (i, g) in ws.graphs.iter().enumerate() {
+            let c = i * CONTROL_WORDS;
+            while control[c] < control[c + 1] {
+                if stats.submissions >= MAX_SUBMISSIONS {
+                    return Err(Error::NotConverged { rounds: control[c + 3] });
+                }
+                self.queue.write_buffer(&g.control, 8 * 4, bytemuck::bytes_of(&0u32));
+                let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.more_rounds") });
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.more_rounds"), timestamp_writes: None });
+                    self.record_rounds(&mut pass, g);
+                    k.compact_pairs.0.dispatch(&mut pass, &g.compact, g.vertex_groups);
+                }
+                encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
+                self.queue.submit([encoder.finish()]);
+                stats.submissions += 1;
+                control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
+            }
+            stats.rounds[i] = control[c + 3];
+        }
+        // read back exactly the records written
+        let counts: Vec<u64> = (0..ws.graphs.len()).map(|i| control[i * CONTROL_WORDS + 8] as u64).collect();
+        let bytes: Vec<u64> = counts.iter().map(|c| c * RECORD_WORDS as u64 * 4).collect();
+        let total_bytes: u64 = bytes.iter().sum();
+        let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
+        if total_bytes > 0 {
+            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("records_readback"),
+                size: total_bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.readback") });
+            let mut offset = 0;
+            for (g, &b) in ws.graphs.iter().zip(&bytes) {
+                if b > 0 {
+                    encoder.copy_buffer_to_buffer(&g.records, 0, &readback, offset, Some(b));
+                }
+                offset += b;
+            }
+            self.queue.submit([encoder.finish()]);
+            let words = self.read_words(&readback, total_bytes)?;
+            for r in words.chunks_exact(RECORD_WORDS) {
+                let image = r[0] as usize;
+                if let Some(list) = out.get_mut(image) {
+                    list.push(RawPair {
+                        dim: r[1],
+                        order: ((r[2] as u64) << 32) | r[3] as u64,
+                        birth_index: r[4],
+                        death_index: r[5],
+                    });
+                }
+            }
+        }
+        Ok((out, stats))
+    }
+
+    fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage) {
+        let k = &self.kernels;
+        for _ in 0..ROUNDS_PER_SUBMISSION {
+            k.boruvka_control.0[0].dispatch(pass, &g.control_bind[0], (1, 1));
+            for (select, bind) in k.boruvka_select.0.iter().zip(&g.select) {
+                select.dispatch_indirect(pass, bind, &g.args, 0);
+            }
+            k.boruvka_hook.0.dispatch_indirect(pass, &g.hook, &g.args, 12);
+            for _ in 0..g.jumps {
+                k.pointer_jump.0.dispatch_indirect(pass, &g.jump, &g.args, 24);
+                k.boruvka_control.0[1].dispatch(pass, &g.control_bind[1], (1, 1));
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The crate's error type.
+
+/// Everything that can go wrong in this crate. No input makes the library panic: it answers with one of these.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input holds a NaN; `index` is the first offending linear (row-major) index.
+    #[error("input contains NaN at linear index {index}")]
+    NanPixel {
+        /// Row-major linear index of the first NaN.
+        index: usize,
+    },
+    /// The input has no pixels.
+    #[error("input is empty (shape {shape:?})")]
+    Empty {
+        /// The shape that was given.
+        shape: Vec<usize>,
+    },
+    /// The input has the wrong number of dimensions for the call.
+    #[error("expected a {expected}D array, got {got}D (shape {shape:?})")]
+    WrongDimensionality {
+        /// Dimensions the call accepts.
+        expected: usize,
+        /// Dimensions given.
+        got: usize,
+        /// The shape that was given.
+        shape: Vec<usize>,
+    },
+    /// A slice's length does not match the shape it was given with.
+    #[error("slice of length {len} does not match shape {shape:?} ({expected} elements)")]
+    ShapeMismatch {
+        /// Length of the slice.
+        len: usize,
+        /// The shape that was given.
+        shape: Vec<usize>,
+        /// The number of elements the shape needs.
+        expected: usize,
+    },
+    /// The input is larger than this build or the adapter can handle.
+    #[error("input too large: {what} ({value} > limit {limit})")]
+    TooLarge {
+        /// Which limit.
+        what: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// No GPU adapter was found where one was required.
+    #[error("no GPU adapter available: {0}")]
+    NoAdapter(String),
+    /// The device could not be created or was lost.
+    #[error("GPU device error: {0}")]
+    Device(String),
+    /// Mapping a buffer or waiting for the GPU failed.
+    #[error("GPU readback failed: {0}")]
+    Readback(String),
+    /// The GPU pipeline did not converge within its round budget (a bug: please report it).
+    #[error("GPU pairing did not converge after {rounds} rounds")]
+    NotConverged {
+        /// Rounds that were run.
+        rounds: u32,
+    },
+    /// Invalid argument that is not about the image itself.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;

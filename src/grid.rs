@@ -1,0 +1,283 @@
+//! The six graphs whose elder-rule H0 gives a 2D diagram, shared by the CPU backend and (mirrored in
+//! `shaders/common/grid.wgsl`) by the GPU kernels.
+//!
+//! H0 is the 0-dimensional persistence of a *primal* graph (pixels, with 4-, 6- or 8-connectivity).
+//! H1 is, by Alexander duality, the 0-dimensional persistence of a *dual* graph (the top cells plus one
+//! exterior cell, joined across every primal edge) in the reversed filtration.
+//!
+//! Every vertex has a `u32` *birth key* (lower = older) and every edge a `(hi, lo)` *processing key*
+//! (lexicographically lower = earlier). Both are in processing order: for the dual graphs they are the
+//! bitwise complements of the primal filtration keys, so one elder-rule routine serves all six graphs.
+//! All keys are built from pixel ranks (`rank[p]` = position of pixel `p` in the total order of
+//! `DESIGN.md`), so every key is unique and the pairing is unique.
+
+use crate::options::Construction;
+
+/// Which graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum GraphKind {
+    /// V construction, H0: pixels, 4-connected.
+    VPrimal = 0,
+    /// V construction, H1: unit squares plus the exterior.
+    VDual = 1,
+    /// T construction, H0: pixels, 8-connected.
+    TPrimal = 2,
+    /// T construction, H1: pixels (reversed) plus the exterior, 4-connected.
+    TDual = 3,
+    /// Freudenthal, H0: pixels, 6-connected (4 plus the main diagonal).
+    FPrimal = 4,
+    /// Freudenthal, H1: triangles plus the exterior.
+    FDual = 5,
+}
+
+impl GraphKind {
+    /// The (primal, dual) graphs of a construction.
+    pub fn of(construction: Construction) -> (GraphKind, GraphKind) {
+        match construction {
+            Construction::V => (GraphKind::VPrimal, GraphKind::VDual),
+            Construction::T => (GraphKind::TPrimal, GraphKind::TDual),
+            Construction::Freudenthal => (GraphKind::FPrimal, GraphKind::FDual),
+        }
+    }
+    /// Whether this is a dual (H1) graph.
+    pub fn is_dual(self) -> bool {
+        matches!(self, GraphKind::VDual | GraphKind::TDual | GraphKind::FDual)
+    }
+}
+
+/// Sentinel for "no vertex" / "no key".
+pub const NONE: u32 = u32::MAX;
+
+/// One graph on one `height x width` image.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    /// Which graph.
+    pub kind: GraphKind,
+    /// Image rows.
+    pub height: u32,
+    /// Image columns.
+    pub width: u32,
+}
+
+impl Grid {
+    /// A graph on an image.
+    pub fn new(kind: GraphKind, height: usize, width: usize) -> Self {
+        Self {
+            kind,
+            height: height as u32,
+            width: width as u32,
+        }
+    }
+
+    fn pixels(&self) -> u32 {
+        self.height * self.width
+    }
+    fn squares(&self) -> u32 {
+        self.height.saturating_sub(1) * self.width.saturating_sub(1)
+    }
+    fn horizontal(&self) -> u32 {
+        self.height * self.width.saturating_sub(1)
+    }
+    fn vertical(&self) -> u32 {
+        self.height.saturating_sub(1) * self.width
+    }
+
+    /// Number of vertices (for a dual graph the last one is the exterior cell).
+    pub fn vertex_count(&self) -> u32 {
+        match self.kind {
+            GraphKind::VPrimal | GraphKind::TPrimal | GraphKind::FPrimal => self.pixels(),
+            GraphKind::VDual => self.squares() + 1,
+            GraphKind::TDual => self.pixels() + 1,
+            GraphKind::FDual => 2 * self.squares() + 1,
+        }
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> u32 {
+        let hv = self.horizontal() + self.vertical();
+        match self.kind {
+            GraphKind::VPrimal | GraphKind::VDual => hv,
+            GraphKind::FPrimal | GraphKind::FDual => hv + self.squares(),
+            GraphKind::TPrimal => hv + 2 * self.squares(),
+            GraphKind::TDual => hv + 2 * self.width + 2 * self.height,
+        }
+    }
+
+    /// The pixels at the ends of primal edge `e` (horizontal, vertical, diagonal, anti-diagonal
+    /// segments in that order), or for the T dual's boundary edges `(pixel, NONE)`.
+    /// Returns also the boundary side (0..4) for those.
+    fn edge_pixels(&self, e: u32) -> (u32, u32, u32) {
+        let w = self.width;
+        let (nh, nv, ns) = (self.horizontal(), self.vertical(), self.squares());
+        if e < nh {
+            let (y, x) = (e / (w - 1), e % (w - 1));
+            let p = y * w + x;
+            return (p, p + 1, 0);
+        }
+        let e = e - nh;
+        if e < nv {
+            return (e, e + w, 0);
+        }
+        let e = e - nv;
+        if self.kind == GraphKind::TDual {
+            // boundary sides: top row, bottom row, left column, right column
+            let h = self.height;
+            return if e < w {
+                (e, NONE, 0)
+            } else if e < 2 * w {
+                ((h - 1) * w + (e - w), NONE, 1)
+            } else if e < 2 * w + h {
+                ((e - 2 * w) * w, NONE, 2)
+            } else {
+                ((e - 2 * w - h) * w + w - 1, NONE, 3)
+            };
+        }
+        let (y, x) = (e % ns / (w - 1), e % ns % (w - 1));
+        let p = y * w + x;
+        if e < ns {
+            (p, p + w + 1, 0)
+        } else {
+            (p + 1, p + w, 0)
+        }
+    }
+
+    /// The two vertices joined by edge `e` (they may coincide, e.g. the exterior on both sides of an
+    /// edge of a one-row image; such an edge never merges anything).
+    pub fn edge_vertices(&self, e: u32) -> (u32, u32) {
+        let (a, b, _) = self.edge_pixels(e);
+        let (w, h) = (self.width, self.height);
+        match self.kind {
+            GraphKind::VPrimal | GraphKind::TPrimal | GraphKind::FPrimal => (a, b),
+            GraphKind::TDual => (a, if b == NONE { self.pixels() } else { b }),
+            GraphKind::VDual | GraphKind::FDual => {
+                let ext = self.vertex_count() - 1;
+                let (y, x) = (a / w, a % w);
+                let sq = |yy: u32, xx: u32| yy * (w - 1) + xx;
+                let f = self.kind == GraphKind::FDual;
+                let (upper, lower) = (|s: u32| 2 * s, |s: u32| 2 * s + 1);
+                if e < self.horizontal() {
+                    let above = if y > 0 { sq(y - 1, x) } else { NONE };
+                    let below = if y < h - 1 { sq(y, x) } else { NONE };
+                    if f {
+                        (
+                            if above == NONE { ext } else { lower(above) },
+                            if below == NONE { ext } else { upper(below) },
+                        )
+                    } else {
+                        (
+                            if above == NONE { ext } else { above },
+                            if below == NONE { ext } else { below },
+                        )
+                    }
+                } else if e < self.horizontal() + self.vertical() {
+                    let left = if x > 0 { sq(y, x - 1) } else { NONE };
+                    let right = if x < w - 1 { sq(y, x) } else { NONE };
+                    if f {
+                        (
+                            if left == NONE { ext } else { upper(left) },
+                            if right == NONE { ext } else { lower(right) },
+                        )
+                    } else {
+                        (
+                            if left == NONE { ext } else { left },
+                            if right == NONE { ext } else { right },
+                        )
+                    }
+                } else {
+                    let s = sq(y, x);
+                    (upper(s), lower(s))
+                }
+            }
+        }
+    }
+
+    /// Primal filtration key `(hi, lo)` of edge `e`; `hi` is always the rank of the pixel whose value
+    /// the edge takes.
+    pub fn primal_edge_key(&self, e: u32, rank: &[u32]) -> (u32, u32) {
+        let (a, b, side) = self.edge_pixels(e);
+        if self.kind == GraphKind::TDual {
+            if b == NONE {
+                return (rank[a as usize], self.pixels() + side);
+            }
+            let (ra, rb) = (rank[a as usize], rank[b as usize]);
+            return (ra.min(rb), ra.max(rb));
+        }
+        let (ra, rb) = (rank[a as usize], rank[b as usize]);
+        (ra.max(rb), ra.min(rb))
+    }
+
+    /// Processing key of edge `e` (primal key, complemented for dual graphs).
+    pub fn edge_key(&self, e: u32, rank: &[u32]) -> (u32, u32) {
+        let (hi, lo) = self.primal_edge_key(e, rank);
+        if self.kind.is_dual() {
+            (!hi, !lo)
+        } else {
+            (hi, lo)
+        }
+    }
+
+    /// Primal filtration key of a dual vertex (top cell): V: `4*M + corner`, F: `8*M + 3*type + corner`,
+    /// T: `M`, where `M` is the rank of the pixel whose value the cell takes. The exterior has none.
+    pub fn primal_cell_key(&self, v: u32, rank: &[u32]) -> u32 {
+        let w = self.width;
+        match self.kind {
+            GraphKind::VDual => {
+                let (y, x) = (v / (w - 1), v % (w - 1));
+                let p = y * w + x;
+                let corners = [p, p + 1, p + w, p + w + 1];
+                let (mut m, mut t) = (0u32, 0u32);
+                for (c, &q) in corners.iter().enumerate() {
+                    let r = rank[q as usize];
+                    if c == 0 || r > m {
+                        m = r;
+                        t = c as u32;
+                    }
+                }
+                4 * m + t
+            }
+            GraphKind::FDual => {
+                let s = v / 2;
+                let (y, x) = (s / (w - 1), s % (w - 1));
+                let p = y * w + x;
+                let ty = v % 2;
+                let corners = if ty == 0 {
+                    [p, p + 1, p + w + 1]
+                } else {
+                    [p, p + w, p + w + 1]
+                };
+                let (mut m, mut t) = (0u32, 0u32);
+                for (c, &q) in corners.iter().enumerate() {
+                    let r = rank[q as usize];
+                    if c == 0 || r > m {
+                        m = r;
+                        t = c as u32;
+                    }
+                }
+                8 * m + 3 * ty + t
+            }
+            _ => rank[v as usize],
+        }
+    }
+
+    /// Birth key of vertex `v` in processing order (lower = older).
+    pub fn vertex_key(&self, v: u32, rank: &[u32]) -> u32 {
+        if !self.kind.is_dual() {
+            return rank[v as usize];
+        }
+        if v == self.vertex_count() - 1 {
+            return 0; // the exterior is older than every cell
+        }
+        !self.primal_cell_key(v, rank)
+    }
+
+    /// Rank of the pixel whose value a dual vertex takes, from its processing key.
+    pub fn cell_pixel_rank(&self, vertex_key: u32) -> u32 {
+        let k = !vertex_key;
+        match self.kind {
+            GraphKind::VDual => k / 4,
+            GraphKind::FDual => k / 8,
+            _ => k,
+        }
+    }
+}

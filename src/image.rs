@@ -1,0 +1,199 @@
+//! Input validation and conversion: any supported pixel type, any strides, to a dense row-major `f32` buffer.
+
+use crate::{Error, Result};
+use ndarray::{ArrayView2, ArrayView3};
+
+/// Pixel types accepted by the API. `u8`, `u16` and `i16` convert exactly; `f64` and `i32` round to nearest `f32`.
+pub trait Pixel: Copy {
+    /// The value as `f32`.
+    fn to_f32(self) -> f32;
+}
+
+macro_rules! pixel_as {
+    ($($t:ty),*) => {$(
+        impl Pixel for $t {
+            #[inline]
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
+        }
+    )*};
+}
+pixel_as!(f32, f64, u8, u16, i16, i32);
+
+/// A validated stack of `count` images of `height x width`, row-major `f32`, `-0.0` replaced by `+0.0`.
+#[derive(Debug, Clone)]
+pub struct ImageStack {
+    /// Pixel values, image after image.
+    pub values: Vec<f32>,
+    /// Number of images.
+    pub count: usize,
+    /// Rows of each image.
+    pub height: usize,
+    /// Columns of each image.
+    pub width: usize,
+}
+
+impl ImageStack {
+    /// Pixels per image.
+    pub fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+    /// The values of image `b`.
+    pub fn image(&self, b: usize) -> &[f32] {
+        let n = self.pixels();
+        &self.values[b * n..(b + 1) * n]
+    }
+}
+
+/// Largest image (pixels) the index arithmetic supports: ranks times 8 must fit in `u32`.
+pub const MAX_PIXELS: usize = (1 << 29) - 1;
+
+fn normalise(values: impl Iterator<Item = f32>, len: usize, shape: &[usize]) -> Result<Vec<f32>> {
+    if len == 0 {
+        return Err(Error::Empty {
+            shape: shape.to_vec(),
+        });
+    }
+    let mut out = Vec::with_capacity(len);
+    for (i, v) in values.enumerate() {
+        if v.is_nan() {
+            return Err(Error::NanPixel { index: i });
+        }
+        out.push(if v == 0.0 { 0.0 } else { v });
+    }
+    Ok(out)
+}
+
+fn check_size(count: usize, height: usize, width: usize) -> Result<()> {
+    let n = height * width;
+    if n > MAX_PIXELS {
+        return Err(Error::TooLarge {
+            what: "pixels per image",
+            value: n as u64,
+            limit: MAX_PIXELS as u64,
+        });
+    }
+    let total = count.saturating_mul(n);
+    if total > MAX_PIXELS {
+        return Err(Error::TooLarge {
+            what: "pixels in the batch",
+            value: total as u64,
+            limit: MAX_PIXELS as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Validate one 2D image (any strides) into a stack of one.
+pub fn from_view2<T: Pixel>(image: ArrayView2<'_, T>) -> Result<ImageStack> {
+    let (height, width) = image.dim();
+    let shape = [height, width];
+    check_size(1, height, width)?;
+    let values = normalise(image.iter().map(|v| v.to_f32()), height * width, &shape)?;
+    Ok(ImageStack {
+        values,
+        count: 1,
+        height,
+        width,
+    })
+}
+
+/// Validate a `B x H x W` batch (any strides).
+pub fn from_view3<T: Pixel>(batch: ArrayView3<'_, T>) -> Result<ImageStack> {
+    let (count, height, width) = batch.dim();
+    let shape = [count, height, width];
+    check_size(count, height, width)?;
+    let values = normalise(
+        batch.iter().map(|v| v.to_f32()),
+        count * height * width,
+        &shape,
+    )?;
+    Ok(ImageStack {
+        values,
+        count,
+        height,
+        width,
+    })
+}
+
+/// Validate a row-major slice with a shape: `[H, W]` for one image, `[B, H, W]` for a batch.
+pub fn from_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
+    let (count, height, width) = match *shape {
+        [h, w] => (1, h, w),
+        [b, h, w] => (b, h, w),
+        _ => {
+            return Err(Error::WrongDimensionality {
+                expected: 2,
+                got: shape.len(),
+                shape: shape.to_vec(),
+            })
+        }
+    };
+    let expected = count
+        .checked_mul(height)
+        .and_then(|v| v.checked_mul(width))
+        .ok_or(Error::TooLarge {
+            what: "element count",
+            value: u64::MAX,
+            limit: MAX_PIXELS as u64,
+        })?;
+    if expected != data.len() {
+        return Err(Error::ShapeMismatch {
+            len: data.len(),
+            shape: shape.to_vec(),
+            expected,
+        });
+    }
+    check_size(count, height, width)?;
+    let values = normalise(data.iter().map(|v| v.to_f32()), expected, shape)?;
+    Ok(ImageStack {
+        values,
+        count,
+        height,
+        width,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_names_first_index() {
+        let a = ndarray::arr2(&[[1.0f32, 2.0], [f32::NAN, f32::NAN]]);
+        match from_view2(a.view()) {
+            Err(Error::NanPixel { index }) => assert_eq!(index, 2),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn strides_are_honoured() {
+        let a = ndarray::arr2(&[[1.0f32, 2.0], [3.0, 4.0]]);
+        let s = from_view2(a.t()).unwrap();
+        assert_eq!(s.values, vec![1.0, 3.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn negative_zero_is_zero() {
+        let s = from_slice(&[-0.0f32], &[1, 1]).unwrap();
+        assert_eq!(s.values[0].to_bits(), 0);
+    }
+
+    #[test]
+    fn empty_and_bad_shapes() {
+        assert!(matches!(
+            from_slice::<f32>(&[], &[0, 3]),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            from_slice(&[1.0f32; 3], &[2, 2]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            from_slice(&[1.0f32; 3], &[3]),
+            Err(Error::WrongDimensionality { .. })
+        ));
+    }
+}

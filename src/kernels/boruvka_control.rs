@@ -1,0 +1,23 @@
+//! Writes the indirect dispatch sizes of the data-dependent loops (`shaders/boruvka_control.wgsl`).
+
+use super::{shader, Binding, ComputeKernel};
+
+/// `MODE` 0 (start of a round) and 1 (after a pointer-jump step). Bindings: control, args.
+#[derive(Debug)]
+pub struct BoruvkaControl(pub [ComputeKernel; 2]);
+
+impl BoruvkaControl {
+    /// Compile both modes.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let make = |mode: f64| {
+            ComputeKernel::new(
+                device,
+                "wgpu-persistence.boruvka_control",
+                shader!("boruvka_control"),
+                &[Binding::ReadWrite, Binding::ReadWrite],
+                &[("MODE", mode)],
+            )
+        };
+        Self([make(0.0), make(1.0)])
+    }
+}

@@ -1,0 +1,31 @@
+//! Minimum outgoing edge of every component, in three passes (`shaders/boruvka_select.wgsl`).
+
+use super::{shader, Binding, ComputeKernel};
+
+/// The three passes of `boruvka_select.wgsl` (`MODE` 0, 1, 2): best high word, best low word, target.
+/// Bindings: params, rank, parent, best_hi, best_lo, target.
+#[derive(Debug)]
+pub struct BoruvkaSelect(pub [ComputeKernel; 3]);
+
+impl BoruvkaSelect {
+    /// Compile the three passes.
+    pub fn new(device: &wgpu::Device) -> Self {
+        let make = |mode: f64| {
+            ComputeKernel::new(
+                device,
+                "wgpu-persistence.boruvka_select",
+                shader!("boruvka_select"),
+                &[
+                    Binding::Uniform,
+                    Binding::Read,
+                    Binding::Read,
+                    Binding::ReadWrite,
+                    Binding::ReadWrite,
+                    Binding::ReadWrite,
+                ],
+                &[("MODE", mode)],
+            )
+        };
+        Self([make(0.0), make(1.0), make(2.0)])
+    }
+}

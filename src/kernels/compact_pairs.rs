@@ -1,0 +1,21 @@
+//! Dead vertices and essential roots to pair records (`shaders/compact_pairs.wgsl`).
+
+use super::{shader, Binding, ComputeKernel};
+
+/// Dead vertices and essential roots to pair records (`shaders/compact_pairs.wgsl`).
+/// Bindings: params, rank, order, keys, parent, vkey, death_hi, death_lo, records, control.
+#[derive(Debug)]
+pub struct CompactPairs(pub ComputeKernel);
+
+impl CompactPairs {
+    /// Compile the kernel.
+    pub fn new(device: &wgpu::Device) -> Self {
+        Self(ComputeKernel::new(
+            device,
+            "wgpu-persistence.compact_pairs",
+            shader!("compact_pairs"),
+            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[],
+        ))
+    }
+}

@@ -1,0 +1,58 @@
+//! The parallel pairing algorithm (CPU port of the GPU kernels) against the sequential union-find,
+//! on all six graphs, random inputs with heavy ties and awkward sizes.
+
+use rand::{Rng, SeedableRng};
+use wgpu_persistence::cpu::{boruvka, order_keys, radix_sort, union_find};
+use wgpu_persistence::grid::{GraphKind, Grid};
+
+const KINDS: [GraphKind; 6] = [
+    GraphKind::VPrimal,
+    GraphKind::VDual,
+    GraphKind::TPrimal,
+    GraphKind::TDual,
+    GraphKind::FPrimal,
+    GraphKind::FDual,
+];
+
+fn ranks(values: &[f32]) -> Vec<u32> {
+    let keys = order_keys::order_keys(values, false);
+    radix_sort::rank_scatter(&radix_sort::radix_sort(&keys))
+}
+
+#[test]
+fn boruvka_equals_kruskal() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let sizes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (8, 8), (13, 29), (40, 33)];
+    for &(h, w) in &sizes {
+        for levels in [2u32, 5, 1000] {
+            let values: Vec<f32> = (0..h * w).map(|_| rng.gen_range(0..levels) as f32).collect();
+            let rank = ranks(&values);
+            for kind in KINDS {
+                let grid = Grid::new(kind, h, w);
+                let (mut seq, roots) = union_find::elder_pairs(&grid, &rank);
+                let (mut par, rounds) = boruvka::boruvka_pairs(&grid, &rank);
+                seq.sort_unstable();
+                par.sort_unstable();
+                assert_eq!(seq, par, "{kind:?} {h}x{w} levels {levels} rounds {rounds}");
+                assert_eq!(roots.len(), 1, "{kind:?} {h}x{w}: graph not connected");
+                assert_eq!(seq.len() as u32, grid.vertex_count() - 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn rounds_stay_small_on_smooth_and_noisy_images() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let (h, w) = (128, 128);
+    let noise: Vec<f32> = (0..h * w).map(|_| rng.gen::<f32>()).collect();
+    let ramp: Vec<f32> = (0..h * w).map(|i| i as f32).collect();
+    for values in [noise, ramp] {
+        let rank = ranks(&values);
+        for kind in KINDS {
+            let grid = Grid::new(kind, h, w);
+            let (_, rounds) = boruvka::boruvka_pairs(&grid, &rank);
+            assert!(rounds <= 24, "{kind:?}: {rounds} rounds");
+        }
+    }
+}
