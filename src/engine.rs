@@ -212,12 +212,13 @@ impl Workspace {
         let mut scan_levels = vec![];
         let mut level_buf = hist.clone();
         let mut count = hist_len;
+        let no_offsets = storage(device, "no_offsets", 16, U::empty());
         loop {
             let params = uniform(device, "scan_params", &ScanParams { count, use_offsets: 0, _pad: [0; 2] });
             if count <= 1024 {
-                let apply = k.scan_apply.0.bind(device, &[&params, &level_buf, &level_buf]);
+                let apply = k.scan_apply.0.bind(device, &[&params, &level_buf, &no_offsets]);
                 scan_levels.push(ScanLevel { count, reduce: None, apply });
-                keep.push(params);
+                keep.extend([params, no_offsets]);
                 break;
             }
             let blocks = count.div_ceil(1024);

@@ -1,0 +1,95 @@
+//! End-to-end diagrams against golden files made by GUDHI 3.13 (and checked against CubicalRipser)
+//! with `scripts/make_golden.py`: V, T and Freudenthal, sub- and superlevel, on both backends.
+
+mod common;
+
+use serde_json::Value;
+use wgpu_persistence::{Construction, Diagram, Options};
+
+fn num(v: &Value) -> f32 {
+    match v {
+        Value::String(s) => s.parse().expect("inf or -inf"),
+        other => other.as_f64().expect("number") as f32,
+    }
+}
+
+struct Expected {
+    finite: Vec<(f32, f32)>,
+    essential: Vec<f32>,
+}
+
+fn expected(diagram: &Value, dim: &str) -> Expected {
+    let d = &diagram[dim];
+    let mut finite: Vec<(f32, f32)> = d["finite"]
+        .as_array()
+        .map(|a| a.iter().map(|p| (num(&p[0]), num(&p[1]))).collect())
+        .unwrap_or_default();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d["essential"]
+        .as_array()
+        .map(|a| a.iter().map(num).collect())
+        .unwrap_or_default();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Expected { finite, essential }
+}
+
+fn ours(d: &Diagram, dim: usize) -> Expected {
+    let mut finite: Vec<(f32, f32)> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| !p.is_essential())
+        .map(|p| (p.birth, p.death))
+        .collect();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| p.is_essential())
+        .map(|p| p.birth)
+        .collect();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Expected { finite, essential }
+}
+
+#[test]
+fn diagrams_equal_gudhi() {
+    let contexts = common::contexts();
+    let mut dir: Vec<_> = std::fs::read_dir("tests/golden")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    dir.sort();
+    assert!(dir.len() >= 20, "golden files missing");
+    let mut checked = 0;
+    for path in dir {
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let values: Vec<f32> = case["data"].as_array().unwrap().iter().map(num).collect();
+        for (tag, construction) in [("v", Construction::V), ("t", Construction::T), ("f", Construction::Freudenthal)] {
+            for superlevel in [false, true] {
+                let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
+                let mut options = Options::new(construction);
+                if superlevel {
+                    options = options.superlevel();
+                }
+                for ctx in &contexts {
+                    let d = ctx.compute_slice(&values, [shape[0], shape[1]], &options).unwrap();
+                    common::check_indices(&values, &d);
+                    for dim in 0..2 {
+                        let want = expected(&case["diagrams"][&name], &dim.to_string());
+                        let got = ours(&d, dim);
+                        let label = format!("{} {name} H{dim} on {}", path.display(), ctx.backend());
+                        assert_eq!(got.finite.len(), want.finite.len(), "{label}: finite pair count");
+                        for (g, w) in got.finite.iter().zip(&want.finite) {
+                            assert_eq!(g, w, "{label}");
+                        }
+                        assert_eq!(got.essential, want.essential, "{label}: essential");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{checked} diagrams checked");
+}
