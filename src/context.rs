@@ -119,6 +119,11 @@ impl Context {
         }
     }
 
+    /// The GPU engine, if this context has one (for kernel-level tests and benches).
+    pub fn engine(&self) -> Option<&GpuEngine> {
+        self.engine.as_ref()
+    }
+
     /// Which backend answers.
     pub fn backend(&self) -> Backend {
         if self.engine.is_some() {

@@ -1,6 +1,7 @@
 //! The GPU engine: records every stage of a diagram (or a whole batch) into one encoder, submits once,
 //! and reads the compacted pairs back.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use bytemuck::{Pod, Zeroable};
@@ -17,10 +18,11 @@ use crate::kernels::{
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
 
-/// Rounds recorded per submission; more are submitted only if a graph has not converged (rare).
-pub const ROUNDS_PER_SUBMISSION: u32 = 16;
-/// Submissions before giving up with [`Error::NotConverged`].
-const MAX_SUBMISSIONS: u32 = 64;
+/// Rounds recorded at first; doubled (and remembered) when an input needs more.
+pub const INITIAL_ROUNDS: u32 = 24;
+/// Rounds after which the engine gives up with [`Error::NotConverged`] (never seen: each round at
+/// least one component per connected group of components merges, and in practice they halve).
+const MAX_ROUNDS: u32 = 1 << 14;
 const RECORD_WORDS: usize = 6;
 const CONTROL_WORDS: usize = 16;
 
@@ -129,6 +131,8 @@ struct Workspace {
     scan_levels: Vec<ScanLevel>,
     sort_tiles: u32,
     rank_bind: wgpu::BindGroup,
+    rank: wgpu::Buffer,
+    order: wgpu::Buffer,
     graphs: Vec<GraphStage>,
     readback: wgpu::Buffer,
     _keep: Vec<wgpu::Buffer>,
@@ -183,8 +187,8 @@ impl Workspace {
         let keys = storage(device, "keys", bytes, U::empty());
         let sort_keys = [storage(device, "sort_keys_a", bytes, U::empty()), storage(device, "sort_keys_b", bytes, U::empty())];
         let sort_payload = [storage(device, "payload_a", bytes, U::empty()), storage(device, "payload_b", bytes, U::empty())];
-        let rank = storage(device, "rank", bytes, U::empty());
-        let order = storage(device, "order", bytes, U::empty());
+        let rank = storage(device, "rank", bytes, U::COPY_SRC);
+        let order = storage(device, "order", bytes, U::COPY_SRC);
         let key_params = uniform(device, "key_params", &KeyParams { count: total, superlevel: 0, _pad: [0; 2] });
         let keys_bind = k.order_keys.0.bind(device, &[&key_params, &values, &keys, &sort_payload[0]]);
 
@@ -289,7 +293,7 @@ impl Workspace {
             usage: U::MAP_READ | U::COPY_DST,
             mapped_at_creation: false,
         });
-        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank, order, keys, hist, parent, vkey, best_hi, best_lo, target, death_hi, death_lo, rank_params]);
+        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank.clone(), order.clone(), keys, hist, parent, vkey, best_hi, best_lo, target, death_hi, death_lo, rank_params]);
         Workspace {
             key,
             values,
@@ -299,6 +303,8 @@ impl Workspace {
             scan_levels,
             sort_tiles,
             rank_bind,
+            rank: rank.clone(),
+            order: order.clone(),
             graphs,
             readback,
             _keep: keep,
@@ -313,6 +319,7 @@ pub struct GpuEngine {
     kernels: Kernels,
     info: wgpu::AdapterInfo,
     workspace: Mutex<Option<Workspace>>,
+    rounds_hint: AtomicU32,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -334,7 +341,7 @@ impl GpuEngine {
     /// An engine on an existing device (the caller keeps using it).
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         let kernels = Kernels::new(&device);
-        Self { device, queue, kernels, info, workspace: Mutex::new(None) }
+        Self { device, queue, kernels, info, workspace: Mutex::new(None), rounds_hint: AtomicU32::new(INITIAL_ROUNDS) }
     }
 
     /// The adapter's description.
@@ -399,7 +406,6 @@ impl GpuEngine {
         self.queue.write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
         self.queue.write_buffer(&ws.key_params, 0, bytemuck::bytes_of(&KeyParams { count: total, superlevel: options.is_superlevel() as u32, _pad: [0; 2] }));
         for g in &ws.graphs {
-            let nv = g.grid.vertex_count() * stack.count as u32;
             let gp = GraphParams {
                 kind: g.grid.kind as u32,
                 height: g.grid.height,
@@ -411,64 +417,44 @@ impl GpuEngine {
                 flags: options.keep_zero_persistence as u32,
             };
             self.queue.write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
-            let mut control = [0u32; CONTROL_WORDS];
-            control[1] = nv - stack.count as u32; // every vertex but one root per image hooks
-            control[4] = g.edge_groups.0;
-            control[5] = g.edge_groups.1;
-            control[6] = g.vertex_groups.0;
-            control[7] = g.vertex_groups.1;
-            self.queue.write_buffer(&g.control, 0, bytemuck::cast_slice(&control));
         }
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.diagram") });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.diagram"), timestamp_writes: None });
-            k.order_keys.0.dispatch(&mut pass, &ws.keys_bind, groups_for(total as u64, 256));
-            let tile_groups = groups_for(ws.sort_tiles as u64, 1);
-            for (hist_bind, scatter_bind) in &ws.sort_passes {
-                k.radix_histogram.0.dispatch(&mut pass, hist_bind, tile_groups);
-                for level in &ws.scan_levels {
-                    if let Some(reduce) = &level.reduce {
-                        k.scan_reduce.0.dispatch(&mut pass, reduce, groups_for(level.count as u64, 1024));
-                    }
-                }
-                for level in ws.scan_levels.iter().rev() {
-                    k.scan_apply.0.dispatch(&mut pass, &level.apply, groups_for(level.count as u64, 1024));
-                }
-                k.radix_scatter.0.dispatch(&mut pass, scatter_bind, tile_groups);
-            }
-            k.rank_scatter.0.dispatch(&mut pass, &ws.rank_bind, groups_for(total as u64, 256));
+        // Rounds are recorded up front (empty once converged, through indirect dispatches); if a graph
+        // needs more than were recorded, the whole diagram is run again with twice as many, and the
+        // engine remembers the count for the next call.
+        let mut rounds = self.rounds_hint.load(Ordering::Relaxed);
+        let mut stats = RunStats::default();
+        let control = loop {
             for g in &ws.graphs {
-                k.boruvka_init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
-                self.record_rounds(&mut pass, g);
-                k.compact_pairs.0.dispatch(&mut pass, &g.compact, g.vertex_groups);
+                self.queue.write_buffer(&g.control, 0, bytemuck::cast_slice(&Self::initial_control(g, stack.count)));
             }
-        }
-        for (i, g) in ws.graphs.iter().enumerate() {
-            encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
-        }
-        self.queue.submit([encoder.finish()]);
-        let mut stats = RunStats { submissions: 1, ..Default::default() };
-        let mut control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
-        // a graph that needs more rounds gets them, with its compaction redone
-        for (i, g) in ws.graphs.iter().enumerate() {
-            let c = i * CONTROL_WORDS;
-            while control[c] < control[c + 1] {
-                if stats.submissions >= MAX_SUBMISSIONS {
-                    return Err(Error::NotConverged { rounds: control[c + 3] });
-                }
-                self.queue.write_buffer(&g.control, 8 * 4, bytemuck::bytes_of(&0u32));
-                let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.more_rounds") });
-                {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.more_rounds"), timestamp_writes: None });
-                    self.record_rounds(&mut pass, g);
+            let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.diagram") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.diagram"), timestamp_writes: None });
+                self.record_ranking(&mut pass, ws, total);
+                for g in &ws.graphs {
+                    k.boruvka_init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
+                    self.record_rounds(&mut pass, g, rounds);
                     k.compact_pairs.0.dispatch(&mut pass, &g.compact, g.vertex_groups);
                 }
-                encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
-                self.queue.submit([encoder.finish()]);
-                stats.submissions += 1;
-                control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
             }
-            stats.rounds[i] = control[c + 3];
+            for (i, g) in ws.graphs.iter().enumerate() {
+                encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
+            }
+            self.queue.submit([encoder.finish()]);
+            stats.submissions += 1;
+            let control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
+            let converged = (0..ws.graphs.len()).all(|i| control[i * CONTROL_WORDS] >= control[i * CONTROL_WORDS + 1]);
+            if converged {
+                break control;
+            }
+            if rounds >= MAX_ROUNDS {
+                return Err(Error::NotConverged { rounds });
+            }
+            rounds *= 2;
+            self.rounds_hint.fetch_max(rounds, Ordering::Relaxed);
+        };
+        for i in 0..ws.graphs.len() {
+            stats.rounds[i] = control[i * CONTROL_WORDS + 3];
         }
         // read back exactly the records written
         let counts: Vec<u64> = (0..ws.graphs.len()).map(|i| control[i * CONTROL_WORDS + 8] as u64).collect();
@@ -507,9 +493,72 @@ impl GpuEngine {
         Ok((out, stats))
     }
 
-    fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage) {
+    fn record_ranking(&self, pass: &mut wgpu::ComputePass<'_>, ws: &Workspace, total: u32) {
         let k = &self.kernels;
-        for _ in 0..ROUNDS_PER_SUBMISSION {
+        k.order_keys.0.dispatch(pass, &ws.keys_bind, groups_for(total as u64, 256));
+        let tile_groups = groups_for(ws.sort_tiles as u64, 1);
+        for (hist_bind, scatter_bind) in &ws.sort_passes {
+            k.radix_histogram.0.dispatch(pass, hist_bind, tile_groups);
+            for level in &ws.scan_levels {
+                if let Some(reduce) = &level.reduce {
+                    k.scan_reduce.0.dispatch(pass, reduce, groups_for(level.count as u64, 1024));
+                }
+            }
+            for level in ws.scan_levels.iter().rev() {
+                k.scan_apply.0.dispatch(pass, &level.apply, groups_for(level.count as u64, 1024));
+            }
+            k.radix_scatter.0.dispatch(pass, scatter_bind, tile_groups);
+        }
+        k.rank_scatter.0.dispatch(pass, &ws.rank_bind, groups_for(total as u64, 256));
+    }
+
+    /// Runs only `order_keys`, the radix sort and `rank_scatter`, and reads back `(rank, order)` of the
+    /// whole stack (for the kernel tests).
+    pub fn ranks(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<u32>, Vec<u32>)> {
+        let key = WorkspaceKey { images: stack.count, height: stack.height, width: stack.width, construction: options.construction };
+        check_limits(&self.device.limits(), &key)?;
+        let mut guard = self.workspace.lock().map_err(|_| Error::Device("workspace lock poisoned".into()))?;
+        if guard.as_ref().map(|w| w.key) != Some(key) {
+            *guard = None;
+            *guard = Some(Workspace::new(&self.device, &self.kernels, key));
+        }
+        let ws = guard.as_ref().ok_or_else(|| Error::Device("no workspace".into()))?;
+        let total = stack.values.len() as u32;
+        self.queue.write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
+        self.queue.write_buffer(&ws.key_params, 0, bytemuck::bytes_of(&KeyParams { count: total, superlevel: options.is_superlevel() as u32, _pad: [0; 2] }));
+        let bytes = total as u64 * 4;
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ranks_readback"),
+            size: 2 * bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.ranks") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.ranks"), timestamp_writes: None });
+            self.record_ranking(&mut pass, ws, total);
+        }
+        encoder.copy_buffer_to_buffer(&ws.rank, 0, &readback, 0, Some(bytes));
+        encoder.copy_buffer_to_buffer(&ws.order, 0, &readback, bytes, Some(bytes));
+        self.queue.submit([encoder.finish()]);
+        let mut words = self.read_words(&readback, 2 * bytes)?;
+        let order = words.split_off(total as usize);
+        Ok((words, order))
+    }
+
+    fn initial_control(g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {
+        let mut control = [0u32; CONTROL_WORDS];
+        control[1] = (g.grid.vertex_count() - 1) * images as u32; // all but one root per image hook
+        control[4] = g.edge_groups.0;
+        control[5] = g.edge_groups.1;
+        control[6] = g.vertex_groups.0;
+        control[7] = g.vertex_groups.1;
+        control
+    }
+
+    fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
+        let k = &self.kernels;
+        for _ in 0..rounds {
             k.boruvka_control.0[0].dispatch(pass, &g.control_bind[0], (1, 1));
             for (select, bind) in k.boruvka_select.0.iter().zip(&g.select) {
                 select.dispatch_indirect(pass, bind, &g.args, 0);

@@ -1,1 +1,755 @@
-fn main(){}
+//! `wgpu-persistence`: the command-line front end of the library.
+//!
+//! `wgpu-persistence diagram [INPUT]` writes the persistence diagram of a 2D image (or of a stack of
+//! them) as CSV or JSON; `wgpu-persistence time [INPUT]` times the computation for benchmark scripts.
+//! Data go to stdout (or `-o FILE`); the backend line and errors go to stderr.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use image::{DynamicImage, ImageFormat, ImageReader};
+use ndarray::{Array2, Array3, ArrayD, Axis, Ix2, Ix3, IxDyn};
+use serde::{Serialize, Serializer};
+use wgpu_persistence::image::Pixel;
+use wgpu_persistence::{BackendChoice, Construction, Context, Diagram, Error, Options};
+
+/// The bundled sample (see `data/README.md`), embedded so the binary works from any directory.
+const SAMPLE_PNG: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.png"));
+const SAMPLE_NAME: &str = "bundled sample data/sample.png";
+
+const DIAGRAM_HELP: &str = "\
+INPUT:
+  .npy           2D array of float32, float64, uint8, uint16, int16 or int32 (any byte order,
+                 C or Fortran order); with --batch a 3D array B x H x W is a stack of images
+                 (a 2D array is then a stack of one).
+  .png .tif .tiff  8- or 16-bit grayscale. Colour (and grey+alpha) images are rejected, not
+                 converted: convert them to grayscale yourself so you know which values you analyse.
+  (none)         the bundled sample: scikit-image's `camera` photograph, 128x128, 8-bit.
+  NaN pixels are an error that names the first linear (row-major) index; +-inf are ordinary values.
+
+OUTPUT:
+  csv   Header `dim,birth,death,birth_index,death_index` (with --batch a first column `image`).
+        One row per pair; values print as the shortest decimal that parses back to the same f32;
+        infinities print as `inf` / `-inf`. An essential class has death `inf` (superlevel: `-inf`)
+        and an empty death_index. birth_index/death_index are row-major pixel indices within the
+        image: f[birth_index] == birth, f[death_index] == death.
+  json  One object {\"shape\":[H,W],\"backend\":\"gpu\"|\"cpu\",\"pairs\":[[{\"birth\",\"death\",
+        \"birth_index\",\"death_index\"},...],...]} with pairs[k] the pairs of H_k (with --batch: an
+        array of such objects, one per image). JSON has no infinity: an infinite birth or death is
+        written as the string \"inf\" or \"-inf\"; an essential class has death_index null.
+
+  Pairs with birth == death are dropped unless --keep-zero. A line on stderr says which backend
+  answered (and the adapter, or why `auto` fell back to the CPU). Exit status: 0 on success, 1 on
+  any error (one line `error: ...` on stderr), 2 on a usage error.";
+
+const TIME_HELP: &str = "\
+Loads the input once, computes once to warm up (workspace allocation, pipeline compilation), then
+REPEAT times, and prints one JSON line to stdout:
+  {\"backend\":\"gpu\"|\"cpu\",\"adapter\":NAME,\"shape\":[..],\"repeat\":N,\"median_s\":S,\"min_s\":S,
+   \"pairs\":[n0,n1]}
+adapter is \"cpu\" on the CPU backend; shape is [B,H,W] with --batch; pairs counts the pairs per
+dimension (summed over a batch) without zero-persistence pairs. Inputs as for `diagram`.";
+
+/// Exact persistent homology of 2D images on the GPU (wgpu), with a native CPU backend.
+#[derive(Debug, Parser)]
+#[command(name = "wgpu-persistence", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute the persistence diagram(s) of an image and write them as CSV or JSON.
+    #[command(after_help = DIAGRAM_HELP)]
+    Diagram(DiagramArgs),
+    /// Time the computation (warm-up, then --repeat runs) and print one JSON line.
+    #[command(after_help = TIME_HELP)]
+    Time(TimeArgs),
+}
+
+/// What to compute on, and how: shared by both subcommands.
+#[derive(Debug, Args)]
+struct ComputeArgs {
+    /// Input .npy, .png, .tif or .tiff (default: the bundled sample photograph).
+    input: Option<PathBuf>,
+    /// Cell complex built on the pixel grid.
+    #[arg(long, short = 'c', value_enum, ignore_case = true, default_value_t = ConstructionArg::V)]
+    construction: ConstructionArg,
+    /// Superlevel filtration (the sublevel filtration of -f, reported in values of f).
+    #[arg(long)]
+    superlevel: bool,
+    /// Where to compute.
+    #[arg(long, short = 'b', value_enum, ignore_case = true, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Treat a 3D .npy (B x H x W) as a stack of 2D images, one diagram each.
+    #[arg(long)]
+    batch: bool,
+}
+
+#[derive(Debug, Args)]
+struct DiagramArgs {
+    #[command(flatten)]
+    compute: ComputeArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = Format::Csv)]
+    format: Format,
+    /// Keep pairs whose birth equals their death (dropped by default).
+    #[arg(long)]
+    keep_zero: bool,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct TimeArgs {
+    #[command(flatten)]
+    compute: ComputeArgs,
+    /// Number of timed runs after the warm-up run.
+    #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConstructionArg {
+    /// Pixels are vertices, 4-connected components (CubicalRipser's default, GUDHI vertices=).
+    V,
+    /// Pixels are top cells, 8-connected components (GUDHI top_dimensional_cells=).
+    T,
+    /// Freudenthal triangulation, squares split along (y,x)-(y+1,x+1) (TopologyLayer).
+    #[value(alias = "f")]
+    Freudenthal,
+}
+
+impl From<ConstructionArg> for Construction {
+    fn from(c: ConstructionArg) -> Self {
+        match c {
+            ConstructionArg::V => Construction::V,
+            ConstructionArg::T => Construction::T,
+            ConstructionArg::Freudenthal => Construction::Freudenthal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendArg {
+    /// The GPU when an adapter is found, else the CPU.
+    Auto,
+    /// The GPU, or an error when there is no adapter.
+    Gpu,
+    /// The native CPU backend.
+    Cpu,
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Gpu => BackendChoice::Gpu,
+            BackendArg::Cpu => BackendChoice::Cpu,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// JSON (infinities as the strings "inf" / "-inf").
+    Json,
+}
+
+/// A user-facing error: printed as one line `error: ...`.
+#[derive(Debug)]
+struct CliError(String);
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+fn fail(message: impl Into<String>) -> CliError {
+    CliError(message.into())
+}
+
+type CliResult<T> = Result<T, CliError>;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Diagram(args) => run_diagram(&args),
+        Command::Time(args) => run_time(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Nothing sensible is left to do if stderr itself is gone.
+            let _ = writeln!(io::stderr(), "error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subcommands
+
+fn run_diagram(args: &DiagramArgs) -> CliResult<()> {
+    let batch = args.compute.batch;
+    let input = load_input(&args.compute)?;
+    let ctx = open_context(args.compute.backend)?;
+    let options = options(&args.compute, args.keep_zero);
+    let diagrams = compute(&ctx, &input, &options)?;
+    write_output(args.output.as_deref(), |w| match args.format {
+        Format::Csv => write_csv(w, &diagrams, batch),
+        Format::Json => write_json(w, &diagrams, batch),
+    })
+}
+
+/// One line of `time` output.
+#[derive(Debug, Serialize)]
+struct TimeReport {
+    backend: String,
+    adapter: String,
+    shape: Vec<usize>,
+    repeat: u32,
+    median_s: f64,
+    min_s: f64,
+    pairs: Vec<usize>,
+}
+
+fn run_time(args: &TimeArgs) -> CliResult<()> {
+    let input = load_input(&args.compute)?;
+    let ctx = open_context(args.compute.backend)?;
+    let options = options(&args.compute, false);
+    let mut diagrams = compute(&ctx, &input, &options)?;
+    let mut seconds = Vec::with_capacity(args.repeat as usize);
+    for _ in 0..args.repeat {
+        let start = Instant::now();
+        diagrams = compute(&ctx, &input, &options)?;
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    seconds.sort_by(f64::total_cmp);
+    let report = TimeReport {
+        backend: ctx.backend().to_string(),
+        adapter: ctx
+            .adapter_info()
+            .map_or_else(|| "cpu".to_string(), |info| info.name.clone()),
+        shape: input.images.shape(),
+        repeat: args.repeat,
+        median_s: median(&seconds),
+        min_s: seconds.first().copied().unwrap_or(0.0),
+        pairs: pair_counts(&diagrams),
+    };
+    write_output(None, |w| {
+        serde_json::to_writer(&mut *w, &report)?;
+        writeln!(w)
+    })
+}
+
+/// Median of sorted values (0 for none).
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+/// Pairs per homology dimension, summed over the diagrams.
+fn pair_counts(diagrams: &[Diagram]) -> Vec<usize> {
+    let dims = diagrams.iter().map(|d| d.pairs.len()).max().unwrap_or(0);
+    (0..dims)
+        .map(|k| diagrams.iter().map(|d| d.dim(k).len()).sum())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Computing
+
+fn options(args: &ComputeArgs, keep_zero: bool) -> Options {
+    let options = Options::new(args.construction.into()).keep_zero_persistence(keep_zero);
+    if args.superlevel {
+        options.superlevel()
+    } else {
+        options
+    }
+}
+
+/// Create the context and say on stderr which backend answers.
+fn open_context(backend: BackendArg) -> CliResult<Context> {
+    let ctx = Context::with_backend(backend.into())?;
+    let line = match (ctx.adapter_info(), ctx.fallback_reason()) {
+        (Some(info), _) => format!("backend gpu (adapter: {}, {})", info.name, info.backend),
+        (None, Some(reason)) => format!("backend cpu (auto fell back to the CPU: {reason})"),
+        (None, None) => "backend cpu (native CPU backend)".to_string(),
+    };
+    let _ = writeln!(io::stderr(), "wgpu-persistence: {line}");
+    Ok(ctx)
+}
+
+/// The input as one image or as a stack.
+enum Images {
+    Single(Array2<f32>),
+    Batch(Array3<f32>),
+}
+
+impl Images {
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Images::Single(a) => a.shape().to_vec(),
+            Images::Batch(a) => a.shape().to_vec(),
+        }
+    }
+}
+
+/// The images and where they came from (for messages).
+struct Input {
+    name: String,
+    images: Images,
+}
+
+fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<Vec<Diagram>> {
+    let result = match &input.images {
+        Images::Single(a) => ctx.compute(a.view(), options).map(|d| vec![d]),
+        Images::Batch(a) => ctx.compute_batch(a.view(), options),
+    };
+    result.map_err(|e| describe_error(e, input))
+}
+
+/// The library's message; for errors about the pixels, with the input's name and the position of
+/// a NaN spelled out.
+fn describe_error(e: Error, input: &Input) -> CliError {
+    let name = &input.name;
+    match e {
+        Error::Empty { .. } => fail(format!("'{name}': {e}")),
+        Error::NanPixel { index } => {
+            let position = match *input.images.shape() {
+                [_, w] if w > 0 => format!(" (row {}, column {})", index / w, index % w),
+                [_, h, w] if h * w > 0 => format!(
+                    " (image {}, row {}, column {})",
+                    index / (h * w),
+                    index % (h * w) / w,
+                    index % w
+                ),
+                _ => String::new(),
+            };
+            fail(format!("'{name}': {e}{position}"))
+        }
+        other => other.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+fn load_input(args: &ComputeArgs) -> CliResult<Input> {
+    let (name, values) = match &args.input {
+        None => (
+            SAMPLE_NAME.to_string(),
+            decode_image(SAMPLE_PNG, ImageFormat::Png, SAMPLE_NAME)?,
+        ),
+        Some(path) => (path.display().to_string(), load_file(path)?),
+    };
+    match to_images(values, args.batch) {
+        Ok(images) => Ok(Input { name, images }),
+        Err(e) => Err(fail(format!("'{name}': {e}"))),
+    }
+}
+
+fn load_file(path: &Path) -> CliResult<ArrayD<f32>> {
+    let name = path.display().to_string();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let format = match extension.as_deref() {
+        Some("npy") => None,
+        Some("png") => Some(ImageFormat::Png),
+        Some("tif" | "tiff") => Some(ImageFormat::Tiff),
+        _ => {
+            return Err(fail(format!(
+                "'{name}': unsupported file type (expected .npy, .png, .tif or .tiff)"
+            )))
+        }
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read '{name}': {e}")))?;
+    match format {
+        None => npy::read_f32(&bytes).map_err(|e| fail(format!("'{name}': {e}"))),
+        Some(format) => decode_image(&bytes, format, &name),
+    }
+}
+
+/// Decode an 8- or 16-bit grayscale PNG/TIFF into an `H x W` array.
+fn decode_image(bytes: &[u8], format: ImageFormat, name: &str) -> CliResult<ArrayD<f32>> {
+    let image = ImageReader::with_format(Cursor::new(bytes), format)
+        .decode()
+        .map_err(|e| fail(format!("cannot decode '{name}': {e}")))?;
+    let shape = IxDyn(&[image.height() as usize, image.width() as usize]);
+    let values: Vec<f32> = match image {
+        DynamicImage::ImageLuma8(buffer) => {
+            buffer.into_raw().into_iter().map(Pixel::to_f32).collect()
+        }
+        DynamicImage::ImageLuma16(buffer) => {
+            buffer.into_raw().into_iter().map(Pixel::to_f32).collect()
+        }
+        other => {
+            return Err(fail(format!(
+                "'{name}' is not a grayscale image (colour type {:?}); only 8- and 16-bit \
+                 grayscale images are accepted: convert it to grayscale first",
+                other.color()
+            )))
+        }
+    };
+    ArrayD::from_shape_vec(shape, values).map_err(|e| fail(format!("'{name}': {e}")))
+}
+
+/// Check the number of dimensions: 2D, or with `batch` a 3D stack (a 2D image is a stack of one).
+fn to_images(values: ArrayD<f32>, batch: bool) -> Result<Images, String> {
+    let shape = values.shape().to_vec();
+    let bad = |e: ndarray::ShapeError| format!("{e} (shape {shape:?})");
+    match (shape.len(), batch) {
+        (2, false) => values
+            .into_dimensionality::<Ix2>()
+            .map(Images::Single)
+            .map_err(bad),
+        (2, true) => values
+            .insert_axis(Axis(0))
+            .into_dimensionality::<Ix3>()
+            .map(Images::Batch)
+            .map_err(bad),
+        (3, true) => values
+            .into_dimensionality::<Ix3>()
+            .map(Images::Batch)
+            .map_err(bad),
+        (3, false) => Err(format!(
+            "expected a 2D image, got a 3D array (shape {shape:?}); pass --batch to treat it \
+             as a stack of 2D images"
+        )),
+        (n, true) => Err(format!(
+            "expected a 2D image or, with --batch, a 3D stack of images; got a {n}D array \
+             (shape {shape:?})"
+        )),
+        (n, false) => Err(format!(
+            "expected a 2D image, got a {n}D array (shape {shape:?})"
+        )),
+    }
+}
+
+/// Reading `.npy` files of the pixel types the library accepts, without trusting the header's shape
+/// for an allocation before the file is known to hold that much data.
+mod npy {
+    use ndarray::ArrayD;
+    use ndarray_npy::{ReadNpyExt, ReadableElement};
+    use wgpu_persistence::image::Pixel;
+
+    const MAGIC: &[u8] = b"\x93NUMPY";
+    const SUPPORTED: &str = "float32, float64, uint8, uint16, int16, int32";
+
+    #[derive(Debug, Clone, Copy)]
+    enum Dtype {
+        F32,
+        F64,
+        U8,
+        U16,
+        I16,
+        I32,
+    }
+
+    impl Dtype {
+        /// The descriptors `ndarray-npy` reads for each type.
+        fn from_descr(descr: &str) -> Option<Self> {
+            Some(match descr {
+                "<f4" | ">f4" => Self::F32,
+                "<f8" | ">f8" => Self::F64,
+                "|u1" | "u1" | "B" => Self::U8,
+                "<u2" | ">u2" => Self::U16,
+                "<i2" | ">i2" => Self::I16,
+                "<i4" | ">i4" => Self::I32,
+                _ => return None,
+            })
+        }
+
+        fn size(self) -> usize {
+            match self {
+                Self::U8 => 1,
+                Self::U16 | Self::I16 => 2,
+                Self::F32 | Self::I32 => 4,
+                Self::F64 => 8,
+            }
+        }
+    }
+
+    /// What the CLI needs from the header: the type, the shape, where the data start.
+    struct Header {
+        descr: String,
+        shape: Vec<usize>,
+        data_offset: usize,
+    }
+
+    /// Read a `.npy` file of any supported dtype as `f32` (converted as the library converts).
+    pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
+        let header = parse_header(bytes)?;
+        let dtype = Dtype::from_descr(&header.descr).ok_or_else(|| {
+            format!(
+                "unsupported dtype '{}' (supported: {SUPPORTED})",
+                header.descr
+            )
+        })?;
+        let needed = header
+            .shape
+            .iter()
+            .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| format!("shape {:?} is too large", header.shape))?;
+        let available = bytes.len() - header.data_offset;
+        if needed > available {
+            return Err(format!(
+                "truncated .npy file: shape {:?} of '{}' needs {needed} bytes of data, the file has {available}",
+                header.shape, header.descr
+            ));
+        }
+        match dtype {
+            Dtype::F32 => convert::<f32>(bytes),
+            Dtype::F64 => convert::<f64>(bytes),
+            Dtype::U8 => convert::<u8>(bytes),
+            Dtype::U16 => convert::<u16>(bytes),
+            Dtype::I16 => convert::<i16>(bytes),
+            Dtype::I32 => convert::<i32>(bytes),
+        }
+    }
+
+    fn convert<T: ReadableElement + Pixel>(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
+        let array = ArrayD::<T>::read_npy(bytes).map_err(|e| format!("invalid .npy file: {e}"))?;
+        Ok(array.mapv(Pixel::to_f32))
+    }
+
+    fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+        if !bytes.starts_with(MAGIC) || bytes.len() < 10 {
+            return Err("not a .npy file (missing the \\x93NUMPY magic string)".into());
+        }
+        let (len, start): (usize, usize) = match bytes[6] {
+            1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+            2 | 3 => match bytes.get(8..12) {
+                Some(&[a, b, c, d]) => (u32::from_le_bytes([a, b, c, d]) as usize, 12),
+                _ => return Err("truncated .npy header".into()),
+            },
+            v => return Err(format!("unsupported .npy format version {v}")),
+        };
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= bytes.len())
+            .ok_or("truncated .npy header")?;
+        let text =
+            std::str::from_utf8(&bytes[start..end]).map_err(|_| "the .npy header is not text")?;
+        Ok(Header {
+            descr: string_value(text, "descr")?,
+            shape: tuple_value(text, "shape")?,
+            data_offset: end,
+        })
+    }
+
+    /// The text after `'key':` in the header dictionary.
+    fn value_after<'a>(text: &'a str, key: &str) -> Result<&'a str, String> {
+        ['\'', '"']
+            .iter()
+            .find_map(|q| {
+                let pattern = format!("{q}{key}{q}");
+                let at = text.find(&pattern)?;
+                text[at + pattern.len()..].trim_start().strip_prefix(':')
+            })
+            .map(str::trim_start)
+            .ok_or_else(|| format!("the .npy header has no '{key}' entry"))
+    }
+
+    fn string_value(text: &str, key: &str) -> Result<String, String> {
+        let value = value_after(text, key)?;
+        let unsupported = || {
+            format!(
+                "unsupported dtype (structured or non-string descriptor; supported: {SUPPORTED})"
+            )
+        };
+        let quote = value
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+            .ok_or_else(unsupported)?;
+        let body = &value[1..];
+        let close = body.find(quote).ok_or_else(unsupported)?;
+        Ok(body[..close].to_string())
+    }
+
+    fn tuple_value(text: &str, key: &str) -> Result<Vec<usize>, String> {
+        let value = value_after(text, key)?;
+        let body = value
+            .strip_prefix('(')
+            .and_then(|rest| rest.split_once(')'))
+            .map(|(body, _)| body)
+            .ok_or_else(|| format!("cannot parse the .npy '{key}' entry"))?;
+        body.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<usize>()
+                    .map_err(|_| format!("cannot parse the .npy '{key}' entry ('{s}')"))
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/// Run `write` on the output file, or on stdout. A closed stdout (`| head`) is not an error.
+fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> CliResult<()> {
+    match path {
+        Some(path) => {
+            let name = path.display();
+            let file =
+                File::create(path).map_err(|e| fail(format!("cannot create '{name}': {e}")))?;
+            let mut out = BufWriter::new(file);
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| fail(format!("cannot write '{name}': {e}")))
+        }
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            match write(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(fail(format!("cannot write to stdout: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// CSV rows; `f32` Display is the shortest decimal that parses back to the same value (`inf`, `-inf`).
+fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
+    if batch {
+        w.write_all(b"image,")?;
+    }
+    writeln!(w, "dim,birth,death,birth_index,death_index")?;
+    for (image, diagram) in diagrams.iter().enumerate() {
+        for (dim, pairs) in diagram.pairs.iter().enumerate() {
+            for p in pairs {
+                if batch {
+                    write!(w, "{image},")?;
+                }
+                write!(w, "{dim},{},{},{},", p.birth, p.death, p.birth_index)?;
+                match p.death_index {
+                    Some(i) => writeln!(w, "{i}")?,
+                    None => writeln!(w)?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An `f32` as a JSON number, or as the string `"inf"` / `"-inf"` (JSON has no infinity).
+struct JsonF32(f32);
+
+impl Serialize for JsonF32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            v if v.is_finite() => s.serialize_f32(v),
+            v if v == f32::INFINITY => s.serialize_str("inf"),
+            v if v == f32::NEG_INFINITY => s.serialize_str("-inf"),
+            _ => s.serialize_str("nan"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonPair {
+    birth: JsonF32,
+    death: JsonF32,
+    birth_index: usize,
+    death_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagram<'a> {
+    shape: &'a [usize],
+    backend: String,
+    pairs: Vec<Vec<JsonPair>>,
+}
+
+impl<'a> From<&'a Diagram> for JsonDiagram<'a> {
+    fn from(d: &'a Diagram) -> Self {
+        let pairs = d
+            .pairs
+            .iter()
+            .map(|dim| {
+                dim.iter()
+                    .map(|p| JsonPair {
+                        birth: JsonF32(p.birth),
+                        death: JsonF32(p.death),
+                        birth_index: p.birth_index,
+                        death_index: p.death_index,
+                    })
+                    .collect()
+            })
+            .collect();
+        JsonDiagram {
+            shape: &d.shape,
+            backend: d.backend.to_string(),
+            pairs,
+        }
+    }
+}
+
+fn write_json(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
+    let json: Vec<JsonDiagram<'_>> = diagrams.iter().map(JsonDiagram::from).collect();
+    match (batch, json.as_slice()) {
+        (false, [single]) => serde_json::to_writer(&mut *w, single)?,
+        _ => serde_json::to_writer(&mut *w, &json)?,
+    }
+    writeln!(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn infinities_are_strings_in_json() {
+        let text = serde_json::to_string(&[
+            JsonF32(1.5),
+            JsonF32(f32::INFINITY),
+            JsonF32(f32::NEG_INFINITY),
+        ])
+        .expect("serialises");
+        assert_eq!(text, r#"[1.5,"inf","-inf"]"#);
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
