@@ -1,40 +1,63 @@
-// One invocation that steers the data-dependent loops without a readback: it writes the indirect
-// dispatch arguments of the next kernels. MODE 0 (start of a round): if every hook is done, all later
-// dispatches become empty; otherwise they get their full size and a round is counted. MODE 1 (after a
-// pointer-jump step): once a step moved nothing, the remaining steps of the round become empty.
-//
-// control: [0] hooks so far, [1] hooks needed, [2] jump moved something, [3] rounds run,
-//          [4], [5] edge dispatch size (x, y), [6], [7] vertex dispatch size (x, y), [8] pairs written.
-// args:    [0..3] edge kernels, [3..6] vertex kernels (hook), [6..9] pointer jump.
+// One invocation that steers the data-dependent loops without a readback, by writing the indirect
+// dispatch sizes of the next kernels from the counters the kernels keep.
+// MODE 0, start of a round: once every hook is done every later dispatch is empty; otherwise the
+//         live-edge and root lists of the last round become this round's input.
+// MODE 1, after the first select pass: size of the other two select passes (live edges).
+// MODE 2, after the hook: size of the pointer-jump steps (roots that hooked).
+// MODE 3, after a pointer-jump step: once a step moved nothing, the remaining steps are empty.
+#import params
+#import control
+
 override MODE: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read_write> control: array<u32>;
 @group(0) @binding(1) var<storage, read_write> args: array<u32>;
 
-fn set_args(slot: u32, x: u32, y: u32) {
+fn set_groups(slot: u32, items: u32) {
+    let groups = (items + WG - 1u) / WG;
+    var x = groups;
+    var y = 1u;
+    if groups > 65535u {
+        y = (groups + 65534u) / 65535u;
+        x = (groups + y - 1u) / y;
+    }
     args[slot] = x;
     args[slot + 1u] = y;
     args[slot + 2u] = 1u;
 }
 
+fn count_or_all(count: u32, all: u32) -> u32 {
+    return select(count, all, count == NONE);
+}
+
 @compute @workgroup_size(1)
 fn main() {
     if MODE == 0u {
-        if control[0] >= control[1] {
-            set_args(0u, 0u, 1u);
-            set_args(3u, 0u, 1u);
-            set_args(6u, 0u, 1u);
-        } else {
-            set_args(0u, control[4], control[5]);
-            set_args(3u, control[6], control[7]);
-            set_args(6u, control[6], control[7]);
-            control[3] = control[3] + 1u;
+        if control[C_HOOKS] >= control[C_TARGET] {
+            for (var s = 0u; s <= SLOT_ALL_VERTICES; s += 3u) {
+                set_groups(s, 0u);
+            }
+            return;
         }
-        control[2] = 0u;
+        control[C_ROUNDS] += 1u;
+        control[C_EDGES_IN] = control[C_EDGES_OUT];
+        control[C_EDGES_OUT] = 0u;
+        control[C_ROOTS_IN] = control[C_ROOTS_OUT];
+        control[C_ROOTS_OUT] = 0u;
+        control[C_HOOKED] = 0u;
+        control[C_CHANGED] = 0u;
+        set_groups(SLOT_SELECT_FIRST, count_or_all(control[C_EDGES_IN], control[C_EDGES]));
+        set_groups(SLOT_HOOK, count_or_all(control[C_ROOTS_IN], control[C_VERTICES]));
+        set_groups(SLOT_ALL_VERTICES, control[C_VERTICES]);
+    } else if MODE == 1u {
+        set_groups(SLOT_SELECT_REST, control[C_EDGES_OUT]);
+    } else if MODE == 2u {
+        set_groups(SLOT_JUMP, control[C_HOOKED]);
+        control[C_CHANGED] = 0u;
     } else {
-        if control[2] == 0u {
-            set_args(6u, 0u, 1u);
+        if control[C_CHANGED] == 0u {
+            set_groups(SLOT_JUMP, 0u);
         }
-        control[2] = 0u;
+        control[C_CHANGED] = 0u;
     }
 }

@@ -1,36 +1,50 @@
 // A root that is younger than the root across its minimum outgoing edge hooks onto it: its class dies
-// at that edge (elder rule). Older roots wait. Resets the best edge for the next round.
+// at that edge (elder rule). Older roots wait and stay in the root list; a root with no outgoing edge
+// is a finished component and leaves it. Resets the best edge for the next round.
+// roots_out holds the waiting roots from 0 and the roots that hooked from params.images*vertices on.
 #import params
+#import control
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read_write> parent: array<u32>;
 @group(0) @binding(2) var<storage, read> vkey: array<u32>;
-@group(0) @binding(3) var<storage, read_write> best_hi: array<u32>;
-@group(0) @binding(4) var<storage, read_write> best_lo: array<u32>;
-@group(0) @binding(5) var<storage, read> far_root: array<u32>;
-@group(0) @binding(6) var<storage, read_write> death_hi: array<u32>;
-@group(0) @binding(7) var<storage, read_write> death_lo: array<u32>;
-@group(0) @binding(8) var<storage, read_write> control: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read_write> best: array<u32>;
+@group(0) @binding(4) var<storage, read> far_root: array<u32>;
+@group(0) @binding(5) var<storage, read_write> death: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read_write> control: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read> roots_in: array<u32>;
+@group(0) @binding(8) var<storage, read_write> roots_out: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let r = linear_id(wid, nwg, lid);
-    if r >= params.images * params.vertices || parent[r] != r {
+    let id = linear_id(wid, nwg, lid);
+    let total = params.images * params.vertices;
+    let n_in = atomicLoad(&control[C_ROOTS_IN]);
+    var r = NONE;
+    if n_in == NONE {
+        if id < total {
+            r = id;
+        }
+    } else if id < n_in {
+        r = roots_in[id];
+    }
+    if r == NONE || parent[r] != r {
         return;
     }
-    let hi = best_hi[r];
-    let lo = best_lo[r];
-    if hi == NONE && lo == NONE {
+    let key = vec2<u32>(best[2u * r], best[2u * r + 1u]);
+    if key.x == NONE && key.y == NONE {
         return;
     }
-    best_hi[r] = NONE;
-    best_lo[r] = NONE;
+    best[2u * r] = NONE;
+    best[2u * r + 1u] = NONE;
     let t = far_root[r];
     if vkey[r] > vkey[t] {
         parent[r] = t;
-        death_hi[r] = hi;
-        death_lo[r] = lo;
-        atomicAdd(&control[0], 1u);
+        death[r] = key;
+        atomicAdd(&control[C_HOOKS], 1u);
+        roots_out[total + atomicAdd(&control[C_HOOKED], 1u)] = r;
+    } else {
+        roots_out[atomicAdd(&control[C_ROOTS_OUT], 1u)] = r;
     }
 }

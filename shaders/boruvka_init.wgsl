@@ -7,10 +7,8 @@
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
 @group(0) @binding(2) var<storage, read_write> parent: array<u32>;
 @group(0) @binding(3) var<storage, read_write> vkey: array<u32>;
-@group(0) @binding(4) var<storage, read_write> best_hi: array<u32>;
-@group(0) @binding(5) var<storage, read_write> best_lo: array<u32>;
-@group(0) @binding(6) var<storage, read_write> death_hi: array<u32>;
-@group(0) @binding(7) var<storage, read_write> death_lo: array<u32>;
+@group(0) @binding(4) var<storage, read_write> best: array<u32>;
+@group(0) @binding(5) var<storage, read_write> death: array<vec2<u32>>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -21,8 +19,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     parent[v] = v;
     vkey[v] = vertex_key(v / params.vertices, v % params.vertices);
-    best_hi[v] = NONE;
-    best_lo[v] = NONE;
-    death_hi[v] = NONE;
-    death_lo[v] = NONE;
+    best[2u * v] = NONE;
+    best[2u * v + 1u] = NONE;
+    death[v] = vec2<u32>(NONE, NONE);
 }

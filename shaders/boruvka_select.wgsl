@@ -1,7 +1,10 @@
-// Each component's minimum outgoing edge, in three passes over the edges (MODE 0: atomicMin of the
-// key's high word; 1: of the low word among edges with the best high word; 2: the edge equal to the
-// best key writes the root across it). Parents are compressed, so parent[v] is v's root.
+// Each component's minimum outgoing edge, in three passes over the live edges. MODE 0: keeps the edges
+// whose ends lie in different components (appended to edges_out, one atomic per workgroup) and takes
+// the atomicMin of the key's high word at both roots; MODE 1: atomicMin of the low word among edges
+// with the best high word; MODE 2: the edge equal to its root's best key writes the root across it.
+// Parents are compressed, so parent[v] is v's root. best holds (hi, lo) of vertex v at 2v, 2v+1.
 #import params
+#import control
 #import grid
 
 override MODE: u32 = 0u;
@@ -9,18 +12,23 @@ override MODE: u32 = 0u;
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
 @group(0) @binding(2) var<storage, read> parent: array<u32>;
-@group(0) @binding(3) var<storage, read_write> best_hi: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> best_lo: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> far_root: array<u32>;
+@group(0) @binding(3) var<storage, read_write> best: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> far_root: array<u32>;
+@group(0) @binding(5) var<storage, read_write> control: array<atomic<u32>>;
+@group(0) @binding(6) var<storage, read> edges_in: array<u32>;
+@group(0) @binding(7) var<storage, read_write> edges_out: array<u32>;
+
+var<workgroup> group_count: atomic<u32>;
+var<workgroup> group_base: u32;
 
 fn offer(root: u32, other: u32, key: vec2<u32>) {
     if MODE == 0u {
-        atomicMin(&best_hi[root], key.x);
+        atomicMin(&best[2u * root], key.x);
     } else if MODE == 1u {
-        if atomicLoad(&best_hi[root]) == key.x {
-            atomicMin(&best_lo[root], key.y);
+        if atomicLoad(&best[2u * root]) == key.x {
+            atomicMin(&best[2u * root + 1u], key.y);
         }
-    } else if atomicLoad(&best_hi[root]) == key.x && atomicLoad(&best_lo[root]) == key.y {
+    } else if atomicLoad(&best[2u * root]) == key.x && atomicLoad(&best[2u * root + 1u]) == key.y {
         far_root[root] = other;
     }
 }
@@ -29,18 +37,54 @@ fn offer(root: u32, other: u32, key: vec2<u32>) {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let id = linear_id(wid, nwg, lid);
-    if id >= params.images * params.edges {
-        return;
+    var edge = NONE;
+    if MODE == 0u {
+        let n_in = atomicLoad(&control[C_EDGES_IN]);
+        if n_in == NONE {
+            if id < params.images * params.edges {
+                edge = id;
+            }
+        } else if id < n_in {
+            edge = edges_in[id];
+        }
+    } else if id < atomicLoad(&control[C_EDGES_OUT]) {
+        edge = edges_out[id];
     }
-    let image = id / params.edges;
-    let e = id % params.edges;
-    let ends = edge_vertices(e) + vec2<u32>(image * params.vertices);
-    let ra = parent[ends.x];
-    let rb = parent[ends.y];
-    if ra == rb {
-        return;
+    var live = false;
+    var ra = 0u;
+    var rb = 0u;
+    var key = vec2<u32>(0u, 0u);
+    if edge != NONE {
+        let image = edge / params.edges;
+        let e = edge % params.edges;
+        let ends = edge_vertices(e) + vec2<u32>(image * params.vertices);
+        ra = parent[ends.x];
+        rb = parent[ends.y];
+        live = ra != rb;
+        if live {
+            key = edge_key(image, e);
+        }
     }
-    let key = edge_key(image, e);
-    offer(ra, rb, key);
-    offer(rb, ra, key);
+    if MODE == 0u {
+        if lid == 0u {
+            atomicStore(&group_count, 0u);
+        }
+        workgroupBarrier();
+        var slot = 0u;
+        if live {
+            slot = atomicAdd(&group_count, 1u);
+        }
+        workgroupBarrier();
+        if lid == 0u {
+            group_base = atomicAdd(&control[C_EDGES_OUT], atomicLoad(&group_count));
+        }
+        workgroupBarrier();
+        if live {
+            edges_out[group_base + slot] = edge;
+        }
+    }
+    if live {
+        offer(ra, rb, key);
+        offer(rb, ra, key);
+    }
 }

@@ -2,6 +2,7 @@
 // appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
 // asked for. The host orders the records (their order keys are unique).
 #import params
+#import control
 #import grid
 
 struct PairRecord {
@@ -19,13 +20,12 @@ struct PairRecord {
 @group(0) @binding(3) var<storage, read> keys: array<u32>;
 @group(0) @binding(4) var<storage, read> parent: array<u32>;
 @group(0) @binding(5) var<storage, read> vkey: array<u32>;
-@group(0) @binding(6) var<storage, read> death_hi: array<u32>;
-@group(0) @binding(7) var<storage, read> death_lo: array<u32>;
-@group(0) @binding(8) var<storage, read_write> records: array<PairRecord>;
-@group(0) @binding(9) var<storage, read_write> control: array<atomic<u32>>;
+@group(0) @binding(6) var<storage, read> death: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> records: array<PairRecord>;
+@group(0) @binding(8) var<storage, read_write> control: array<atomic<u32>>;
 
 fn append(record: PairRecord) {
-    let slot = atomicAdd(&control[8], 1u);
+    let slot = atomicAdd(&control[C_PAIRS], 1u);
     if slot < arrayLength(&records) {
         records[slot] = record;
     }
@@ -41,8 +41,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let image = v / params.vertices;
     let local_v = v % params.vertices;
     let base = image * params.pixels;
-    let hi = death_hi[v];
-    let lo = death_lo[v];
+    let hi = death[v].x;
+    let lo = death[v].y;
     if hi == NONE && lo == NONE {
         if !is_dual() && parent[v] == v {
             append(PairRecord(image, 0u, NONE, NONE, local_v, NONE));

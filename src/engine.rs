@@ -25,6 +25,13 @@ pub const INITIAL_ROUNDS: u32 = 24;
 const MAX_ROUNDS: u32 = 1 << 14;
 const RECORD_WORDS: usize = 6;
 const CONTROL_WORDS: usize = 16;
+const ARG_WORDS: usize = 15;
+/// Indirect slots (byte offsets) of `shaders/common/control.wgsl`.
+const SLOT_SELECT_FIRST: u64 = 0;
+const SLOT_SELECT_REST: u64 = 12;
+const SLOT_HOOK: u64 = 24;
+const SLOT_JUMP: u64 = 36;
+const SLOT_ALL_VERTICES: u64 = 48;
 
 /// Every compiled kernel.
 #[derive(Debug)]
@@ -111,13 +118,16 @@ struct GraphStage {
     records: wgpu::Buffer,
     params: wgpu::Buffer,
     init: wgpu::BindGroup,
-    select: Vec<wgpu::BindGroup>,
-    hook: wgpu::BindGroup,
-    jump: wgpu::BindGroup,
+    /// `[parity][mode]`.
+    select: Vec<Vec<wgpu::BindGroup>>,
+    /// `[parity]`.
+    hook: Vec<wgpu::BindGroup>,
+    /// `[parity]`.
+    jump: Vec<wgpu::BindGroup>,
+    jump_all: wgpu::BindGroup,
     control_bind: Vec<wgpu::BindGroup>,
     compact: wgpu::BindGroup,
     vertex_groups: (u32, u32),
-    edge_groups: (u32, u32),
     jumps: u32,
 }
 
@@ -239,17 +249,21 @@ impl Workspace {
         let rank_params = uniform(device, "rank_params", &[total, pixels, 0, 0]);
         let rank_bind = k.rank_scatter.0.bind(device, &[&rank_params, sorted_payload, &rank, &order]);
 
-        // pairing: the primal and the dual graph share the per-vertex arrays
+        // pairing: the primal and the dual graph share the per-vertex arrays and the lists
         let (primal, dual) = GraphKind::of(key.construction);
         let grids = [Grid::new(primal, key.height, key.width), Grid::new(dual, key.height, key.width)];
         let max_v = grids.iter().map(|g| g.vertex_count() as u64).max().unwrap_or(1) * key.images as u64;
-        let vbuf = |label| storage(device, label, max_v * 4, U::empty());
-        let (parent, vkey, best_hi, best_lo, target, death_hi, death_lo) =
-            (vbuf("parent"), vbuf("vkey"), vbuf("best_hi"), vbuf("best_lo"), vbuf("target"), vbuf("death_hi"), vbuf("death_lo"));
+        let max_e = grids.iter().map(|g| g.edge_count() as u64).max().unwrap_or(1) * key.images as u64;
+        let parent = storage(device, "parent", max_v * 4, U::empty());
+        let vkey = storage(device, "vkey", max_v * 4, U::empty());
+        let far_root = storage(device, "far_root", max_v * 4, U::empty());
+        let best = storage(device, "best", max_v * 8, U::empty());
+        let death = storage(device, "death", max_v * 8, U::empty());
+        let edge_lists = [storage(device, "live_edges_a", max_e * 4, U::empty()), storage(device, "live_edges_b", max_e * 4, U::empty())];
+        let root_lists = [storage(device, "roots_a", max_v * 8, U::empty()), storage(device, "roots_b", max_v * 8, U::empty())];
         let mut graphs = vec![];
         for grid in grids {
             let nv = grid.vertex_count() as u64 * key.images as u64;
-            let ne = grid.edge_count() as u64 * key.images as u64;
             let gp = GraphParams {
                 kind: grid.kind as u32,
                 height: grid.height,
@@ -262,14 +276,22 @@ impl Workspace {
             };
             let params = uniform(device, "graph_params", &gp);
             let control = storage(device, "control", (CONTROL_WORDS * 4) as u64, U::COPY_SRC | U::COPY_DST);
-            let args = storage(device, "dispatch_args", 12 * 4, U::INDIRECT | U::COPY_DST);
+            let args = storage(device, "dispatch_args", (ARG_WORDS * 4) as u64, U::INDIRECT | U::COPY_DST);
             let records = storage(device, "pair_records", nv * (RECORD_WORDS as u64) * 4, U::COPY_SRC);
-            let init = k.boruvka_init.0.bind(device, &[&params, &rank, &parent, &vkey, &best_hi, &best_lo, &death_hi, &death_lo]);
-            let select = k.boruvka_select.0.iter().map(|s| s.bind(device, &[&params, &rank, &parent, &best_hi, &best_lo, &target])).collect();
-            let hook = k.boruvka_hook.0.bind(device, &[&params, &parent, &vkey, &best_hi, &best_lo, &target, &death_hi, &death_lo, &control]);
-            let jump = k.pointer_jump.0.bind(device, &[&params, &parent, &control]);
+            let init = k.boruvka_init.0.bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
+            // round parity p reads list p and writes list 1 - p
+            let select = (0..2)
+                .map(|p| {
+                    k.boruvka_select.0.iter().map(|s| s.bind(device, &[&params, &rank, &parent, &best, &far_root, &control, &edge_lists[p], &edge_lists[1 - p]])).collect()
+                })
+                .collect();
+            let hook = (0..2)
+                .map(|p| k.boruvka_hook.0.bind(device, &[&params, &parent, &vkey, &best, &far_root, &death, &control, &root_lists[p], &root_lists[1 - p]]))
+                .collect();
+            let jump = (0..2).map(|p| k.pointer_jump.0[0].bind(device, &[&params, &parent, &control, &root_lists[1 - p]])).collect();
+            let jump_all = k.pointer_jump.0[1].bind(device, &[&params, &parent, &control, &root_lists[0]]);
             let control_bind = k.boruvka_control.0.iter().map(|c| c.bind(device, &[&control, &args])).collect();
-            let compact = k.compact_pairs.0.bind(device, &[&params, &rank, &order, &keys, &parent, &vkey, &death_hi, &death_lo, &records, &control]);
+            let compact = k.compact_pairs.0.bind(device, &[&params, &rank, &order, &keys, &parent, &vkey, &death, &records, &control]);
             graphs.push(GraphStage {
                 grid,
                 control,
@@ -280,10 +302,10 @@ impl Workspace {
                 select,
                 hook,
                 jump,
+                jump_all,
                 control_bind,
                 compact,
                 vertex_groups: groups_for(nv, 256),
-                edge_groups: groups_for(ne, 256),
                 jumps: u64::BITS - nv.leading_zeros() + 1,
             });
         }
@@ -293,7 +315,7 @@ impl Workspace {
             usage: U::MAP_READ | U::COPY_DST,
             mapped_at_creation: false,
         });
-        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank.clone(), order.clone(), keys, hist, parent, vkey, best_hi, best_lo, target, death_hi, death_lo, rank_params]);
+        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank.clone(), order.clone(), keys, hist, parent, vkey, far_root, best, death, rank_params, edge_lists[0].clone(), edge_lists[1].clone(), root_lists[0].clone(), root_lists[1].clone()]);
         Workspace {
             key,
             values,
@@ -548,26 +570,32 @@ impl GpuEngine {
 
     fn initial_control(g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {
         let mut control = [0u32; CONTROL_WORDS];
-        control[1] = (g.grid.vertex_count() - 1) * images as u32; // all but one root per image hook
-        control[4] = g.edge_groups.0;
-        control[5] = g.edge_groups.1;
-        control[6] = g.vertex_groups.0;
-        control[7] = g.vertex_groups.1;
+        let vertices = g.grid.vertex_count() * images as u32;
+        control[1] = vertices - images as u32; // all but one root per image hook
+        control[4] = g.grid.edge_count() * images as u32;
+        control[5] = vertices;
+        control[7] = u32::MAX; // first round: every edge, implicitly
+        control[10] = u32::MAX; // first round: every vertex, implicitly
         control
     }
 
     fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
         let k = &self.kernels;
-        for _ in 0..rounds {
-            k.boruvka_control.0[0].dispatch(pass, &g.control_bind[0], (1, 1));
-            for (select, bind) in k.boruvka_select.0.iter().zip(&g.select) {
-                select.dispatch_indirect(pass, bind, &g.args, 0);
-            }
-            k.boruvka_hook.0.dispatch_indirect(pass, &g.hook, &g.args, 12);
+        let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1));
+        for round in 0..rounds as usize {
+            let p = round % 2;
+            control(pass, 0);
+            k.boruvka_select.0[0].dispatch_indirect(pass, &g.select[p][0], &g.args, SLOT_SELECT_FIRST);
+            control(pass, 1);
+            k.boruvka_select.0[1].dispatch_indirect(pass, &g.select[p][1], &g.args, SLOT_SELECT_REST);
+            k.boruvka_select.0[2].dispatch_indirect(pass, &g.select[p][2], &g.args, SLOT_SELECT_REST);
+            k.boruvka_hook.0.dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
+            control(pass, 2);
             for _ in 0..g.jumps {
-                k.pointer_jump.0.dispatch_indirect(pass, &g.jump, &g.args, 24);
-                k.boruvka_control.0[1].dispatch(pass, &g.control_bind[1], (1, 1));
+                k.pointer_jump.0[0].dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
+                control(pass, 3);
             }
+            k.pointer_jump.0[1].dispatch_indirect(pass, &g.jump_all, &g.args, SLOT_ALL_VERTICES);
         }
     }
 }

@@ -2,9 +2,10 @@
 
 use super::{shader, Binding, ComputeKernel};
 
-/// `MODE` 0 (start of a round) and 1 (after a pointer-jump step). Bindings: control, args.
+/// `MODE` 0 (start of a round), 1 (after the first select pass), 2 (after the hook), 3 (after a
+/// pointer-jump step). Bindings: control, args.
 #[derive(Debug)]
-pub struct BoruvkaControl(pub [ComputeKernel; 2]);
+pub struct BoruvkaControl(pub [ComputeKernel; 4]);
 
 impl BoruvkaControl {
     /// Compile both modes.
@@ -18,6 +19,6 @@ impl BoruvkaControl {
                 &[("MODE", mode)],
             )
         };
-        Self([make(0.0), make(1.0)])
+        Self([make(0.0), make(1.0), make(2.0), make(3.0)])
     }
 }

@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Younger roots hook onto the root across their best edge and die there (`shaders/boruvka_hook.wgsl`).
-/// Bindings: params, parent, vkey, best_hi, best_lo, target, death_hi, death_lo, control.
+/// Bindings: params, parent, vkey, best, far_root, death, control, roots_in, roots_out.
 #[derive(Debug)]
 pub struct BoruvkaHook(pub ComputeKernel);
 
@@ -14,7 +14,7 @@ impl BoruvkaHook {
             device,
             "wgpu-persistence.boruvka_hook",
             shader!("boruvka_hook"),
-            &[Binding::Uniform, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite],
+            &[Binding::Uniform, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::Read, Binding::ReadWrite],
             &[],
         ))
     }

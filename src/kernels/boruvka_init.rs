@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Singleton components, birth keys, cleared edges (`shaders/boruvka_init.wgsl`).
-/// Bindings: params, rank, parent, vkey, best_hi, best_lo, death_hi, death_lo.
+/// Bindings: params, rank, parent, vkey, best, death.
 #[derive(Debug)]
 pub struct BoruvkaInit(pub ComputeKernel);
 
@@ -14,7 +14,7 @@ impl BoruvkaInit {
             device,
             "wgpu-persistence.boruvka_init",
             shader!("boruvka_init"),
-            &[Binding::Uniform, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite],
+            &[Binding::Uniform, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite],
             &[],
         ))
     }

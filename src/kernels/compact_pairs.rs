@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Dead vertices and essential roots to pair records (`shaders/compact_pairs.wgsl`).
-/// Bindings: params, rank, order, keys, parent, vkey, death_hi, death_lo, records, control.
+/// Bindings: params, rank, order, keys, parent, vkey, death, records, control.
 #[derive(Debug)]
 pub struct CompactPairs(pub ComputeKernel);
 
@@ -14,7 +14,7 @@ impl CompactPairs {
             device,
             "wgpu-persistence.compact_pairs",
             shader!("compact_pairs"),
-            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
             &[],
         ))
     }
