@@ -35,14 +35,21 @@ fn main() {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let src = fs::read_to_string(&path).unwrap();
         let full = resolve(&src, &common).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let module = naga::front::wgsl::parse_str(&full)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&full, &path.display().to_string())));
+        let module = naga::front::wgsl::parse_str(&full).unwrap_or_else(|e| {
+            panic!(
+                "{}",
+                e.emit_to_string_with_path(&full, &path.display().to_string())
+            )
+        });
         let mut validator = naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
             naga::valid::Capabilities::empty(),
         );
         if let Err(e) = validator.validate(&module) {
-            panic!("{}", e.emit_to_string_with_path(&full, &path.display().to_string()));
+            panic!(
+                "{}",
+                e.emit_to_string_with_path(&full, &path.display().to_string())
+            );
         }
         fs::write(Path::new(&out_dir).join(format!("{name}.wgsl")), full).unwrap();
     }

@@ -5,7 +5,11 @@ use std::time::Instant;
 use wgpu_persistence::{BackendChoice, Construction, Context, Options};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let size: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(1024);
+    let size: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1024);
     let mut state = 0x2545_f491_u64;
     let values: Vec<f32> = (0..size * size)
         .map(|_| {
@@ -17,7 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let cpu = Context::cpu();
     let gpu = Context::with_backend(BackendChoice::Gpu)?;
-    println!("adapter: {}", gpu.adapter_info().map(|i| i.name.as_str()).unwrap_or("?"));
+    println!(
+        "adapter: {}",
+        gpu.adapter_info().map(|i| i.name.as_str()).unwrap_or("?")
+    );
     for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
         let options = Options::new(construction);
         let t = Instant::now();

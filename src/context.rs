@@ -144,25 +144,42 @@ impl Context {
     }
 
     /// The diagram of one 2D image (any strides, any supported pixel type).
-    pub fn compute<T: Pixel>(&self, image: ArrayView2<'_, T>, options: &Options) -> Result<Diagram> {
+    pub fn compute<T: Pixel>(
+        &self,
+        image: ArrayView2<'_, T>,
+        options: &Options,
+    ) -> Result<Diagram> {
         let stack = image::from_view2(image)?;
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
     }
 
     /// The diagram of one image given as a row-major slice and its `[H, W]` shape.
-    pub fn compute_slice<T: Pixel>(&self, data: &[T], shape: [usize; 2], options: &Options) -> Result<Diagram> {
+    pub fn compute_slice<T: Pixel>(
+        &self,
+        data: &[T],
+        shape: [usize; 2],
+        options: &Options,
+    ) -> Result<Diagram> {
         let stack = image::from_slice(data, &shape)?;
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
     }
 
     /// The diagrams of a `B x H x W` batch, in one GPU submission.
-    pub fn compute_batch<T: Pixel>(&self, batch: ArrayView3<'_, T>, options: &Options) -> Result<Vec<Diagram>> {
+    pub fn compute_batch<T: Pixel>(
+        &self,
+        batch: ArrayView3<'_, T>,
+        options: &Options,
+    ) -> Result<Vec<Diagram>> {
         let stack = image::from_view3(batch)?;
         Ok(self.compute_stack(&stack, options)?.0)
     }
 
     /// Diagrams of a validated stack, with GPU run statistics (zero on the CPU backend).
-    pub fn compute_stack(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<Diagram>, RunStats)> {
+    pub fn compute_stack(
+        &self,
+        stack: &ImageStack,
+        options: &Options,
+    ) -> Result<(Vec<Diagram>, RunStats)> {
         let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = match &self.engine {
             Some(engine) => engine.raw_pairs(stack, options)?,
             None => (

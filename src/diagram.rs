@@ -94,7 +94,12 @@ pub fn assemble(
     backend: Backend,
 ) -> Diagram {
     raw.sort_unstable();
-    let dims = raw.iter().map(|p| p.dim as usize + 1).max().unwrap_or(0).max(2);
+    let dims = raw
+        .iter()
+        .map(|p| p.dim as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(2);
     let mut pairs = vec![Vec::new(); dims];
     let infinite = if superlevel {
         f32::NEG_INFINITY
@@ -106,10 +111,7 @@ pub fn assemble(
         let (death, death_index) = if p.death_index == u32::MAX {
             (infinite, None)
         } else {
-            (
-                values[p.death_index as usize],
-                Some(p.death_index as usize),
-            )
+            (values[p.death_index as usize], Some(p.death_index as usize))
         };
         if !keep_zero_persistence && death_index.is_some() && birth == death {
             continue;

@@ -148,7 +148,12 @@ struct Workspace {
     _keep: Vec<wgpu::Buffer>,
 }
 
-fn storage(device: &wgpu::Device, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+fn storage(
+    device: &wgpu::Device,
+    label: &str,
+    bytes: u64,
+    extra: wgpu::BufferUsages,
+) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: bytes.max(16).next_multiple_of(4),
@@ -176,7 +181,9 @@ fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey) -> Result<()> {
         .unwrap_or(0);
     let pixels = (key.images * key.height * key.width) as u64;
     let biggest = (max_vertices * key.images as u64 * (RECORD_WORDS as u64) * 4).max(pixels * 4);
-    let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+    let limit = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
     if biggest > limit {
         return Err(Error::TooLarge {
             what: "bytes in one storage binding on this adapter",
@@ -195,12 +202,29 @@ impl Workspace {
         let bytes = total as u64 * 4;
         let values = storage(device, "values", bytes, U::COPY_DST);
         let keys = storage(device, "keys", bytes, U::empty());
-        let sort_keys = [storage(device, "sort_keys_a", bytes, U::empty()), storage(device, "sort_keys_b", bytes, U::empty())];
-        let sort_payload = [storage(device, "payload_a", bytes, U::empty()), storage(device, "payload_b", bytes, U::empty())];
+        let sort_keys = [
+            storage(device, "sort_keys_a", bytes, U::empty()),
+            storage(device, "sort_keys_b", bytes, U::empty()),
+        ];
+        let sort_payload = [
+            storage(device, "payload_a", bytes, U::empty()),
+            storage(device, "payload_b", bytes, U::empty()),
+        ];
         let rank = storage(device, "rank", bytes, U::COPY_SRC);
         let order = storage(device, "order", bytes, U::COPY_SRC);
-        let key_params = uniform(device, "key_params", &KeyParams { count: total, superlevel: 0, _pad: [0; 2] });
-        let keys_bind = k.order_keys.0.bind(device, &[&key_params, &values, &keys, &sort_payload[0]]);
+        let key_params = uniform(
+            device,
+            "key_params",
+            &KeyParams {
+                count: total,
+                superlevel: 0,
+                _pad: [0; 2],
+            },
+        );
+        let keys_bind = k
+            .order_keys
+            .0
+            .bind(device, &[&key_params, &values, &keys, &sort_payload[0]]);
 
         // radix sort: 8 key passes, then enough image passes to order the batch by image
         let sort_tiles = total.div_ceil(1024);
@@ -212,11 +236,32 @@ impl Workspace {
         let mut plan: Vec<(u32, u32)> = (0..8).map(|i| (4 * i, 0)).collect();
         plan.extend((0..image_bits.div_ceil(4)).map(|i| (4 * i, 1)));
         for (i, &(shift, source)) in plan.iter().enumerate() {
-            let params = uniform(device, "sort_params", &SortParams { count: total, shift, tiles: sort_tiles, digit_source: source, pixels, _pad: [0; 3] });
-            let (src_k, src_p) = if i == 0 { (&keys, &sort_payload[0]) } else { (&sort_keys[i % 2], &sort_payload[i % 2]) };
+            let params = uniform(
+                device,
+                "sort_params",
+                &SortParams {
+                    count: total,
+                    shift,
+                    tiles: sort_tiles,
+                    digit_source: source,
+                    pixels,
+                    _pad: [0; 3],
+                },
+            );
+            let (src_k, src_p) = if i == 0 {
+                (&keys, &sort_payload[0])
+            } else {
+                (&sort_keys[i % 2], &sort_payload[i % 2])
+            };
             let (dst_k, dst_p) = (&sort_keys[(i + 1) % 2], &sort_payload[(i + 1) % 2]);
-            let h = k.radix_histogram.0.bind(device, &[&params, src_k, src_p, &hist]);
-            let s = k.radix_scatter.0.bind(device, &[&params, src_k, src_p, &hist, dst_k, dst_p]);
+            let h = k
+                .radix_histogram
+                .0
+                .bind(device, &[&params, src_k, src_p, &hist]);
+            let s = k
+                .radix_scatter
+                .0
+                .bind(device, &[&params, src_k, src_p, &hist, dst_k, dst_p]);
             passes.push((h, s));
             keep.push(params);
         }
@@ -228,39 +273,91 @@ impl Workspace {
         let mut count = hist_len;
         let no_offsets = storage(device, "no_offsets", 16, U::empty());
         loop {
-            let params = uniform(device, "scan_params", &ScanParams { count, use_offsets: 0, _pad: [0; 2] });
+            let params = uniform(
+                device,
+                "scan_params",
+                &ScanParams {
+                    count,
+                    use_offsets: 0,
+                    _pad: [0; 2],
+                },
+            );
             if count <= 1024 {
-                let apply = k.scan_apply.0.bind(device, &[&params, &level_buf, &no_offsets]);
-                scan_levels.push(ScanLevel { count, reduce: None, apply });
+                let apply = k
+                    .scan_apply
+                    .0
+                    .bind(device, &[&params, &level_buf, &no_offsets]);
+                scan_levels.push(ScanLevel {
+                    count,
+                    reduce: None,
+                    apply,
+                });
                 keep.extend([params, no_offsets]);
                 break;
             }
             let blocks = count.div_ceil(1024);
             let sums = storage(device, "scan_sums", blocks as u64 * 4, U::empty());
-            let params_off = uniform(device, "scan_params", &ScanParams { count, use_offsets: 1, _pad: [0; 2] });
+            let params_off = uniform(
+                device,
+                "scan_params",
+                &ScanParams {
+                    count,
+                    use_offsets: 1,
+                    _pad: [0; 2],
+                },
+            );
             let reduce = k.scan_reduce.0.bind(device, &[&params, &level_buf, &sums]);
-            let apply = k.scan_apply.0.bind(device, &[&params_off, &level_buf, &sums]);
-            scan_levels.push(ScanLevel { count, reduce: Some(reduce), apply });
+            let apply = k
+                .scan_apply
+                .0
+                .bind(device, &[&params_off, &level_buf, &sums]);
+            scan_levels.push(ScanLevel {
+                count,
+                reduce: Some(reduce),
+                apply,
+            });
             keep.extend([params, params_off]);
             level_buf = sums.clone();
             keep.push(sums);
             count = blocks;
         }
         let rank_params = uniform(device, "rank_params", &[total, pixels, 0, 0]);
-        let rank_bind = k.rank_scatter.0.bind(device, &[&rank_params, sorted_payload, &rank, &order]);
+        let rank_bind = k
+            .rank_scatter
+            .0
+            .bind(device, &[&rank_params, sorted_payload, &rank, &order]);
 
         // pairing: the primal and the dual graph share the per-vertex arrays and the lists
         let (primal, dual) = GraphKind::of(key.construction);
-        let grids = [Grid::new(primal, key.height, key.width), Grid::new(dual, key.height, key.width)];
-        let max_v = grids.iter().map(|g| g.vertex_count() as u64).max().unwrap_or(1) * key.images as u64;
-        let max_e = grids.iter().map(|g| g.edge_count() as u64).max().unwrap_or(1) * key.images as u64;
+        let grids = [
+            Grid::new(primal, key.height, key.width),
+            Grid::new(dual, key.height, key.width),
+        ];
+        let max_v = grids
+            .iter()
+            .map(|g| g.vertex_count() as u64)
+            .max()
+            .unwrap_or(1)
+            * key.images as u64;
+        let max_e = grids
+            .iter()
+            .map(|g| g.edge_count() as u64)
+            .max()
+            .unwrap_or(1)
+            * key.images as u64;
         let parent = storage(device, "parent", max_v * 4, U::empty());
         let vkey = storage(device, "vkey", max_v * 4, U::empty());
         let far_root = storage(device, "far_root", max_v * 4, U::empty());
         let best = storage(device, "best", max_v * 8, U::empty());
         let death = storage(device, "death", max_v * 8, U::empty());
-        let edge_lists = [storage(device, "live_edges_a", max_e * 4, U::empty()), storage(device, "live_edges_b", max_e * 4, U::empty())];
-        let root_lists = [storage(device, "roots_a", max_v * 8, U::empty()), storage(device, "roots_b", max_v * 8, U::empty())];
+        let edge_lists = [
+            storage(device, "live_edges_a", max_e * 4, U::empty()),
+            storage(device, "live_edges_b", max_e * 4, U::empty()),
+        ];
+        let root_lists = [
+            storage(device, "roots_a", max_v * 8, U::empty()),
+            storage(device, "roots_b", max_v * 8, U::empty()),
+        ];
         let mut graphs = vec![];
         for grid in grids {
             let nv = grid.vertex_count() as u64 * key.images as u64;
@@ -275,23 +372,90 @@ impl Workspace {
                 flags: 0,
             };
             let params = uniform(device, "graph_params", &gp);
-            let control = storage(device, "control", (CONTROL_WORDS * 4) as u64, U::COPY_SRC | U::COPY_DST);
-            let args = storage(device, "dispatch_args", (ARG_WORDS * 4) as u64, U::INDIRECT | U::COPY_DST);
-            let records = storage(device, "pair_records", nv * (RECORD_WORDS as u64) * 4, U::COPY_SRC);
-            let init = k.boruvka_init.0.bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
+            let control = storage(
+                device,
+                "control",
+                (CONTROL_WORDS * 4) as u64,
+                U::COPY_SRC | U::COPY_DST,
+            );
+            let args = storage(
+                device,
+                "dispatch_args",
+                (ARG_WORDS * 4) as u64,
+                U::INDIRECT | U::COPY_DST,
+            );
+            let records = storage(
+                device,
+                "pair_records",
+                nv * (RECORD_WORDS as u64) * 4,
+                U::COPY_SRC,
+            );
+            let init = k
+                .boruvka_init
+                .0
+                .bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
             // round parity p reads list p and writes list 1 - p
             let select = (0..2)
                 .map(|p| {
-                    k.boruvka_select.0.iter().map(|s| s.bind(device, &[&params, &rank, &parent, &best, &far_root, &control, &edge_lists[p], &edge_lists[1 - p]])).collect()
+                    k.boruvka_select
+                        .0
+                        .iter()
+                        .map(|s| {
+                            s.bind(
+                                device,
+                                &[
+                                    &params,
+                                    &rank,
+                                    &parent,
+                                    &best,
+                                    &far_root,
+                                    &control,
+                                    &edge_lists[p],
+                                    &edge_lists[1 - p],
+                                ],
+                            )
+                        })
+                        .collect()
                 })
                 .collect();
             let hook = (0..2)
-                .map(|p| k.boruvka_hook.0.bind(device, &[&params, &parent, &vkey, &best, &far_root, &death, &control, &root_lists[p], &root_lists[1 - p]]))
+                .map(|p| {
+                    k.boruvka_hook.0.bind(
+                        device,
+                        &[
+                            &params,
+                            &parent,
+                            &vkey,
+                            &best,
+                            &far_root,
+                            &death,
+                            &control,
+                            &root_lists[p],
+                            &root_lists[1 - p],
+                        ],
+                    )
+                })
                 .collect();
-            let jump = (0..2).map(|p| k.pointer_jump.0[0].bind(device, &[&params, &parent, &control, &root_lists[1 - p]])).collect();
-            let jump_all = k.pointer_jump.0[1].bind(device, &[&params, &parent, &control, &root_lists[0]]);
-            let control_bind = k.boruvka_control.0.iter().map(|c| c.bind(device, &[&control, &args])).collect();
-            let compact = k.compact_pairs.0.bind(device, &[&params, &rank, &order, &keys, &parent, &vkey, &death, &records, &control]);
+            let jump = (0..2)
+                .map(|p| {
+                    k.pointer_jump.0[0]
+                        .bind(device, &[&params, &parent, &control, &root_lists[1 - p]])
+                })
+                .collect();
+            let jump_all =
+                k.pointer_jump.0[1].bind(device, &[&params, &parent, &control, &root_lists[0]]);
+            let control_bind = k
+                .boruvka_control
+                .0
+                .iter()
+                .map(|c| c.bind(device, &[&control, &args]))
+                .collect();
+            let compact = k.compact_pairs.0.bind(
+                device,
+                &[
+                    &params, &rank, &order, &keys, &parent, &vkey, &death, &records, &control,
+                ],
+            );
             graphs.push(GraphStage {
                 grid,
                 control,
@@ -315,7 +479,26 @@ impl Workspace {
             usage: U::MAP_READ | U::COPY_DST,
             mapped_at_creation: false,
         });
-        keep.extend([sort_keys[0].clone(), sort_keys[1].clone(), sort_payload[0].clone(), sort_payload[1].clone(), rank.clone(), order.clone(), keys, hist, parent, vkey, far_root, best, death, rank_params, edge_lists[0].clone(), edge_lists[1].clone(), root_lists[0].clone(), root_lists[1].clone()]);
+        keep.extend([
+            sort_keys[0].clone(),
+            sort_keys[1].clone(),
+            sort_payload[0].clone(),
+            sort_payload[1].clone(),
+            rank.clone(),
+            order.clone(),
+            keys,
+            hist,
+            parent,
+            vkey,
+            far_root,
+            best,
+            death,
+            rank_params,
+            edge_lists[0].clone(),
+            edge_lists[1].clone(),
+            root_lists[0].clone(),
+            root_lists[1].clone(),
+        ]);
         Workspace {
             key,
             values,
@@ -346,7 +529,10 @@ pub struct GpuEngine {
 
 impl std::fmt::Debug for GpuEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuEngine").field("adapter", &self.info.name).field("backend", &self.info.backend).finish()
+        f.debug_struct("GpuEngine")
+            .field("adapter", &self.info.name)
+            .field("backend", &self.info.backend)
+            .finish()
     }
 }
 
@@ -363,7 +549,14 @@ impl GpuEngine {
     /// An engine on an existing device (the caller keeps using it).
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         let kernels = Kernels::new(&device);
-        Self { device, queue, kernels, info, workspace: Mutex::new(None), rounds_hint: AtomicU32::new(INITIAL_ROUNDS) }
+        Self {
+            device,
+            queue,
+            kernels,
+            info,
+            workspace: Mutex::new(None),
+            rounds_hint: AtomicU32::new(INITIAL_ROUNDS),
+        }
     }
 
     /// The adapter's description.
@@ -378,7 +571,10 @@ impl GpuEngine {
 
     fn wait(&self) -> Result<()> {
         self.device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
             .map(|_| ())
             .map_err(|e| Error::Device(e.to_string()))
     }
@@ -397,7 +593,9 @@ impl GpuEngine {
             .map_err(|e| Error::Readback(e.to_string()))?
             .map_err(|e| Error::Readback(e.to_string()))?;
         let words = {
-            let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, u32>(&view).to_vec()
         };
         buffer.unmap();
@@ -405,10 +603,22 @@ impl GpuEngine {
     }
 
     /// Raw pairs of every image of the stack (indices local to each image), and run statistics.
-    pub fn raw_pairs(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
-        let key = WorkspaceKey { images: stack.count, height: stack.height, width: stack.width, construction: options.construction };
+    pub fn raw_pairs(
+        &self,
+        stack: &ImageStack,
+        options: &Options,
+    ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+        let key = WorkspaceKey {
+            images: stack.count,
+            height: stack.height,
+            width: stack.width,
+            construction: options.construction,
+        };
         check_limits(&self.device.limits(), &key)?;
-        let mut guard = self.workspace.lock().map_err(|_| Error::Device("workspace lock poisoned".into()))?;
+        let mut guard = self
+            .workspace
+            .lock()
+            .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
         if guard.as_ref().map(|w| w.key) != Some(key) {
             *guard = None; // free the old buffers first
             let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -418,15 +628,31 @@ impl GpuEngine {
             }
             *guard = Some(ws);
         }
-        let ws = guard.as_ref().ok_or_else(|| Error::Device("no workspace".into()))?;
+        let ws = guard
+            .as_ref()
+            .ok_or_else(|| Error::Device("no workspace".into()))?;
         self.run(ws, stack, options)
     }
 
-    fn run(&self, ws: &Workspace, stack: &ImageStack, options: &Options) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+    fn run(
+        &self,
+        ws: &Workspace,
+        stack: &ImageStack,
+        options: &Options,
+    ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
         let k = &self.kernels;
         let total = stack.values.len() as u32;
-        self.queue.write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
-        self.queue.write_buffer(&ws.key_params, 0, bytemuck::bytes_of(&KeyParams { count: total, superlevel: options.is_superlevel() as u32, _pad: [0; 2] }));
+        self.queue
+            .write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
+        self.queue.write_buffer(
+            &ws.key_params,
+            0,
+            bytemuck::bytes_of(&KeyParams {
+                count: total,
+                superlevel: options.is_superlevel() as u32,
+                _pad: [0; 2],
+            }),
+        );
         for g in &ws.graphs {
             let gp = GraphParams {
                 kind: g.grid.kind as u32,
@@ -438,7 +664,8 @@ impl GpuEngine {
                 edges: g.grid.edge_count(),
                 flags: options.keep_zero_persistence as u32,
             };
-            self.queue.write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
+            self.queue
+                .write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
         }
         // Rounds are recorded up front (empty once converged, through indirect dispatches); if a graph
         // needs more than were recorded, the whole diagram is run again with twice as many, and the
@@ -447,25 +674,47 @@ impl GpuEngine {
         let mut stats = RunStats::default();
         let control = loop {
             for g in &ws.graphs {
-                self.queue.write_buffer(&g.control, 0, bytemuck::cast_slice(&Self::initial_control(g, stack.count)));
+                self.queue.write_buffer(
+                    &g.control,
+                    0,
+                    bytemuck::cast_slice(&Self::initial_control(g, stack.count)),
+                );
             }
-            let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.diagram") });
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("wgpu-persistence.diagram"),
+                });
             {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.diagram"), timestamp_writes: None });
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("wgpu-persistence.diagram"),
+                    timestamp_writes: None,
+                });
                 self.record_ranking(&mut pass, ws, total);
                 for g in &ws.graphs {
-                    k.boruvka_init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
+                    k.boruvka_init
+                        .0
+                        .dispatch(&mut pass, &g.init, g.vertex_groups);
                     self.record_rounds(&mut pass, g, rounds);
-                    k.compact_pairs.0.dispatch(&mut pass, &g.compact, g.vertex_groups);
+                    k.compact_pairs
+                        .0
+                        .dispatch(&mut pass, &g.compact, g.vertex_groups);
                 }
             }
             for (i, g) in ws.graphs.iter().enumerate() {
-                encoder.copy_buffer_to_buffer(&g.control, 0, &ws.readback, (i * CONTROL_WORDS * 4) as u64, Some((CONTROL_WORDS * 4) as u64));
+                encoder.copy_buffer_to_buffer(
+                    &g.control,
+                    0,
+                    &ws.readback,
+                    (i * CONTROL_WORDS * 4) as u64,
+                    Some((CONTROL_WORDS * 4) as u64),
+                );
             }
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;
             let control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
-            let converged = (0..ws.graphs.len()).all(|i| control[i * CONTROL_WORDS] >= control[i * CONTROL_WORDS + 1]);
+            let converged = (0..ws.graphs.len())
+                .all(|i| control[i * CONTROL_WORDS] >= control[i * CONTROL_WORDS + 1]);
             if converged {
                 break control;
             }
@@ -479,7 +728,9 @@ impl GpuEngine {
             stats.rounds[i] = control[i * CONTROL_WORDS + 3];
         }
         // read back exactly the records written
-        let counts: Vec<u64> = (0..ws.graphs.len()).map(|i| control[i * CONTROL_WORDS + 8] as u64).collect();
+        let counts: Vec<u64> = (0..ws.graphs.len())
+            .map(|i| control[i * CONTROL_WORDS + 8] as u64)
+            .collect();
         let bytes: Vec<u64> = counts.iter().map(|c| c * RECORD_WORDS as u64 * 4).collect();
         let total_bytes: u64 = bytes.iter().sum();
         let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
@@ -490,7 +741,11 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.readback") });
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("wgpu-persistence.readback"),
+                });
             let mut offset = 0;
             for (g, &b) in ws.graphs.iter().zip(&bytes) {
                 if b > 0 {
@@ -517,37 +772,64 @@ impl GpuEngine {
 
     fn record_ranking(&self, pass: &mut wgpu::ComputePass<'_>, ws: &Workspace, total: u32) {
         let k = &self.kernels;
-        k.order_keys.0.dispatch(pass, &ws.keys_bind, groups_for(total as u64, 256));
+        k.order_keys
+            .0
+            .dispatch(pass, &ws.keys_bind, groups_for(total as u64, 256));
         let tile_groups = groups_for(ws.sort_tiles as u64, 1);
         for (hist_bind, scatter_bind) in &ws.sort_passes {
             k.radix_histogram.0.dispatch(pass, hist_bind, tile_groups);
             for level in &ws.scan_levels {
                 if let Some(reduce) = &level.reduce {
-                    k.scan_reduce.0.dispatch(pass, reduce, groups_for(level.count as u64, 1024));
+                    k.scan_reduce
+                        .0
+                        .dispatch(pass, reduce, groups_for(level.count as u64, 1024));
                 }
             }
             for level in ws.scan_levels.iter().rev() {
-                k.scan_apply.0.dispatch(pass, &level.apply, groups_for(level.count as u64, 1024));
+                k.scan_apply
+                    .0
+                    .dispatch(pass, &level.apply, groups_for(level.count as u64, 1024));
             }
             k.radix_scatter.0.dispatch(pass, scatter_bind, tile_groups);
         }
-        k.rank_scatter.0.dispatch(pass, &ws.rank_bind, groups_for(total as u64, 256));
+        k.rank_scatter
+            .0
+            .dispatch(pass, &ws.rank_bind, groups_for(total as u64, 256));
     }
 
     /// Runs only `order_keys`, the radix sort and `rank_scatter`, and reads back `(rank, order)` of the
     /// whole stack (for the kernel tests).
     pub fn ranks(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<u32>, Vec<u32>)> {
-        let key = WorkspaceKey { images: stack.count, height: stack.height, width: stack.width, construction: options.construction };
+        let key = WorkspaceKey {
+            images: stack.count,
+            height: stack.height,
+            width: stack.width,
+            construction: options.construction,
+        };
         check_limits(&self.device.limits(), &key)?;
-        let mut guard = self.workspace.lock().map_err(|_| Error::Device("workspace lock poisoned".into()))?;
+        let mut guard = self
+            .workspace
+            .lock()
+            .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
         if guard.as_ref().map(|w| w.key) != Some(key) {
             *guard = None;
             *guard = Some(Workspace::new(&self.device, &self.kernels, key));
         }
-        let ws = guard.as_ref().ok_or_else(|| Error::Device("no workspace".into()))?;
+        let ws = guard
+            .as_ref()
+            .ok_or_else(|| Error::Device("no workspace".into()))?;
         let total = stack.values.len() as u32;
-        self.queue.write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
-        self.queue.write_buffer(&ws.key_params, 0, bytemuck::bytes_of(&KeyParams { count: total, superlevel: options.is_superlevel() as u32, _pad: [0; 2] }));
+        self.queue
+            .write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
+        self.queue.write_buffer(
+            &ws.key_params,
+            0,
+            bytemuck::bytes_of(&KeyParams {
+                count: total,
+                superlevel: options.is_superlevel() as u32,
+                _pad: [0; 2],
+            }),
+        );
         let bytes = total as u64 * 4;
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ranks_readback"),
@@ -555,9 +837,16 @@ impl GpuEngine {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgpu-persistence.ranks") });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgpu-persistence.ranks"),
+            });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("wgpu-persistence.ranks"), timestamp_writes: None });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.ranks"),
+                timestamp_writes: None,
+            });
             self.record_ranking(&mut pass, ws, total);
         }
         encoder.copy_buffer_to_buffer(&ws.rank, 0, &readback, 0, Some(bytes));
@@ -581,15 +870,34 @@ impl GpuEngine {
 
     fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
         let k = &self.kernels;
-        let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1));
+        let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| {
+            k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1))
+        };
         for round in 0..rounds as usize {
             let p = round % 2;
             control(pass, 0);
-            k.boruvka_select.0[0].dispatch_indirect(pass, &g.select[p][0], &g.args, SLOT_SELECT_FIRST);
+            k.boruvka_select.0[0].dispatch_indirect(
+                pass,
+                &g.select[p][0],
+                &g.args,
+                SLOT_SELECT_FIRST,
+            );
             control(pass, 1);
-            k.boruvka_select.0[1].dispatch_indirect(pass, &g.select[p][1], &g.args, SLOT_SELECT_REST);
-            k.boruvka_select.0[2].dispatch_indirect(pass, &g.select[p][2], &g.args, SLOT_SELECT_REST);
-            k.boruvka_hook.0.dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
+            k.boruvka_select.0[1].dispatch_indirect(
+                pass,
+                &g.select[p][1],
+                &g.args,
+                SLOT_SELECT_REST,
+            );
+            k.boruvka_select.0[2].dispatch_indirect(
+                pass,
+                &g.select[p][2],
+                &g.args,
+                SLOT_SELECT_REST,
+            );
+            k.boruvka_hook
+                .0
+                .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
             control(pass, 2);
             for _ in 0..g.jumps {
                 k.pointer_jump.0[0].dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);

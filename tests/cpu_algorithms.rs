@@ -22,10 +22,21 @@ fn ranks(values: &[f32]) -> Vec<u32> {
 #[test]
 fn boruvka_equals_kruskal() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let sizes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 5), (8, 8), (13, 29), (40, 33)];
+    let sizes = [
+        (1, 1),
+        (1, 7),
+        (7, 1),
+        (2, 2),
+        (3, 5),
+        (8, 8),
+        (13, 29),
+        (40, 33),
+    ];
     for &(h, w) in &sizes {
         for levels in [2u32, 5, 1000] {
-            let values: Vec<f32> = (0..h * w).map(|_| rng.gen_range(0..levels) as f32).collect();
+            let values: Vec<f32> = (0..h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
             let rank = ranks(&values);
             for kind in KINDS {
                 let grid = Grid::new(kind, h, w);

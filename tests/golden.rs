@@ -64,9 +64,18 @@ fn diagrams_equal_gudhi() {
     let mut checked = 0;
     for path in dir {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         let values: Vec<f32> = case["data"].as_array().unwrap().iter().map(num).collect();
-        for (tag, construction) in [("v", Construction::V), ("t", Construction::T), ("f", Construction::Freudenthal)] {
+        for (tag, construction) in [
+            ("v", Construction::V),
+            ("t", Construction::T),
+            ("f", Construction::Freudenthal),
+        ] {
             for superlevel in [false, true] {
                 let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
                 let mut options = Options::new(construction);
@@ -74,13 +83,20 @@ fn diagrams_equal_gudhi() {
                     options = options.superlevel();
                 }
                 for ctx in &contexts {
-                    let d = ctx.compute_slice(&values, [shape[0], shape[1]], &options).unwrap();
+                    let d = ctx
+                        .compute_slice(&values, [shape[0], shape[1]], &options)
+                        .unwrap();
                     common::check_indices(&values, &d);
                     for dim in 0..2 {
                         let want = expected(&case["diagrams"][&name], &dim.to_string());
                         let got = ours(&d, dim);
-                        let label = format!("{} {name} H{dim} on {}", path.display(), ctx.backend());
-                        assert_eq!(got.finite.len(), want.finite.len(), "{label}: finite pair count");
+                        let label =
+                            format!("{} {name} H{dim} on {}", path.display(), ctx.backend());
+                        assert_eq!(
+                            got.finite.len(),
+                            want.finite.len(),
+                            "{label}: finite pair count"
+                        );
                         for (g, w) in got.finite.iter().zip(&want.finite) {
                             assert_eq!(g, w, "{label}");
                         }

@@ -47,8 +47,16 @@ fn sort_and_ranks_equal_cpu() {
                 let keys = order_keys::order_keys(stack.image(img), superlevel);
                 let want_order = radix_sort::radix_sort(&keys);
                 let want_rank = radix_sort::rank_scatter(&want_order);
-                assert_eq!(&order[img * n..(img + 1) * n], &want_order[..], "order {b}x{h}x{w} image {img}");
-                assert_eq!(&rank[img * n..(img + 1) * n], &want_rank[..], "rank {b}x{h}x{w} image {img}");
+                assert_eq!(
+                    &order[img * n..(img + 1) * n],
+                    &want_order[..],
+                    "order {b}x{h}x{w} image {img}"
+                );
+                assert_eq!(
+                    &rank[img * n..(img + 1) * n],
+                    &want_rank[..],
+                    "rank {b}x{h}x{w} image {img}"
+                );
             }
         }
     }

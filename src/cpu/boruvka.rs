@@ -114,7 +114,7 @@ pub fn pointer_jump(s: &mut BoruvkaState) -> bool {
 
 /// Run rounds until one component is left (graphs here are connected); returns the pairs like
 /// [`super::union_find::elder_pairs`] (unordered) and the number of rounds.
-pub fn boruvka_pairs(grid: &Grid, rank: &[u32]) -> (Vec<(u32, (u32, u32))>, u32) {
+pub fn boruvka_pairs(grid: &Grid, rank: &[u32]) -> (Vec<super::union_find::ElderPair>, u32) {
     let mut s = boruvka_init(grid, rank);
     let target = grid.vertex_count().saturating_sub(1);
     let mut rounds = 0;

@@ -3,6 +3,9 @@
 
 use crate::grid::Grid;
 
+/// `(dying vertex, processing key (hi, lo) of the edge that kills its class)`.
+pub type ElderPair = (u32, (u32, u32));
+
 /// Find with path halving; roots are always the oldest vertex of their component.
 #[inline]
 pub fn find(parent: &mut [u32], mut v: u32) -> u32 {
@@ -16,7 +19,7 @@ pub fn find(parent: &mut [u32], mut v: u32) -> u32 {
 
 /// Elder-rule H0 pairs of `grid`: `(dying vertex, processing key of the killing edge)` in processing
 /// order, and the roots left at the end (the essential classes).
-pub fn elder_pairs(grid: &Grid, rank: &[u32]) -> (Vec<(u32, (u32, u32))>, Vec<u32>) {
+pub fn elder_pairs(grid: &Grid, rank: &[u32]) -> (Vec<ElderPair>, Vec<u32>) {
     let nv = grid.vertex_count();
     let ne = grid.edge_count();
     let vkey: Vec<u32> = (0..nv).map(|v| grid.vertex_key(v, rank)).collect();

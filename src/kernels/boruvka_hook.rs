@@ -14,7 +14,17 @@ impl BoruvkaHook {
             device,
             "wgpu-persistence.boruvka_hook",
             shader!("boruvka_hook"),
-            &[Binding::Uniform, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::Read, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::ReadWrite,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+                Binding::Read,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

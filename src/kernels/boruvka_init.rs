@@ -14,7 +14,14 @@ impl BoruvkaInit {
             device,
             "wgpu-persistence.boruvka_init",
             shader!("boruvka_init"),
-            &[Binding::Uniform, Binding::Read, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

@@ -14,7 +14,17 @@ impl CompactPairs {
             device,
             "wgpu-persistence.compact_pairs",
             shader!("compact_pairs"),
-            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::Read,
+                Binding::Read,
+                Binding::Read,
+                Binding::Read,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

@@ -143,7 +143,12 @@ impl ComputeKernel {
     }
 
     /// Record a dispatch of `groups` (x, y) workgroups.
-    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, bind: &wgpu::BindGroup, groups: (u32, u32)) {
+    pub fn dispatch(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind: &wgpu::BindGroup,
+        groups: (u32, u32),
+    ) {
         if groups.0 == 0 {
             return;
         }

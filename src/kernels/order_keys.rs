@@ -14,7 +14,12 @@ impl OrderKeys {
             device,
             "wgpu-persistence.order_keys",
             shader!("order_keys"),
-            &[Binding::Uniform, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

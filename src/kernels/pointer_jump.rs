@@ -15,7 +15,12 @@ impl PointerJump {
                 device,
                 "wgpu-persistence.pointer_jump",
                 shader!("pointer_jump"),
-                &[Binding::Uniform, Binding::ReadWrite, Binding::ReadWrite, Binding::Read],
+                &[
+                    Binding::Uniform,
+                    Binding::ReadWrite,
+                    Binding::ReadWrite,
+                    Binding::Read,
+                ],
                 &[("MODE", mode)],
             )
         };

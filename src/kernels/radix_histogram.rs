@@ -14,7 +14,12 @@ impl RadixHistogram {
             device,
             "wgpu-persistence.radix_histogram",
             shader!("radix_histogram"),
-            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::Read,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

@@ -14,7 +14,14 @@ impl RadixScatter {
             device,
             "wgpu-persistence.radix_scatter",
             shader!("radix_scatter"),
-            &[Binding::Uniform, Binding::Read, Binding::Read, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::Read,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }

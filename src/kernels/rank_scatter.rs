@@ -14,7 +14,12 @@ impl RankScatter {
             device,
             "wgpu-persistence.rank_scatter",
             shader!("rank_scatter"),
-            &[Binding::Uniform, Binding::Read, Binding::ReadWrite, Binding::ReadWrite],
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
             &[],
         ))
     }
