@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// Which backend computed a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// WGSL compute kernels on a wgpu adapter.
     Gpu,
@@ -20,12 +21,23 @@ impl std::fmt::Display for Backend {
     }
 }
 
-/// One persistence pair.
+/// JSON has no infinity: infinite values serialize as the strings `"inf"` / `"-inf"`.
+fn serialize_value<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_infinite() {
+        s.serialize_str(if *v > 0.0 { "inf" } else { "-inf" })
+    } else {
+        s.serialize_f32(*v)
+    }
+}
+
+/// One persistence pair. Serializes with infinities as the strings `"inf"` / `"-inf"`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PersistencePair {
     /// Filtration value (a value of the input) at which the class is born.
+    #[serde(serialize_with = "serialize_value")]
     pub birth: f32,
     /// Value at which it dies; `+inf` (superlevel: `-inf`) for an essential class.
+    #[serde(serialize_with = "serialize_value")]
     pub death: f32,
     /// Linear (row-major) index of the pixel whose value the creating cell takes: `f[birth_index] == birth`.
     pub birth_index: usize,
@@ -127,5 +139,26 @@ pub fn assemble(
         shape,
         pairs,
         backend,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infinities_serialize_as_strings() {
+        let p = PersistencePair {
+            birth: 1.5,
+            death: f32::INFINITY,
+            birth_index: 3,
+            death_index: None,
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            json,
+            r#"{"birth":1.5,"death":"inf","birth_index":3,"death_index":null}"#
+        );
+        assert_eq!(serde_json::to_string(&Backend::Gpu).unwrap(), r#""gpu""#);
     }
 }

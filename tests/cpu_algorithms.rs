@@ -67,3 +67,24 @@ fn rounds_stay_small_on_smooth_and_noisy_images() {
         }
     }
 }
+
+#[test]
+fn pixel_order_pairing_equals_sorted_edges() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for &(h, w) in &[(1, 1), (1, 6), (6, 1), (2, 2), (5, 7), (31, 17)] {
+        for levels in [2u32, 4, 100000] {
+            let values: Vec<f32> = (0..h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
+            let keys = order_keys::order_keys(&values, false);
+            let order = radix_sort::radix_sort(&keys);
+            let rank = radix_sort::rank_scatter(&order);
+            for kind in KINDS {
+                let grid = Grid::new(kind, h, w);
+                let sorted = union_find::elder_pairs(&grid, &rank);
+                let by_pixel = union_find::elder_pairs_by_pixel(&grid, &rank, &order);
+                assert_eq!(sorted, by_pixel, "{kind:?} {h}x{w} levels {levels}");
+            }
+        }
+    }
+}

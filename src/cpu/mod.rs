@@ -41,7 +41,7 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
     let mut out = Vec::with_capacity(values.len() * 2);
     for kind in [primal, dual] {
         let grid = Grid::new(kind, height, width);
-        let (pairs, roots) = union_find::elder_pairs(&grid, &rank);
+        let (pairs, roots) = union_find::elder_pairs_by_pixel(&grid, &rank, &order);
         out.extend(
             pairs
                 .into_iter()
