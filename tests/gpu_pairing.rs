@@ -1,0 +1,61 @@
+//! The GPU pairing against the CPU backend where the number of hooking rounds is the point: an
+//! adversarial staircase that needs more rounds than the engine records at first (so the engine must
+//! raise its budget), and a ramp that needs one.
+
+mod common;
+
+use wgpu_persistence::image::from_slice;
+use wgpu_persistence::{Construction, Context, Options};
+
+fn staircase(k: usize) -> Vec<f32> {
+    let mut row = vec![];
+    for i in 0..k {
+        row.push(i as f32);
+        row.push((2 * k - i) as f32);
+    }
+    row.push(k as f32);
+    row
+}
+
+#[test]
+fn staircase_needs_many_rounds_and_still_matches() {
+    let Some(gpu) = common::gpu() else { return };
+    let cpu = Context::cpu();
+    let row = staircase(80);
+    for (shape, values) in [([1, row.len()], row.clone()), ([row.len(), 1], row.clone())] {
+        let stack = from_slice(&values, &shape).unwrap();
+        for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
+            for options in [
+                Options::new(construction),
+                Options::new(construction).superlevel(),
+            ] {
+                let (g, stats) = gpu.compute_stack(&stack, &options).unwrap();
+                let (c, _) = cpu.compute_stack(&stack, &options).unwrap();
+                assert_eq!(g[0].pairs, c[0].pairs, "{shape:?} {options:?}");
+                common::check_indices(&values, &g[0]);
+                if !options.is_superlevel() {
+                    assert!(
+                        stats.rounds[0] > 24,
+                        "staircase should need many rounds: {stats:?}"
+                    );
+                }
+            }
+        }
+    }
+    // 80 nested basins: 80 finite H0 classes born at 1..79 (and the essential one at 0)
+    let d = cpu
+        .compute_slice(&row, [1, row.len()], &Options::default())
+        .unwrap();
+    assert_eq!(d.dim(0).len(), 81);
+}
+
+#[test]
+fn ramp_needs_one_round() {
+    let Some(gpu) = common::gpu() else { return };
+    let values: Vec<f32> = (0..64 * 48).map(|i| i as f32).collect();
+    let stack = from_slice(&values, &[64, 48]).unwrap();
+    let (d, stats) = gpu.compute_stack(&stack, &Options::default()).unwrap();
+    assert_eq!(stats.rounds[0], 1, "{stats:?}");
+    assert_eq!(d[0].dim(0).len(), 1);
+    assert!(d[0].dim(1).is_empty());
+}
