@@ -2,7 +2,7 @@
 //! and reads the compacted pairs back.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytemuck::{Pod, Zeroable};
 
@@ -525,6 +525,7 @@ pub struct GpuEngine {
     info: wgpu::AdapterInfo,
     workspace: Mutex<Option<Workspace>>,
     rounds_hint: AtomicU32,
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -549,6 +550,13 @@ impl GpuEngine {
     /// An engine on an existing device (the caller keeps using it).
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         let kernels = Kernels::new(&device);
+        let lost = Arc::new(Mutex::new(None));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = flag.lock() {
+                *slot = Some(format!("{reason:?}: {message}"));
+            }
+        });
         Self {
             device,
             queue,
@@ -556,6 +564,7 @@ impl GpuEngine {
             info,
             workspace: Mutex::new(None),
             rounds_hint: AtomicU32::new(INITIAL_ROUNDS),
+            lost,
         }
     }
 
@@ -615,6 +624,7 @@ impl GpuEngine {
             construction: options.construction,
         };
         check_limits(&self.device.limits(), &key)?;
+        self.check_lost()?;
         let mut guard = self
             .workspace
             .lock()
@@ -631,7 +641,24 @@ impl GpuEngine {
         let ws = guard
             .as_ref()
             .ok_or_else(|| Error::Device("no workspace".into()))?;
-        self.run(ws, stack, options)
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let result = self.run(ws, stack, options);
+        let validation = pollster::block_on(scope.pop());
+        // a lost device makes every later step fail: name the cause, not the symptom
+        self.check_lost()?;
+        if let Some(e) = validation {
+            return Err(Error::Device(format!("validation: {e}")));
+        }
+        result
+    }
+
+    /// `Err` once the device has been lost.
+    fn check_lost(&self) -> Result<()> {
+        match self.lost.lock().map(|l| l.clone()) {
+            Ok(None) => Ok(()),
+            Ok(Some(reason)) => Err(Error::Device(format!("device lost ({reason})"))),
+            Err(_) => Err(Error::Device("device state lock poisoned".into())),
+        }
     }
 
     fn run(

@@ -59,3 +59,18 @@ fn ramp_needs_one_round() {
     assert_eq!(d[0].dim(0).len(), 1);
     assert!(d[0].dim(1).is_empty());
 }
+
+#[test]
+fn lost_device_is_an_error_not_a_panic() {
+    let Some(gpu) = common::gpu() else { return };
+    let engine = gpu.engine().unwrap();
+    let values = [1.0f32, 0.0, 2.0, 3.0];
+    assert!(gpu
+        .compute_slice(&values, [2, 2], &Options::default())
+        .is_ok());
+    engine.device().destroy();
+    match gpu.compute_slice(&values, [2, 2], &Options::default()) {
+        Err(wgpu_persistence::Error::Device(msg)) => assert!(msg.contains("lost"), "{msg}"),
+        other => panic!("expected a device error, got {other:?}"),
+    }
+}
