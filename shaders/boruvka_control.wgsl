@@ -34,7 +34,7 @@ fn count_or_all(count: u32, all: u32) -> u32 {
 fn main() {
     if MODE == 0u {
         if control[C_HOOKS] >= control[C_TARGET] {
-            for (var s = 0u; s <= SLOT_ALL_VERTICES; s += 3u) {
+            for (var s = 0u; s <= SLOT_JUMP; s += 3u) {
                 set_groups(s, 0u);
             }
             return;
@@ -48,7 +48,6 @@ fn main() {
         control[C_CHANGED] = 0u;
         set_groups(SLOT_SELECT_FIRST, count_or_all(control[C_EDGES_IN], control[C_EDGES]));
         set_groups(SLOT_HOOK, count_or_all(control[C_ROOTS_IN], control[C_VERTICES]));
-        set_groups(SLOT_ALL_VERTICES, control[C_VERTICES]);
     } else if MODE == 1u {
         set_groups(SLOT_SELECT_REST, control[C_EDGES_OUT]);
     } else if MODE == 2u {

@@ -2,7 +2,10 @@
 // whose ends lie in different components (appended to edges_out, one atomic per workgroup) and takes
 // the atomicMin of the key's high word at both roots; MODE 1: atomicMin of the low word among edges
 // with the best high word; MODE 2: the edge equal to its root's best key writes the root across it.
-// Parents are compressed, so parent[v] is v's root. best holds (hi, lo) of vertex v at 2v, 2v+1.
+// best holds (hi, lo) of vertex v at 2v, 2v+1.
+// Finding roots: the first pass of every round points each end of a live edge at its root, and the roots
+// that hook are pointed at their new roots by pointer jumping, so at the start of a round an end's
+// grandparent is its root (two hops), and after the first pass its parent is (one hop).
 #import params
 #import control
 #import grid
@@ -11,7 +14,7 @@ override MODE: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
-@group(0) @binding(2) var<storage, read> parent: array<u32>;
+@group(0) @binding(2) var<storage, read_write> parent: array<u32>;
 @group(0) @binding(3) var<storage, read_write> best: array<atomic<u32>>;
 @group(0) @binding(4) var<storage, read_write> far_root: array<u32>;
 @group(0) @binding(5) var<storage, read_write> control: array<atomic<u32>>;
@@ -58,9 +61,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let image = edge / params.edges;
         let e = edge % params.edges;
         let ends = edge_vertices(e) + vec2<u32>(image * params.vertices);
-        ra = parent[ends.x];
-        rb = parent[ends.y];
+        if MODE == 0u {
+            ra = parent[parent[ends.x]];
+            rb = parent[parent[ends.y]];
+        } else {
+            ra = parent[ends.x];
+            rb = parent[ends.y];
+        }
         live = ra != rb;
+        if MODE == 0u && live {
+            parent[ends.x] = ra;
+            parent[ends.y] = rb;
+        }
         if live {
             key = edge_key(image, e);
         }

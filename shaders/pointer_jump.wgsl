@@ -1,11 +1,9 @@
-// One step of pointer jumping, parent[v] = parent[parent[v]]. MODE 0: over the roots that hooked in
-// this round (listed from params.images*vertices on in `hooked`), raising C_CHANGED when something
-// moved; MODE 1: one step over every vertex, which leaves every parent pointing at a root again.
-// Racing updates are benign: every value read is an ancestor of v.
+// One step of pointer jumping, parent[v] = parent[parent[v]], over the roots that hooked in this
+// round (listed from params.images*vertices on in `hooked`); raises C_CHANGED when something moved.
+// Racing updates are benign: every value read is an ancestor of v. Other vertices are not visited:
+// boruvka_select points the ends of live edges at their roots itself.
 #import params
 #import control
-
-override MODE: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read_write> parent: array<u32>;
@@ -16,24 +14,14 @@ override MODE: u32 = 0u;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let id = linear_id(wid, nwg, lid);
-    let total = params.images * params.vertices;
-    var v = NONE;
-    if MODE == 0u {
-        if id < atomicLoad(&control[C_HOOKED]) {
-            v = hooked[total + id];
-        }
-    } else if id < total {
-        v = id;
-    }
-    if v == NONE {
+    if id >= atomicLoad(&control[C_HOOKED]) {
         return;
     }
+    let v = hooked[params.images * params.vertices + id];
     let p = parent[v];
     let g = parent[p];
     if g != p {
         parent[v] = g;
-        if MODE == 0u {
-            atomicOr(&control[C_CHANGED], 1u);
-        }
+        atomicOr(&control[C_CHANGED], 1u);
     }
 }

@@ -25,13 +25,12 @@ pub const INITIAL_ROUNDS: u32 = 24;
 const MAX_ROUNDS: u32 = 1 << 14;
 const RECORD_WORDS: usize = 6;
 const CONTROL_WORDS: usize = 16;
-const ARG_WORDS: usize = 15;
+const ARG_WORDS: usize = 12;
 /// Indirect slots (byte offsets) of `shaders/common/control.wgsl`.
 const SLOT_SELECT_FIRST: u64 = 0;
 const SLOT_SELECT_REST: u64 = 12;
 const SLOT_HOOK: u64 = 24;
 const SLOT_JUMP: u64 = 36;
-const SLOT_ALL_VERTICES: u64 = 48;
 
 /// Every compiled kernel.
 #[derive(Debug)]
@@ -124,7 +123,6 @@ struct GraphStage {
     hook: Vec<wgpu::BindGroup>,
     /// `[parity]`.
     jump: Vec<wgpu::BindGroup>,
-    jump_all: wgpu::BindGroup,
     control_bind: Vec<wgpu::BindGroup>,
     compact: wgpu::BindGroup,
     vertex_groups: (u32, u32),
@@ -438,12 +436,11 @@ impl Workspace {
                 .collect();
             let jump = (0..2)
                 .map(|p| {
-                    k.pointer_jump.0[0]
+                    k.pointer_jump
+                        .0
                         .bind(device, &[&params, &parent, &control, &root_lists[1 - p]])
                 })
                 .collect();
-            let jump_all =
-                k.pointer_jump.0[1].bind(device, &[&params, &parent, &control, &root_lists[0]]);
             let control_bind = k
                 .boruvka_control
                 .0
@@ -466,7 +463,6 @@ impl Workspace {
                 select,
                 hook,
                 jump,
-                jump_all,
                 control_bind,
                 compact,
                 vertex_groups: groups_for(nv, 256),
@@ -927,10 +923,11 @@ impl GpuEngine {
                 .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
             control(pass, 2);
             for _ in 0..g.jumps {
-                k.pointer_jump.0[0].dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
+                k.pointer_jump
+                    .0
+                    .dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
                 control(pass, 3);
             }
-            k.pointer_jump.0[1].dispatch_indirect(pass, &g.jump_all, &g.args, SLOT_ALL_VERTICES);
         }
     }
 }

@@ -17,4 +17,3 @@ const SLOT_SELECT_FIRST: u32 = 0u;
 const SLOT_SELECT_REST: u32 = 3u;
 const SLOT_HOOK: u32 = 6u;
 const SLOT_JUMP: u32 = 9u;
-const SLOT_ALL_VERTICES: u32 = 12u;

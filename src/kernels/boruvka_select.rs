@@ -18,7 +18,7 @@ impl BoruvkaSelect {
                 &[
                     Binding::Uniform,
                     Binding::Read,
-                    Binding::Read,
+                    Binding::ReadWrite,
                     Binding::ReadWrite,
                     Binding::ReadWrite,
                     Binding::ReadWrite,
