@@ -141,6 +141,8 @@ struct Workspace {
     rank_bind: wgpu::BindGroup,
     rank: wgpu::Buffer,
     order: wgpu::Buffer,
+    parent: wgpu::Buffer,
+    death: wgpu::Buffer,
     graphs: Vec<GraphStage>,
     readback: wgpu::Buffer,
     _keep: Vec<wgpu::Buffer>,
@@ -343,11 +345,11 @@ impl Workspace {
             .max()
             .unwrap_or(1)
             * key.images as u64;
-        let parent = storage(device, "parent", max_v * 4, U::empty());
+        let parent = storage(device, "parent", max_v * 4, U::COPY_SRC);
         let vkey = storage(device, "vkey", max_v * 4, U::empty());
         let far_root = storage(device, "far_root", max_v * 4, U::empty());
         let best = storage(device, "best", max_v * 8, U::empty());
-        let death = storage(device, "death", max_v * 8, U::empty());
+        let death = storage(device, "death", max_v * 8, U::COPY_SRC);
         let edge_lists = [
             storage(device, "live_edges_a", max_e * 4, U::empty()),
             storage(device, "live_edges_b", max_e * 4, U::empty()),
@@ -484,11 +486,11 @@ impl Workspace {
             order.clone(),
             keys,
             hist,
-            parent,
+            parent.clone(),
             vkey,
             far_root,
             best,
-            death,
+            death.clone(),
             rank_params,
             edge_lists[0].clone(),
             edge_lists[1].clone(),
@@ -506,6 +508,8 @@ impl Workspace {
             rank_bind,
             rank: rank.clone(),
             order: order.clone(),
+            parent: parent.clone(),
+            death: death.clone(),
             graphs,
             readback,
             _keep: keep,
@@ -648,6 +652,77 @@ impl GpuEngine {
         result
     }
 
+    /// Runs the ranking and then exactly `rounds` hooking rounds of graph `which` (0: primal, 1: dual),
+    /// and reads back `(parent, death)` of its vertices (`death` as `hi, lo` word pairs). For the
+    /// kernel tests, which compare this state with the CPU port after the same rounds.
+    pub fn pairing_state(
+        &self,
+        stack: &ImageStack,
+        options: &Options,
+        which: usize,
+        rounds: u32,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
+        let key = WorkspaceKey {
+            images: stack.count,
+            height: stack.height,
+            width: stack.width,
+            construction: options.construction,
+        };
+        check_limits(&self.device.limits(), &key)?;
+        let mut guard = self
+            .workspace
+            .lock()
+            .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
+        if guard.as_ref().map(|w| w.key) != Some(key) {
+            *guard = None;
+            *guard = Some(Workspace::new(&self.device, &self.kernels, key));
+        }
+        let ws = guard
+            .as_ref()
+            .ok_or_else(|| Error::Device("no workspace".into()))?;
+        let g = ws
+            .graphs
+            .get(which)
+            .ok_or_else(|| Error::InvalidArgument(format!("no graph {which}")))?;
+        let total = stack.values.len() as u32;
+        self.write_inputs(ws, stack, options);
+        self.queue.write_buffer(
+            &g.control,
+            0,
+            bytemuck::cast_slice(&Self::initial_control(g, stack.count)),
+        );
+        let nv = (g.grid.vertex_count() as u64) * stack.count as u64;
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pairing_state_readback"),
+            size: nv * 12,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgpu-persistence.pairing_state"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.pairing_state"),
+                timestamp_writes: None,
+            });
+            self.record_ranking(&mut pass, ws, total);
+            self.kernels
+                .boruvka_init
+                .0
+                .dispatch(&mut pass, &g.init, g.vertex_groups);
+            self.record_rounds(&mut pass, g, rounds);
+        }
+        encoder.copy_buffer_to_buffer(&ws.parent, 0, &readback, 0, Some(nv * 4));
+        encoder.copy_buffer_to_buffer(&ws.death, 0, &readback, nv * 4, Some(nv * 8));
+        self.queue.submit([encoder.finish()]);
+        let mut words = self.read_words(&readback, nv * 12)?;
+        let death = words.split_off(nv as usize);
+        Ok((words, death))
+    }
+
     /// `Err` once the device has been lost.
     fn check_lost(&self) -> Result<()> {
         match self.lost.lock().map(|l| l.clone()) {
@@ -665,31 +740,7 @@ impl GpuEngine {
     ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
         let k = &self.kernels;
         let total = stack.values.len() as u32;
-        self.queue
-            .write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
-        self.queue.write_buffer(
-            &ws.key_params,
-            0,
-            bytemuck::bytes_of(&KeyParams {
-                count: total,
-                superlevel: options.is_superlevel() as u32,
-                _pad: [0; 2],
-            }),
-        );
-        for g in &ws.graphs {
-            let gp = GraphParams {
-                kind: g.grid.kind as u32,
-                height: g.grid.height,
-                width: g.grid.width,
-                images: stack.count as u32,
-                pixels: (stack.height * stack.width) as u32,
-                vertices: g.grid.vertex_count(),
-                edges: g.grid.edge_count(),
-                flags: options.keep_zero_persistence as u32,
-            };
-            self.queue
-                .write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
-        }
+        self.write_inputs(ws, stack, options);
         // Rounds are recorded up front (empty once converged, through indirect dispatches); if a graph
         // needs more than were recorded, the whole diagram is run again with twice as many, and the
         // engine remembers the count for the next call.
@@ -878,6 +929,36 @@ impl GpuEngine {
         let mut words = self.read_words(&readback, 2 * bytes)?;
         let order = words.split_off(total as usize);
         Ok((words, order))
+    }
+
+    /// Uploads the pixels and this call's parameters.
+    fn write_inputs(&self, ws: &Workspace, stack: &ImageStack, options: &Options) {
+        let total = stack.values.len() as u32;
+        self.queue
+            .write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
+        self.queue.write_buffer(
+            &ws.key_params,
+            0,
+            bytemuck::bytes_of(&KeyParams {
+                count: total,
+                superlevel: options.is_superlevel() as u32,
+                _pad: [0; 2],
+            }),
+        );
+        for g in &ws.graphs {
+            let gp = GraphParams {
+                kind: g.grid.kind as u32,
+                height: g.grid.height,
+                width: g.grid.width,
+                images: stack.count as u32,
+                pixels: (stack.height * stack.width) as u32,
+                vertices: g.grid.vertex_count(),
+                edges: g.grid.edge_count(),
+                flags: options.keep_zero_persistence as u32,
+            };
+            self.queue
+                .write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
+        }
     }
 
     fn initial_control(g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {

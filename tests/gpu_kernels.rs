@@ -61,3 +61,52 @@ fn sort_and_ranks_equal_cpu() {
         }
     }
 }
+
+/// Follows parents to the root.
+fn root(parent: &[u32], mut v: u32) -> u32 {
+    while parent[v as usize] != v {
+        v = parent[v as usize];
+    }
+    v
+}
+
+#[test]
+fn hooking_rounds_equal_cpu_port_round_by_round() {
+    use wgpu_persistence::cpu::boruvka;
+    use wgpu_persistence::grid::{GraphKind, Grid};
+    let Some(ctx) = common::gpu() else { return };
+    let engine = ctx.engine().expect("gpu context");
+    for (i, &(h, w, levels)) in [(1, 1, 0), (7, 1, 3), (19, 23, 3), (64, 48, 0)]
+        .iter()
+        .enumerate()
+    {
+        let values = random(h * w, levels, 100 + i as u64);
+        let stack = from_slice(&values, &[h, w]).unwrap();
+        let keys = order_keys::order_keys(&values, false);
+        let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&keys));
+        for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
+            let options = Options::new(construction);
+            let (primal, dual) = GraphKind::of(construction);
+            for (which, kind) in [(0, primal), (1, dual)] {
+                let grid = Grid::new(kind, h, w);
+                let mut state = boruvka::boruvka_init(&grid, &rank);
+                for rounds in 1..=4u32 {
+                    // the CPU port, one more round
+                    boruvka::boruvka_select(&grid, &rank, &mut state);
+                    boruvka::boruvka_hook(&mut state);
+                    while boruvka::pointer_jump(&mut state) {}
+                    let (parent, death) = engine
+                        .pairing_state(&stack, &options, which, rounds)
+                        .unwrap();
+                    let n = grid.vertex_count() as usize;
+                    for v in 0..n as u32 {
+                        let label = format!("{kind:?} {h}x{w} round {rounds} vertex {v}");
+                        assert_eq!(root(&parent, v), state.parent[v as usize], "{label}: root");
+                        let d = (death[2 * v as usize], death[2 * v as usize + 1]);
+                        assert_eq!(d, state.death[v as usize], "{label}: death");
+                    }
+                }
+            }
+        }
+    }
+}
