@@ -37,8 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t_gpu = t.elapsed().as_secs_f64();
         let same = a.pairs == b[0].pairs;
         println!(
-            "{construction:?} {size}x{size}: cpu {t_cpu:.3} s, gpu {t_gpu:.3} s (ratio {:.1}), rounds {:?}, pairs {} / {}, identical: {same}",
+            "{construction:?} {size}x{size}: cpu {t_cpu:.3} s, gpu {t_gpu:.3} s (ratio {:.1}), GPU time of ranking / H0 / H1 {:?} s, rounds {:?}, pairs {} / {}, identical: {same}",
             t_gpu / t_cpu,
+            stats.stage_seconds,
             stats.rounds,
             a.dim(0).len(),
             a.dim(1).len()

@@ -53,7 +53,8 @@ fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)
         .min(limits.max_storage_buffers_per_shader_stage);
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence"),
-        required_features: wgpu::Features::empty(),
+        // timing only: requested when offered, never required
+        required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
         required_limits: required,
         ..Default::default()
     }))

@@ -25,6 +25,8 @@ pub const INITIAL_ROUNDS: u32 = 24;
 const MAX_ROUNDS: u32 = 1 << 14;
 const RECORD_WORDS: usize = 6;
 const CONTROL_WORDS: usize = 16;
+/// Control words of both graphs, then six resolved 64-bit timestamps.
+const READBACK_BYTES: u64 = (2 * CONTROL_WORDS * 4 + 48) as u64;
 const ARG_WORDS: usize = 12;
 /// Indirect slots (byte offsets) of `shaders/common/control.wgsl`.
 const SLOT_SELECT_FIRST: u64 = 0;
@@ -145,6 +147,8 @@ struct Workspace {
     death: wgpu::Buffer,
     graphs: Vec<GraphStage>,
     readback: wgpu::Buffer,
+    /// Query set of six timestamps and the buffer they resolve into, when the device can time passes.
+    timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
     _keep: Vec<wgpu::Buffer>,
 }
 
@@ -473,7 +477,7 @@ impl Workspace {
         }
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: (2 * CONTROL_WORDS * 4) as u64,
+            size: READBACK_BYTES,
             usage: U::MAP_READ | U::COPY_DST,
             mapped_at_creation: false,
         });
@@ -497,8 +501,26 @@ impl Workspace {
             root_lists[0].clone(),
             root_lists[1].clone(),
         ]);
+        let timestamps = device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+            .then(|| {
+                let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("wgpu-persistence.stages"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 6,
+                });
+                let resolve = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps"),
+                    size: 48,
+                    usage: U::QUERY_RESOLVE | U::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                (set, resolve)
+            });
         Workspace {
             key,
+            timestamps,
             values,
             key_params,
             keys_bind,
@@ -544,6 +566,9 @@ pub struct RunStats {
     pub rounds: [u32; 2],
     /// Submissions made.
     pub submissions: u32,
+    /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the H1 pairing (each with
+    /// its compaction), from timestamp queries of the last submission, when the adapter offers them.
+    pub stage_seconds: Option<[f64; 3]>,
 }
 
 impl GpuEngine {
@@ -759,21 +784,45 @@ impl GpuEngine {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("wgpu-persistence.diagram"),
                 });
+            // three passes (ranking, H0 pairing, H1 pairing), timed when the adapter can
+            let timestamps = |i: u32| {
+                ws.timestamps
+                    .as_ref()
+                    .map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: Some(2 * i),
+                        end_of_pass_write_index: Some(2 * i + 1),
+                    })
+            };
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("wgpu-persistence.diagram"),
-                    timestamp_writes: None,
+                    label: Some("wgpu-persistence.ranking"),
+                    timestamp_writes: timestamps(0),
                 });
                 self.record_ranking(&mut pass, ws, total);
-                for g in &ws.graphs {
-                    k.boruvka_init
-                        .0
-                        .dispatch(&mut pass, &g.init, g.vertex_groups);
-                    self.record_rounds(&mut pass, g, rounds);
-                    k.compact_pairs
-                        .0
-                        .dispatch(&mut pass, &g.compact, g.vertex_groups);
-                }
+            }
+            for (i, g) in ws.graphs.iter().enumerate() {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("wgpu-persistence.pairing"),
+                    timestamp_writes: timestamps(i as u32 + 1),
+                });
+                k.boruvka_init
+                    .0
+                    .dispatch(&mut pass, &g.init, g.vertex_groups);
+                self.record_rounds(&mut pass, g, rounds);
+                k.compact_pairs
+                    .0
+                    .dispatch(&mut pass, &g.compact, g.vertex_groups);
+            }
+            if let Some((set, resolve)) = &ws.timestamps {
+                encoder.resolve_query_set(set, 0..6, resolve, 0);
+                encoder.copy_buffer_to_buffer(
+                    resolve,
+                    0,
+                    &ws.readback,
+                    (2 * CONTROL_WORDS * 4) as u64,
+                    Some(48),
+                );
             }
             for (i, g) in ws.graphs.iter().enumerate() {
                 encoder.copy_buffer_to_buffer(
@@ -786,7 +835,7 @@ impl GpuEngine {
             }
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;
-            let control = self.read_words(&ws.readback, (2 * CONTROL_WORDS * 4) as u64)?;
+            let control = self.read_words(&ws.readback, READBACK_BYTES)?;
             let converged = (0..ws.graphs.len())
                 .all(|i| control[i * CONTROL_WORDS] >= control[i * CONTROL_WORDS + 1]);
             if converged {
@@ -800,6 +849,16 @@ impl GpuEngine {
         };
         for i in 0..ws.graphs.len() {
             stats.rounds[i] = control[i * CONTROL_WORDS + 3];
+        }
+        if ws.timestamps.is_some() {
+            let period = self.queue.get_timestamp_period() as f64 * 1e-9;
+            let t = &control[2 * CONTROL_WORDS..];
+            let tick = |i: usize| (t[2 * i] as u64) | ((t[2 * i + 1] as u64) << 32);
+            let mut seconds = [0.0; 3];
+            for (s, stage) in seconds.iter_mut().zip(0..) {
+                *s = tick(2 * stage + 1).saturating_sub(tick(2 * stage)) as f64 * period;
+            }
+            stats.stage_seconds = Some(seconds);
         }
         // read back exactly the records written
         let counts: Vec<u64> = (0..ws.graphs.len())
