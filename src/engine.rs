@@ -10,10 +10,11 @@ use crate::diagram::RawPair;
 use crate::grid::{GraphKind, Grid};
 use crate::image::ImageStack;
 use crate::kernels::{
-    boruvka_control::BoruvkaControl, boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit,
-    boruvka_select::BoruvkaSelect, compact_pairs::CompactPairs, groups_for, order_keys::OrderKeys,
-    pointer_jump::PointerJump, radix_histogram::RadixHistogram, radix_scatter::RadixScatter,
-    rank_scatter::RankScatter, scan_apply::ScanApply, scan_reduce::ScanReduce, GraphParams,
+    boruvka_control::BoruvkaControl, boruvka_first_round::BoruvkaFirstRound,
+    boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit, boruvka_select::BoruvkaSelect,
+    compact_pairs::CompactPairs, groups_for, order_keys::OrderKeys, pointer_jump::PointerJump,
+    radix_histogram::RadixHistogram, radix_scatter::RadixScatter, rank_scatter::RankScatter,
+    scan_apply::ScanApply, scan_reduce::ScanReduce, GraphParams,
 };
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
@@ -44,6 +45,7 @@ pub struct Kernels {
     scan_apply: ScanApply,
     rank_scatter: RankScatter,
     boruvka_init: BoruvkaInit,
+    boruvka_first_round: BoruvkaFirstRound,
     boruvka_select: BoruvkaSelect,
     boruvka_hook: BoruvkaHook,
     pointer_jump: PointerJump,
@@ -61,6 +63,7 @@ impl Kernels {
             scan_apply: ScanApply::new(device),
             rank_scatter: RankScatter::new(device),
             boruvka_init: BoruvkaInit::new(device),
+            boruvka_first_round: BoruvkaFirstRound::new(device),
             boruvka_select: BoruvkaSelect::new(device),
             boruvka_hook: BoruvkaHook::new(device),
             pointer_jump: PointerJump::new(device),
@@ -119,6 +122,7 @@ struct GraphStage {
     records: wgpu::Buffer,
     params: wgpu::Buffer,
     init: wgpu::BindGroup,
+    first_round: wgpu::BindGroup,
     /// `[parity][mode]`.
     select: Vec<Vec<wgpu::BindGroup>>,
     /// `[parity]`.
@@ -398,6 +402,18 @@ impl Workspace {
                 .boruvka_init
                 .0
                 .bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
+            let first_round = k.boruvka_first_round.0.bind(
+                device,
+                &[
+                    &params,
+                    &rank,
+                    &parent,
+                    &vkey,
+                    &death,
+                    &control,
+                    &root_lists[1],
+                ],
+            );
             // round parity p reads list p and writes list 1 - p
             let select = (0..2)
                 .map(|p| {
@@ -466,6 +482,7 @@ impl Workspace {
                 records,
                 params,
                 init,
+                first_round,
                 select,
                 hook,
                 jump,
@@ -1036,7 +1053,19 @@ impl GpuEngine {
         let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| {
             k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1))
         };
-        for round in 0..rounds as usize {
+        // round 1 vertex by vertex, then rounds over the live edges and roots
+        control(pass, 4);
+        k.boruvka_first_round
+            .0
+            .dispatch(pass, &g.first_round, g.vertex_groups);
+        control(pass, 2);
+        for _ in 0..g.jumps {
+            k.pointer_jump
+                .0
+                .dispatch_indirect(pass, &g.jump[0], &g.args, SLOT_JUMP);
+            control(pass, 3);
+        }
+        for round in 1..rounds as usize {
             let p = round % 2;
             control(pass, 0);
             k.boruvka_select.0[0].dispatch_indirect(

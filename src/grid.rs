@@ -280,4 +280,81 @@ impl Grid {
             _ => k,
         }
     }
+
+    /// The edges incident to vertex `v` (not the exterior cell), at most 8, in the order of
+    /// `incident_edges` in `shaders/common/grid.wgsl`.
+    pub fn incident_edges(&self, v: u32) -> Vec<u32> {
+        let (w, h) = (self.width, self.height);
+        let (nh, nv, ns) = (self.horizontal(), self.vertical(), self.squares());
+        let mut out = Vec::with_capacity(8);
+        match self.kind {
+            GraphKind::VDual | GraphKind::FDual => {
+                let s = if self.kind == GraphKind::FDual {
+                    v / 2
+                } else {
+                    v
+                };
+                let (y, x) = (s / (w - 1), s % (w - 1));
+                if self.kind == GraphKind::VDual {
+                    out.extend([
+                        y * (w - 1) + x,
+                        (y + 1) * (w - 1) + x,
+                        nh + y * w + x,
+                        nh + y * w + x + 1,
+                    ]);
+                } else if v % 2 == 0 {
+                    out.extend([y * (w - 1) + x, nh + y * w + x + 1, nh + nv + s]);
+                } else {
+                    out.extend([nh + y * w + x, (y + 1) * (w - 1) + x, nh + nv + s]);
+                }
+            }
+            kind => {
+                let (y, x) = (v / w, v % w);
+                if x + 1 < w {
+                    out.push(y * (w - 1) + x);
+                }
+                if x > 0 {
+                    out.push(y * (w - 1) + x - 1);
+                }
+                if y + 1 < h {
+                    out.push(nh + v);
+                }
+                if y > 0 {
+                    out.push(nh + v - w);
+                }
+                if matches!(kind, GraphKind::TPrimal | GraphKind::FPrimal) {
+                    if y + 1 < h && x + 1 < w {
+                        out.push(nh + nv + y * (w - 1) + x);
+                    }
+                    if y > 0 && x > 0 {
+                        out.push(nh + nv + (y - 1) * (w - 1) + x - 1);
+                    }
+                }
+                if kind == GraphKind::TPrimal {
+                    if y + 1 < h && x > 0 {
+                        out.push(nh + nv + ns + y * (w - 1) + x - 1);
+                    }
+                    if y > 0 && x + 1 < w {
+                        out.push(nh + nv + ns + (y - 1) * (w - 1) + x);
+                    }
+                }
+                if kind == GraphKind::TDual {
+                    let b = nh + nv;
+                    if y == 0 {
+                        out.push(b + x);
+                    }
+                    if y + 1 == h {
+                        out.push(b + w + x);
+                    }
+                    if x == 0 {
+                        out.push(b + 2 * w + y);
+                    }
+                    if x + 1 == w {
+                        out.push(b + 2 * w + h + y);
+                    }
+                }
+            }
+        }
+        out
+    }
 }

@@ -88,3 +88,29 @@ fn pixel_order_pairing_equals_sorted_edges() {
         }
     }
 }
+
+#[test]
+fn first_round_equals_select_and_hook() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for &(h, w) in &[(1, 1), (1, 5), (5, 1), (2, 2), (9, 7), (30, 41)] {
+        for levels in [2u32, 1000] {
+            let values: Vec<f32> = (0..h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
+            let rank = ranks(&values);
+            for kind in KINDS {
+                let grid = Grid::new(kind, h, w);
+                let mut a = boruvka::boruvka_init(&grid, &rank);
+                boruvka::boruvka_select(&grid, &rank, &mut a);
+                boruvka::boruvka_hook(&mut a);
+                let mut b = boruvka::boruvka_init(&grid, &rank);
+                boruvka::boruvka_first_round(&grid, &rank, &mut b);
+                assert_eq!(
+                    (a.parent, a.death, a.hooks),
+                    (b.parent, b.death, b.hooks),
+                    "{kind:?} {h}x{w}"
+                );
+            }
+        }
+    }
+}

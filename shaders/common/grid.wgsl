@@ -186,3 +186,97 @@ fn cell_pixel_rank(vkey: u32) -> u32 {
     }
     return k;
 }
+
+// The edges incident to image-local vertex v (not the exterior cell), at most 8; returns how many.
+fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
+    let w = params.width;
+    let h = params.height;
+    let nh = n_horizontal();
+    let nv = n_vertical();
+    let ns = squares();
+    let k = params.kind;
+    var n = 0u;
+    if k == 1u || k == 5u {
+        var s = v;
+        if k == 5u {
+            s = v / 2u;
+        }
+        let y = s / (w - 1u);
+        let x = s % (w - 1u);
+        if k == 1u {
+            (*out)[0] = y * (w - 1u) + x;
+            (*out)[1] = (y + 1u) * (w - 1u) + x;
+            (*out)[2] = nh + y * w + x;
+            (*out)[3] = nh + y * w + x + 1u;
+            return 4u;
+        }
+        if v % 2u == 0u {
+            (*out)[0] = y * (w - 1u) + x;
+            (*out)[1] = nh + y * w + x + 1u;
+        } else {
+            (*out)[0] = nh + y * w + x;
+            (*out)[1] = (y + 1u) * (w - 1u) + x;
+        }
+        (*out)[2] = nh + nv + s;
+        return 3u;
+    }
+    // a pixel: its 4-, 6- or 8-neighbourhood edges (T dual: 4, plus one per boundary side)
+    let y = v / w;
+    let x = v % w;
+    if x + 1u < w {
+        (*out)[n] = y * (w - 1u) + x;
+        n += 1u;
+    }
+    if x > 0u {
+        (*out)[n] = y * (w - 1u) + x - 1u;
+        n += 1u;
+    }
+    if y + 1u < h {
+        (*out)[n] = nh + v;
+        n += 1u;
+    }
+    if y > 0u {
+        (*out)[n] = nh + v - w;
+        n += 1u;
+    }
+    if k == 2u || k == 4u {
+        if y + 1u < h && x + 1u < w {
+            (*out)[n] = nh + nv + y * (w - 1u) + x;
+            n += 1u;
+        }
+        if y > 0u && x > 0u {
+            (*out)[n] = nh + nv + (y - 1u) * (w - 1u) + x - 1u;
+            n += 1u;
+        }
+    }
+    if k == 2u {
+        if y + 1u < h && x > 0u {
+            (*out)[n] = nh + nv + ns + y * (w - 1u) + x - 1u;
+            n += 1u;
+        }
+        if y > 0u && x + 1u < w {
+            (*out)[n] = nh + nv + ns + (y - 1u) * (w - 1u) + x;
+            n += 1u;
+        }
+    }
+    if k == 3u {
+        let b = nh + nv;
+        if y == 0u {
+            (*out)[n] = b + x;
+            n += 1u;
+        }
+        if y + 1u == h {
+            (*out)[n] = b + w + x;
+            n += 1u;
+        }
+        if x == 0u {
+            (*out)[n] = b + 2u * w + y;
+            n += 1u;
+        }
+        if x + 1u == w {
+            (*out)[n] = b + 2u * w + h + y;
+            n += 1u;
+        }
+    }
+    return n;
+}

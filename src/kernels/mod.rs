@@ -2,6 +2,7 @@
 //! dispatch it. Kernels record into a caller's compute pass; only the engine creates encoders and submits.
 
 pub mod boruvka_control;
+pub mod boruvka_first_round;
 pub mod boruvka_hook;
 pub mod boruvka_init;
 pub mod boruvka_select;

@@ -1,0 +1,29 @@
+//! The first hooking round, vertex by vertex (`shaders/boruvka_first_round.wgsl`).
+
+use super::{shader, Binding, ComputeKernel};
+
+/// Every vertex takes its minimum incident edge and hooks across it if it is younger.
+/// Bindings: params, rank, parent, vkey, death, control, roots_out.
+#[derive(Debug)]
+pub struct BoruvkaFirstRound(pub ComputeKernel);
+
+impl BoruvkaFirstRound {
+    /// Compile the kernel.
+    pub fn new(device: &wgpu::Device) -> Self {
+        Self(ComputeKernel::new(
+            device,
+            "wgpu-persistence.boruvka_first_round",
+            shader!("boruvka_first_round"),
+            &[
+                Binding::Uniform,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::Read,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+                Binding::ReadWrite,
+            ],
+            &[],
+        ))
+    }
+}
