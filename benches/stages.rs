@@ -1,1 +1,268 @@
-fn main() {}
+//! Criterion benches: each CPU stage, and end to end on both backends.
+//!
+//! Images (seeded, generated here): 1024x1024 uniform noise in [0, 1), and the same noise smoothed by
+//! three passes of a 9x9 box blur (edges clamped). Sublevel filtration throughout.
+//!
+//! Groups (filter with `cargo bench --bench stages -- GROUP`):
+//! - `cpu_e2e`    `Context::cpu().compute_stack` (V, T, Freudenthal), diagram assembly included.
+//! - `cpu_stages` `order_keys`, `radix_sort`, `rank_scatter`, then the pairing of the primal (H0) and
+//!                dual (H1) graphs of V and T: `elder_pairs` (sorts every edge of the graph: the
+//!                reference) and `elder_pairs_by_pixel` (what the CPU backend runs).
+//! - `gpu_e2e`    `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every kernel,
+//!                readback of the pairs, diagram assembly.
+//! - `gpu_ranks`  `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a readback of
+//!                rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is part of the figure).
+//! - `batch`      64 images of 256x256 noise as one stack, CPU backend and GPU (one submission).
+//!
+//! Without an adapter the GPU groups print one line and are skipped. On a machine whose only adapter
+//! is lavapipe (software Vulkan, one core), a GPU end-to-end run of 1024x1024 takes seconds: use
+//! `cargo bench --bench stages -- --quick` (one or two runs per bench) or a filter.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use rand::{Rng, SeedableRng};
+use wgpu_persistence::cpu::{order_keys, radix_sort, union_find};
+use wgpu_persistence::grid::{GraphKind, Grid};
+use wgpu_persistence::image::{self, ImageStack};
+use wgpu_persistence::{BackendChoice, Construction, Context, Options};
+
+const SIDE: usize = 1024;
+const BATCH: [usize; 3] = [64, 256, 256];
+const CONSTRUCTIONS: [(Construction, &str); 3] = [
+    (Construction::V, "v"),
+    (Construction::T, "t"),
+    (Construction::Freudenthal, "freudenthal"),
+];
+
+/// Uniform noise in [0, 1), `n` values from a seeded generator.
+fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen::<f32>()).collect()
+}
+
+/// One separable box-blur pass of radius `r` (edges clamped), in place.
+fn box_blur(values: &mut [f32], h: usize, w: usize, r: usize) {
+    let k = (2 * r + 1) as f32;
+    let mut line = Vec::new();
+    // rows
+    for y in 0..h {
+        let row = &mut values[y * w..(y + 1) * w];
+        line.clear();
+        line.extend_from_slice(row);
+        for (x, out) in row.iter_mut().enumerate() {
+            let s: f32 = (0..=2 * r)
+                .map(|d| line[(x + d).saturating_sub(r).min(w - 1)])
+                .sum();
+            *out = s / k;
+        }
+    }
+    // columns
+    let mut col = vec![0f32; h];
+    for x in 0..w {
+        for (y, c) in col.iter_mut().enumerate() {
+            *c = values[y * w + x];
+        }
+        for y in 0..h {
+            let s: f32 = (0..=2 * r)
+                .map(|d| col[(y + d).saturating_sub(r).min(h - 1)])
+                .sum();
+            values[y * w + x] = s / k;
+        }
+    }
+}
+
+/// Noise smoothed by three 9x9 box-blur passes.
+fn smoothed(h: usize, w: usize, seed: u64) -> Vec<f32> {
+    let mut v = noise(h * w, seed);
+    for _ in 0..3 {
+        box_blur(&mut v, h, w, 4);
+    }
+    v
+}
+
+fn images() -> Vec<(&'static str, ImageStack)> {
+    let stack = |v: Vec<f32>| image::from_slice(&v, &[SIDE, SIDE]).expect("valid image");
+    vec![
+        ("noise", stack(noise(SIDE * SIDE, 1))),
+        ("smooth", stack(smoothed(SIDE, SIDE, 2))),
+    ]
+}
+
+fn batch_stack() -> ImageStack {
+    let n = BATCH.iter().product();
+    image::from_slice(&noise(n, 3), &BATCH).expect("valid stack")
+}
+
+/// Small samples, short windows: the machine this was written on has two cores and a software GPU.
+fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
+}
+
+fn pair_counts(ctx: &Context, stack: &ImageStack, options: &Options) -> Vec<usize> {
+    let (diagrams, _) = ctx.compute_stack(stack, options).expect("computes");
+    (0..2)
+        .map(|k| diagrams.iter().map(|d| d.dim(k).len()).sum())
+        .collect()
+}
+
+fn cpu_e2e(c: &mut Criterion) {
+    let ctx = Context::cpu();
+    let mut group = c.benchmark_group("cpu_e2e");
+    configure(&mut group);
+    for (name, stack) in images() {
+        for (construction, cname) in CONSTRUCTIONS {
+            let options = Options::new(construction);
+            group.bench_function(format!("{cname}/{name}"), |b| {
+                b.iter(|| {
+                    ctx.compute_stack(black_box(&stack), &options)
+                        .expect("computes")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn cpu_stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cpu_stages");
+    configure(&mut group);
+    for (name, stack) in images() {
+        let values = &stack.values;
+        let keys = order_keys::order_keys(values, false);
+        let order = radix_sort::radix_sort(&keys);
+        let rank = radix_sort::rank_scatter(&order);
+        group.bench_function(format!("order_keys/{name}"), |b| {
+            b.iter(|| order_keys::order_keys(black_box(values), false))
+        });
+        group.bench_function(format!("radix_sort/{name}"), |b| {
+            b.iter(|| radix_sort::radix_sort(black_box(&keys)))
+        });
+        group.bench_function(format!("rank_scatter/{name}"), |b| {
+            b.iter(|| radix_sort::rank_scatter(black_box(&order)))
+        });
+        for (construction, cname) in &CONSTRUCTIONS[..2] {
+            let (primal, dual) = GraphKind::of(*construction);
+            for (kind, side) in [(primal, "primal"), (dual, "dual")] {
+                let grid = Grid::new(kind, stack.height, stack.width);
+                group.bench_function(format!("elder_pairs/{cname}_{side}/{name}"), |b| {
+                    b.iter(|| union_find::elder_pairs(&grid, black_box(&rank)))
+                });
+                group.bench_function(format!("elder_pairs_by_pixel/{cname}_{side}/{name}"), |b| {
+                    b.iter(|| union_find::elder_pairs_by_pixel(&grid, black_box(&rank), &order))
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+fn gpu_context() -> Option<Context> {
+    match Context::with_backend(BackendChoice::Gpu) {
+        Ok(ctx) => {
+            if let Some(info) = ctx.adapter_info() {
+                eprintln!(
+                    "stages bench: GPU adapter {} ({:?}, {:?})",
+                    info.name, info.device_type, info.backend
+                );
+            }
+            Some(ctx)
+        }
+        Err(e) => {
+            eprintln!("stages bench: no GPU adapter ({e}); skipping the GPU groups");
+            None
+        }
+    }
+}
+
+fn gpu(c: &mut Criterion) {
+    let Some(ctx) = gpu_context() else {
+        return;
+    };
+    let cpu = Context::cpu();
+    let images = images();
+
+    let mut group = c.benchmark_group("gpu_e2e");
+    configure(&mut group);
+    for (name, stack) in &images {
+        for (construction, cname) in CONSTRUCTIONS {
+            let options = Options::new(construction);
+            let mut checked = false;
+            group.bench_function(format!("{cname}/{name}"), |b| {
+                // once per bench (criterion calls this closure per sample), outside the timing:
+                // the backends must agree
+                if !checked {
+                    let (g, c) = (
+                        pair_counts(&ctx, stack, &options),
+                        pair_counts(&cpu, stack, &options),
+                    );
+                    assert_eq!(g, c, "GPU and CPU pair counts differ ({cname}/{name})");
+                    eprintln!(
+                        "stages bench: {cname}/{name}: pairs per dimension {g:?} on both backends"
+                    );
+                    checked = true;
+                }
+                b.iter(|| {
+                    ctx.compute_stack(black_box(stack), &options)
+                        .expect("computes")
+                })
+            });
+        }
+    }
+    group.finish();
+
+    let engine = ctx.engine().expect("a GPU context has an engine");
+    let mut group = c.benchmark_group("gpu_ranks");
+    configure(&mut group);
+    for (name, stack) in &images {
+        let options = Options::new(Construction::V);
+        group.bench_function(format!("v/{name}"), |b| {
+            b.iter(|| engine.ranks(black_box(stack), &options).expect("ranks"))
+        });
+    }
+    group.finish();
+
+    let stack = batch_stack();
+    let options = Options::new(Construction::V);
+    let mut group = c.benchmark_group("batch");
+    configure(&mut group);
+    let mut checked = false;
+    group.bench_function("gpu/v/64x256x256_noise", |b| {
+        // once, outside the timing (and a warm-up for --quick, which has none)
+        if !checked {
+            let (g, c) = (
+                pair_counts(&ctx, &stack, &options),
+                pair_counts(&cpu, &stack, &options),
+            );
+            assert_eq!(g, c, "GPU and CPU pair counts differ (batch)");
+            eprintln!("stages bench: batch: pairs per dimension {g:?} on both backends");
+            checked = true;
+        }
+        b.iter(|| {
+            ctx.compute_stack(black_box(&stack), &options)
+                .expect("computes")
+        })
+    });
+    group.finish();
+}
+
+fn cpu_batch(c: &mut Criterion) {
+    let ctx = Context::cpu();
+    let stack = batch_stack();
+    let options = Options::new(Construction::V);
+    let mut group = c.benchmark_group("batch");
+    configure(&mut group);
+    group.bench_function("cpu/v/64x256x256_noise", |b| {
+        b.iter(|| {
+            ctx.compute_stack(black_box(&stack), &options)
+                .expect("computes")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, cpu_stages, cpu_e2e, cpu_batch, gpu);
+criterion_main!(benches);

@@ -302,7 +302,7 @@ impl Grid {
                         nh + y * w + x,
                         nh + y * w + x + 1,
                     ]);
-                } else if v % 2 == 0 {
+                } else if v.is_multiple_of(2) {
                     out.extend([y * (w - 1) + x, nh + y * w + x + 1, nh + nv + s]);
                 } else {
                     out.extend([nh + y * w + x, (y + 1) * (w - 1) + x, nh + nv + s]);
