@@ -42,20 +42,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let local_v = v % params.vertices;
     let base = image * params.pixels;
     let hi = death[v].x;
-    let lo = death[v].y;
-    if hi == NONE && lo == NONE {
+    if hi == NONE && death[v].y == NONE {
         if !is_dual() && parent[v] == v {
             append(PairRecord(image, 0u, NONE, NONE, local_v, NONE));
         }
         return;
     }
-    var r: PairRecord;
-    if !is_dual() {
-        r = PairRecord(image, 0u, hi, lo, local_v, order[base + hi]);
-    } else {
-        let vk = vkey[v];
-        r = PairRecord(image, 1u, 0u, ~vk, order[base + ~hi], order[base + cell_pixel_rank(vk)]);
+    // ordered by the rank of the death pixel, then of the birth pixel
+    var birth_rank = rank[base + local_v];
+    var death_rank = hi;
+    if is_dual() {
+        birth_rank = ~hi;
+        death_rank = cell_pixel_rank(vkey[v]);
     }
+    let r = PairRecord(image, select(0u, 1u, is_dual()), death_rank, birth_rank,
+                       order[base + birth_rank], order[base + death_rank]);
     if (params.flags & 1u) == 0u && keys[base + r.birth_index] == keys[base + r.death_index] {
         return;
     }

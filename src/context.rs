@@ -47,10 +47,6 @@ fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)
     let mut required = wgpu::Limits::default();
     required.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size;
     required.max_buffer_size = limits.max_buffer_size;
-    required.max_storage_buffers_per_shader_stage = required
-        .max_storage_buffers_per_shader_stage
-        .max(10)
-        .min(limits.max_storage_buffers_per_shader_stage);
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence"),
         // timing only: requested when offered, never required
@@ -111,8 +107,9 @@ impl Context {
         }
     }
 
-    /// A context on a device the caller already has (a training stack's or a renderer's).
-    /// The device must allow at least 10 storage buffers per shader stage.
+    /// A context on a device the caller already has (a training stack's or a renderer's). WebGPU's
+    /// default limits suffice (no kernel binds more than 8 storage buffers); larger inputs need the
+    /// adapter's larger `max_storage_buffer_binding_size`, or they are refused with `Error::TooLarge`.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         Self {
             engine: Some(GpuEngine::new(device, queue, info)),

@@ -61,8 +61,8 @@ impl PersistencePair {
 pub struct Diagram {
     /// Shape of the image (`[H, W]`).
     pub shape: Vec<usize>,
-    /// Pairs per homology dimension (`pairs[k]` for `H_k`), ordered by death in filtration order,
-    /// then birth; essential classes last.
+    /// Pairs per homology dimension (`pairs[k]` for `H_k`), ordered by the death pixel's place in the
+    /// filtration's total order, then the birth pixel's; essential classes last.
     pub pairs: Vec<Vec<PersistencePair>>,
     /// Which backend answered.
     pub backend: Backend,
@@ -82,13 +82,13 @@ impl Diagram {
     }
 }
 
-/// A pair as both backends produce it, before values are attached: indices into one image and the
-/// filtration key of the death cell (for ordering; `u64::MAX` when essential).
+/// A pair as both backends produce it, before values are attached: indices into one image and its
+/// order key, `(rank of the death pixel) << 32 | rank of the birth pixel` (`u64::MAX` when essential).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RawPair {
     /// Homology dimension.
     pub dim: u32,
-    /// Filtration key of the killing cell (`u64::MAX` for an essential class).
+    /// `death rank << 32 | birth rank` (`u64::MAX` for an essential class).
     pub order: u64,
     /// Pixel whose value the creating cell takes.
     pub birth_index: u32,

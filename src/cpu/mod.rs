@@ -13,22 +13,17 @@ use crate::options::Options;
 /// The pair record of dying vertex `vertex` of `grid`, killed by the edge with processing key `key`.
 /// Mirrors `shaders/compact_pairs.wgsl`.
 pub fn raw_pair(grid: &Grid, vertex: u32, key: (u32, u32), order: &[u32], rank: &[u32]) -> RawPair {
-    if !grid.kind.is_dual() {
-        let (hi, lo) = key;
-        RawPair {
-            dim: 0,
-            order: ((hi as u64) << 32) | lo as u64,
-            birth_index: vertex,
-            death_index: order[hi as usize],
-        }
+    // pairs are ordered by the rank of the death pixel, then of the birth pixel
+    let (birth_rank, death_rank) = if !grid.kind.is_dual() {
+        (rank[vertex as usize], key.0)
     } else {
-        let vkey = grid.vertex_key(vertex, rank);
-        RawPair {
-            dim: 1,
-            order: (!vkey) as u64,
-            birth_index: order[(!key.0) as usize],
-            death_index: order[grid.cell_pixel_rank(vkey) as usize],
-        }
+        (!key.0, grid.cell_pixel_rank(grid.vertex_key(vertex, rank)))
+    };
+    RawPair {
+        dim: grid.kind.is_dual() as u32,
+        order: ((death_rank as u64) << 32) | birth_rank as u64,
+        birth_index: order[birth_rank as usize],
+        death_index: order[death_rank as usize],
     }
 }
 
