@@ -44,9 +44,11 @@ pub struct Context {
 
 fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)> {
     let limits = adapter.limits();
-    let mut required = wgpu::Limits::default();
-    required.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size;
-    required.max_buffer_size = limits.max_buffer_size;
+    let required = wgpu::Limits {
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+        max_buffer_size: limits.max_buffer_size,
+        ..Default::default()
+    };
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence"),
         // timing only: requested when offered, never required
