@@ -659,6 +659,27 @@ impl GpuEngine {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+        let guard = self.workspace_for(stack, options)?;
+        let ws = guard
+            .as_ref()
+            .ok_or_else(|| Error::Device("no workspace".into()))?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let result = self.run(ws, stack, options);
+        let validation = pollster::block_on(scope.pop());
+        // a lost device makes every later step fail: name the cause, not the symptom
+        self.check_lost()?;
+        if let Some(e) = validation {
+            return Err(Error::Device(format!("validation: {e}")));
+        }
+        result
+    }
+
+    /// The workspace for this stack's shape, made anew (old buffers freed first) when the shape changed.
+    fn workspace_for(
+        &self,
+        stack: &ImageStack,
+        options: &Options,
+    ) -> Result<std::sync::MutexGuard<'_, Option<Workspace>>> {
         let key = WorkspaceKey {
             images: stack.count,
             height: stack.height,
@@ -680,18 +701,7 @@ impl GpuEngine {
             }
             *guard = Some(ws);
         }
-        let ws = guard
-            .as_ref()
-            .ok_or_else(|| Error::Device("no workspace".into()))?;
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let result = self.run(ws, stack, options);
-        let validation = pollster::block_on(scope.pop());
-        // a lost device makes every later step fail: name the cause, not the symptom
-        self.check_lost()?;
-        if let Some(e) = validation {
-            return Err(Error::Device(format!("validation: {e}")));
-        }
-        result
+        Ok(guard)
     }
 
     /// Runs the ranking and then exactly `rounds` hooking rounds of graph `which` (0: primal, 1: dual),
@@ -704,21 +714,7 @@ impl GpuEngine {
         which: usize,
         rounds: u32,
     ) -> Result<(Vec<u32>, Vec<u32>)> {
-        let key = WorkspaceKey {
-            images: stack.count,
-            height: stack.height,
-            width: stack.width,
-            construction: options.construction,
-        };
-        check_limits(&self.device.limits(), &key)?;
-        let mut guard = self
-            .workspace
-            .lock()
-            .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
-        if guard.as_ref().map(|w| w.key) != Some(key) {
-            *guard = None;
-            *guard = Some(Workspace::new(&self.device, &self.kernels, key));
-        }
+        let guard = self.workspace_for(stack, options)?;
         let ws = guard
             .as_ref()
             .ok_or_else(|| Error::Device("no workspace".into()))?;
@@ -950,36 +946,12 @@ impl GpuEngine {
     /// Runs only `order_keys`, the radix sort and `rank_scatter`, and reads back `(rank, order)` of the
     /// whole stack (for the kernel tests).
     pub fn ranks(&self, stack: &ImageStack, options: &Options) -> Result<(Vec<u32>, Vec<u32>)> {
-        let key = WorkspaceKey {
-            images: stack.count,
-            height: stack.height,
-            width: stack.width,
-            construction: options.construction,
-        };
-        check_limits(&self.device.limits(), &key)?;
-        let mut guard = self
-            .workspace
-            .lock()
-            .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
-        if guard.as_ref().map(|w| w.key) != Some(key) {
-            *guard = None;
-            *guard = Some(Workspace::new(&self.device, &self.kernels, key));
-        }
+        let guard = self.workspace_for(stack, options)?;
         let ws = guard
             .as_ref()
             .ok_or_else(|| Error::Device("no workspace".into()))?;
         let total = stack.values.len() as u32;
-        self.queue
-            .write_buffer(&ws.values, 0, bytemuck::cast_slice(&stack.values));
-        self.queue.write_buffer(
-            &ws.key_params,
-            0,
-            bytemuck::bytes_of(&KeyParams {
-                count: total,
-                superlevel: options.is_superlevel() as u32,
-                _pad: [0; 2],
-            }),
-        );
+        self.write_inputs(ws, stack, options);
         let bytes = total as u64 * 4;
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ranks_readback"),

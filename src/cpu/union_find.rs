@@ -17,6 +17,23 @@ pub fn find(parent: &mut [u32], mut v: u32) -> u32 {
     v
 }
 
+/// Merges the components of `a` and `b` by the elder rule (roots are the oldest vertex, by `vkey`);
+/// returns the root of the younger component, which dies, or `None` when they were one component.
+#[inline]
+pub fn elder_union(parent: &mut [u32], vkey: &[u32], a: u32, b: u32) -> Option<u32> {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra == rb {
+        return None;
+    }
+    let (young, old) = if vkey[ra as usize] > vkey[rb as usize] {
+        (ra, rb)
+    } else {
+        (rb, ra)
+    };
+    parent[young as usize] = old;
+    Some(young)
+}
+
 /// Elder-rule H0 pairs of `grid`: `(dying vertex, processing key of the killing edge)` in processing
 /// order, and the roots left at the end (the essential classes).
 pub fn elder_pairs(grid: &Grid, rank: &[u32]) -> (Vec<ElderPair>, Vec<u32>) {
@@ -34,17 +51,9 @@ pub fn elder_pairs(grid: &Grid, rank: &[u32]) -> (Vec<ElderPair>, Vec<u32>) {
     let mut pairs = Vec::with_capacity(nv as usize);
     for (key, e) in edges {
         let (a, b) = grid.edge_vertices(e);
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra == rb {
-            continue;
+        if let Some(young) = elder_union(&mut parent, &vkey, a, b) {
+            pairs.push((young, ((key >> 32) as u32, key as u32)));
         }
-        let (young, old) = if vkey[ra as usize] > vkey[rb as usize] {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
-        parent[young as usize] = old;
-        pairs.push((young, ((key >> 32) as u32, key as u32)));
     }
     let roots = (0..nv).filter(|&v| parent[v as usize] == v).collect();
     (pairs, roots)
@@ -114,17 +123,9 @@ pub fn elder_pairs_by_pixel(
     let (h, w) = (grid.height, grid.width);
     let boundary_base = h * w.saturating_sub(1) + h.saturating_sub(1) * w;
     let mut union = |a: u32, b: u32, key: (u32, u32), parent: &mut Vec<u32>| {
-        let (ra, rb) = (find(parent, a), find(parent, b));
-        if ra == rb {
-            return;
+        if let Some(young) = elder_union(parent, &vkey, a, b) {
+            pairs.push((young, key));
         }
-        let (young, old) = if vkey[ra as usize] > vkey[rb as usize] {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
-        parent[young as usize] = old;
-        pairs.push((young, key));
     };
     match grid.kind {
         VPrimal | TPrimal | FPrimal => {
