@@ -1,11 +1,12 @@
 //! `Context`: the entry point. Owns or borrows a wgpu device and answers on the GPU, or on the native
 //! CPU backend when there is no adapter (or when asked to).
 
-use ndarray::{ArrayView2, ArrayView3};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 
 use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::engine::{GpuEngine, RunStats};
 use crate::image::{self, ImageStack, Pixel};
+use crate::loss::{loss_contributions, TopologicalLoss};
 use crate::options::Options;
 use crate::{cpu, Error, Result};
 
@@ -33,6 +34,29 @@ impl std::str::FromStr for BackendChoice {
             ))),
         }
     }
+}
+
+/// The topological loss of one map: value, dense gradient (the map's shape) and the diagram it
+/// came from.
+#[derive(Debug, Clone)]
+pub struct LossResult {
+    /// The loss.
+    pub loss: f32,
+    /// `dL/dp` for every pixel.
+    pub gradient: Array2<f32>,
+    /// The superlevel diagram the loss was computed on.
+    pub diagram: Diagram,
+}
+
+/// The topological loss of a batch of maps.
+#[derive(Debug, Clone)]
+pub struct BatchLossResult {
+    /// One loss per map.
+    pub losses: Vec<f32>,
+    /// `dL_b/dp` for every map `b` and pixel, `B x H x W`.
+    pub gradient: Array3<f32>,
+    /// One diagram per map.
+    pub diagrams: Vec<Diagram>,
 }
 
 /// Computes persistence diagrams. Create once, reuse: GPU buffers are kept for the last batch shape.
@@ -204,5 +228,75 @@ impl Context {
             })
             .collect();
         Ok((diagrams, stats))
+    }
+
+    /// The topological loss of one probability map and its gradient (`forward` gives `loss`;
+    /// `backward` multiplies `gradient` by the incoming scalar gradient).
+    pub fn topological_loss<T: Pixel>(
+        &self,
+        map: ArrayView2<'_, T>,
+        loss: &TopologicalLoss,
+    ) -> Result<LossResult> {
+        let stack = image::from_view2(map)?;
+        let mut batch = self.loss_stack(&stack, std::slice::from_ref(loss))?;
+        let gradient = batch.gradient.index_axis_move(ndarray::Axis(0), 0);
+        Ok(LossResult {
+            loss: batch.losses[0],
+            gradient,
+            diagram: batch.diagrams.remove(0),
+        })
+    }
+
+    /// The topological loss of each map of a `B x H x W` batch, with one prior for all (`losses` of
+    /// length 1) or one per map; diagrams in one GPU submission, the gradient in one dispatch.
+    pub fn topological_loss_batch<T: Pixel>(
+        &self,
+        maps: ArrayView3<'_, T>,
+        losses: &[TopologicalLoss],
+    ) -> Result<BatchLossResult> {
+        let stack = image::from_view3(maps)?;
+        self.loss_stack(&stack, losses)
+    }
+
+    fn loss_stack(
+        &self,
+        stack: &ImageStack,
+        losses: &[TopologicalLoss],
+    ) -> Result<BatchLossResult> {
+        if losses.len() != 1 && losses.len() != stack.count {
+            return Err(Error::InvalidArgument(format!(
+                "{} priors for {} maps (give one, or one per map)",
+                losses.len(),
+                stack.count
+            )));
+        }
+        let options: Vec<Options> = losses.iter().map(|l| l.options()).collect();
+        if options.iter().any(|o| *o != options[0]) {
+            return Err(Error::InvalidArgument(
+                "all priors of a batch must use the same construction".into(),
+            ));
+        }
+        let (diagrams, _) = self.compute_stack(stack, &options[0])?;
+        let n = stack.pixels();
+        let mut values = Vec::with_capacity(stack.count);
+        let mut contributions = Vec::new();
+        for (b, d) in diagrams.iter().enumerate() {
+            let loss = &losses[if losses.len() == 1 { 0 } else { b }];
+            let (value, c) = loss_contributions(d, stack.image(b), loss);
+            values.push(value);
+            contributions.extend(c.into_iter().map(|(p, g)| (p + (b * n) as u32, g)));
+        }
+        let sorted = cpu::gradient_scatter::sort_contributions(&contributions);
+        let gradient = match &self.engine {
+            Some(engine) => engine.gradient_scatter(&sorted, stack.values.len())?,
+            None => cpu::gradient_scatter::gradient_scatter(&sorted, stack.values.len()),
+        };
+        let gradient = Array3::from_shape_vec((stack.count, stack.height, stack.width), gradient)
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        Ok(BatchLossResult {
+            losses: values,
+            gradient,
+            diagrams,
+        })
     }
 }

@@ -12,9 +12,10 @@ use crate::image::ImageStack;
 use crate::kernels::{
     boruvka_control::BoruvkaControl, boruvka_first_round::BoruvkaFirstRound,
     boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit, boruvka_select::BoruvkaSelect,
-    compact_pairs::CompactPairs, groups_for, order_keys::OrderKeys, pointer_jump::PointerJump,
-    radix_histogram::RadixHistogram, radix_scatter::RadixScatter, rank_scatter::RankScatter,
-    scan_apply::ScanApply, scan_reduce::ScanReduce, GraphParams,
+    compact_pairs::CompactPairs, gradient_scatter::GradientScatter, groups_for,
+    order_keys::OrderKeys, pointer_jump::PointerJump, radix_histogram::RadixHistogram,
+    radix_scatter::RadixScatter, rank_scatter::RankScatter, scan_apply::ScanApply,
+    scan_reduce::ScanReduce, GraphParams,
 };
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
@@ -51,6 +52,7 @@ pub struct Kernels {
     pointer_jump: PointerJump,
     boruvka_control: BoruvkaControl,
     compact_pairs: CompactPairs,
+    gradient_scatter: GradientScatter,
 }
 
 impl Kernels {
@@ -69,6 +71,7 @@ impl Kernels {
             pointer_jump: PointerJump::new(device),
             boruvka_control: BoruvkaControl::new(device),
             compact_pairs: CompactPairs::new(device),
+            gradient_scatter: GradientScatter::new(device),
         }
     }
 }
@@ -759,6 +762,89 @@ impl GpuEngine {
         let mut words = self.read_words(&readback, nv * 12)?;
         let death = words.split_off(nv as usize);
         Ok((words, death))
+    }
+
+    /// The dense gradient (`pixels` values) from contributions sorted by pixel
+    /// ([`crate::cpu::gradient_scatter::sort_contributions`]), summed per pixel in order on the GPU.
+    pub fn gradient_scatter(
+        &self,
+        sorted: &[crate::loss::Contribution],
+        pixels: usize,
+    ) -> Result<Vec<f32>> {
+        use wgpu::util::DeviceExt;
+        self.check_lost()?;
+        let limit = self.device.limits().max_storage_buffer_binding_size;
+        if (pixels as u64) * 4 > limit || (sorted.len() as u64) * 4 > limit {
+            return Err(Error::TooLarge {
+                what: "bytes in one storage binding on this adapter",
+                value: (pixels.max(sorted.len()) as u64) * 4,
+                limit,
+            });
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let pixel: Vec<u32> = sorted.iter().map(|c| c.0).collect();
+        let value: Vec<f32> = sorted.iter().map(|c| c.1).collect();
+        let make = |label, bytes: &[u8]| {
+            self.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: if bytes.is_empty() { &[0; 4] } else { bytes },
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
+        };
+        let pixel_buf = make("contribution_pixels", bytemuck::cast_slice(&pixel));
+        let value_buf = make("contribution_values", bytemuck::cast_slice(&value));
+        let bytes = (pixels as u64 * 4).max(4);
+        let gradient = storage(
+            &self.device,
+            "gradient",
+            bytes,
+            wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gradient_readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let params = uniform(
+            &self.device,
+            "scatter_params",
+            &[sorted.len() as u32, pixels as u32, 0, 0],
+        );
+        let bind = self
+            .kernels
+            .gradient_scatter
+            .0
+            .bind(&self.device, &[&params, &pixel_buf, &value_buf, &gradient]);
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgpu-persistence.gradient"),
+            });
+        encoder.clear_buffer(&gradient, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.gradient"),
+                timestamp_writes: None,
+            });
+            self.kernels.gradient_scatter.0.dispatch(
+                &mut pass,
+                &bind,
+                groups_for(sorted.len() as u64, 256),
+            );
+        }
+        encoder.copy_buffer_to_buffer(&gradient, 0, &readback, 0, Some(bytes));
+        self.queue.submit([encoder.finish()]);
+        let words = self.read_words(&readback, bytes);
+        let validation = pollster::block_on(scope.pop());
+        self.check_lost()?;
+        if let Some(e) = validation {
+            return Err(Error::Device(format!("validation: {e}")));
+        }
+        let mut out: Vec<f32> = bytemuck::cast_slice(&words?).to_vec();
+        out.truncate(pixels);
+        Ok(out)
     }
 
     /// `Err` once the device has been lost.

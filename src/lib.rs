@@ -22,9 +22,11 @@ pub mod error;
 pub mod grid;
 pub mod image;
 pub mod kernels;
+pub mod loss;
 pub mod options;
 
-pub use context::{BackendChoice, Context};
+pub use context::{BackendChoice, BatchLossResult, Context, LossResult};
 pub use diagram::{Backend, Diagram, PersistencePair, RawPair};
 pub use error::{Error, Result};
+pub use loss::{LossKind, TopologicalLoss};
 pub use options::{Construction, Filtration, Options};

@@ -110,3 +110,32 @@ fn hooking_rounds_equal_cpu_port_round_by_round() {
         }
     }
 }
+
+#[test]
+fn gradient_scatter_equals_cpu_bit_for_bit() {
+    use rand::Rng;
+    use wgpu_persistence::cpu::gradient_scatter::{gradient_scatter, sort_contributions};
+    let Some(ctx) = common::gpu() else { return };
+    let engine = ctx.engine().expect("gpu context");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for (pixels, count) in [(1usize, 0usize), (1, 5), (1000, 3000), (300_000, 200_000)] {
+        let contributions: Vec<(u32, f32)> = (0..count)
+            .map(|_| {
+                (
+                    rng.gen_range(0..pixels as u32),
+                    rng.gen::<f32>() * 2.0 - 1.0,
+                )
+            })
+            .collect();
+        let sorted = sort_contributions(&contributions);
+        let want = gradient_scatter(&sorted, pixels);
+        let got = engine.gradient_scatter(&sorted, pixels).unwrap();
+        assert_eq!(got.len(), pixels);
+        assert!(
+            got.iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{pixels} {count}"
+        );
+    }
+}

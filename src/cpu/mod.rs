@@ -2,6 +2,7 @@
 //! pipeline that answers when no adapter is present.
 
 pub mod boruvka;
+pub mod gradient_scatter;
 pub mod order_keys;
 pub mod radix_sort;
 pub mod union_find;

@@ -7,6 +7,7 @@ pub mod boruvka_hook;
 pub mod boruvka_init;
 pub mod boruvka_select;
 pub mod compact_pairs;
+pub mod gradient_scatter;
 pub mod order_keys;
 pub mod pointer_jump;
 pub mod radix_histogram;
