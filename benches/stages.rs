@@ -4,15 +4,15 @@
 //! three passes of a 9x9 box blur (edges clamped). Sublevel filtration throughout.
 //!
 //! Groups (filter with `cargo bench --bench stages -- GROUP`):
-//! - `cpu_e2e`    `Context::cpu().compute_stack` (V, T, Freudenthal), diagram assembly included.
-//! - `cpu_stages` `order_keys`, `radix_sort`, `rank_scatter`, then the pairing of the primal (H0) and
-//!                dual (H1) graphs of V and T: `elder_pairs` (sorts every edge of the graph: the
-//!                reference) and `elder_pairs_by_pixel` (what the CPU backend runs).
-//! - `gpu_e2e`    `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every kernel,
-//!                readback of the pairs, diagram assembly.
-//! - `gpu_ranks`  `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a readback of
-//!                rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is part of the figure).
-//! - `batch`      64 images of 256x256 noise as one stack, CPU backend and GPU (one submission).
+//! - `cpu_e2e`: `Context::cpu().compute_stack` (V, T, Freudenthal), diagram assembly included.
+//! - `cpu_stages`: `order_keys`, `radix_sort`, `rank_scatter`, then the pairing of the primal (H0)
+//!   and dual (H1) graphs of V and T: `elder_pairs` (sorts every edge of the graph: the reference)
+//!   and `elder_pairs_by_pixel` (what the CPU backend runs).
+//! - `gpu_e2e`: `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every
+//!   kernel, readback of the pairs, diagram assembly.
+//! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
+//!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
+//! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission).
 //!
 //! Without an adapter the GPU groups print one line and are skipped. On a machine whose only adapter
 //! is lavapipe (software Vulkan, one core), a GPU end-to-end run of 1024x1024 takes seconds: use

@@ -73,6 +73,25 @@ impl Diagram {
     pub fn dim(&self, k: usize) -> &[PersistencePair] {
         self.pairs.get(k).map(Vec::as_slice).unwrap_or(&[])
     }
+    /// Betti numbers of the sublevel set `{f <= t}` (or, for a superlevel diagram, of `{f >= t}`):
+    /// the classes alive at `t`, per dimension.
+    pub fn betti_at(&self, t: f32, superlevel: bool) -> Vec<usize> {
+        self.pairs
+            .iter()
+            .map(|d| {
+                d.iter()
+                    .filter(|p| {
+                        if superlevel {
+                            p.birth >= t && t > p.death
+                        } else {
+                            p.birth <= t && t < p.death
+                        }
+                    })
+                    .count()
+            })
+            .collect()
+    }
+
     /// Number of essential classes per dimension (the Betti numbers of the whole image).
     pub fn essential_counts(&self) -> Vec<usize> {
         self.pairs
@@ -160,5 +179,16 @@ mod tests {
             r#"{"birth":1.5,"death":"inf","birth_index":3,"death_index":null}"#
         );
         assert_eq!(serde_json::to_string(&Backend::Gpu).unwrap(), r#""gpu""#);
+    }
+
+    #[test]
+    fn betti_numbers_at_a_threshold() {
+        // a ring of ones around a zero, superlevel: at 0.5 one component and one hole
+        let ring = [1.0f32, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let d = crate::Context::cpu()
+            .compute_slice(&ring, [3, 3], &crate::Options::default().superlevel())
+            .unwrap();
+        assert_eq!(d.betti_at(0.5, true), vec![1, 1]);
+        assert_eq!(d.betti_at(-0.5, true), vec![1, 0]);
     }
 }
