@@ -10,7 +10,9 @@ fn main() {
     let mut s = 7u64;
     let values: Vec<f32> = (0..size * size)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 40) as f32
         })
         .collect();
