@@ -24,9 +24,11 @@ pub mod image;
 pub mod kernels;
 pub mod loss;
 pub mod options;
+pub mod repair;
 
 pub use context::{BackendChoice, BatchLossResult, Context, LossResult};
 pub use diagram::{Backend, Diagram, PersistencePair, RawPair};
 pub use error::{Error, Result};
 pub use loss::{LossKind, TopologicalLoss};
 pub use options::{Construction, Filtration, Options};
+pub use repair::{repair, RepairOptions, RepairResult};

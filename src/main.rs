@@ -1,7 +1,10 @@
 //! `wgpu-persistence`: the command-line front end of the library.
 //!
 //! `wgpu-persistence diagram [INPUT]` writes the persistence diagram of a 2D image (or of a stack of
-//! them) as CSV or JSON; `wgpu-persistence time [INPUT]` times the computation for benchmark scripts.
+//! them) as CSV or JSON; `wgpu-persistence time [INPUT]` times the computation for benchmark scripts;
+//! `wgpu-persistence loss INPUT --betti B0,B1` prints the topological loss of a probability map (and
+//! writes its gradient); `wgpu-persistence repair INPUT --betti B0,B1 -o OUT.npy` repairs the map's
+//! topology.
 //! Data go to stdout (or `-o FILE`); the backend line and errors go to stderr.
 
 use std::fmt;
@@ -14,9 +17,13 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use image::{DynamicImage, ImageFormat, ImageReader};
 use ndarray::{Array2, Array3, ArrayD, Axis, Ix2, Ix3, IxDyn};
+use ndarray_npy::WriteNpyExt;
 use serde::{Serialize, Serializer};
 use wgpu_persistence::image::Pixel;
-use wgpu_persistence::{BackendChoice, Construction, Context, Diagram, Error, Options};
+use wgpu_persistence::{
+    BackendChoice, Construction, Context, Diagram, Error, LossKind, Options, RepairOptions,
+    TopologicalLoss,
+};
 
 /// The bundled sample (see `data/README.md`), embedded so the binary works from any directory.
 const SAMPLE_PNG: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.png"));
@@ -55,6 +62,28 @@ REPEAT times, and prints one JSON line to stdout:
 adapter is \"cpu\" on the CPU backend; shape is [B,H,W] with --batch; pairs counts the pairs per
 dimension (summed over a batch) without zero-persistence pairs. Inputs as for `diagram`.";
 
+const MAP_INPUT_HELP: &str = "\
+INPUT (a probability map, one 2D image):
+  .npy           2D array of float32, float64, uint8, uint16, int16 or int32, taken as is (no
+                 rescaling: a uint8 .npy holds values 0..255, not probabilities).
+  .png .tif .tiff  8- or 16-bit grayscale, mapped to [0,1]: 8-bit values are divided by 255,
+                 16-bit values by 65535. Colour images are rejected.
+--betti B0,B1[,B2]: the prior Betti numbers of the superlevel sets of the map (B0 components,
+  B1 holes; a B2 is accepted and ignored in 2D), e.g. --betti 1,1 for a ring, 1,0 for a disk.";
+
+const LOSS_HELP: &str = "\
+Prints the topological loss of Clough et al. (IEEE TPAMI 2022) of the map's superlevel filtration
+as the last line of stdout (the shortest decimal that parses back to the same f32). With
+--gradient, writes dL/dp as a float32 .npy of the input's shape.";
+
+const REPAIR_HELP: &str = "\
+Projected gradient descent on  loss(q) + W * mean((q - map)^2)  from q = map, q kept in [0,1];
+each step moves the pixel with the largest gradient by --lr and the others in proportion. Stops
+once the Betti numbers of {q >= t} equal the prior for t = 0.45, 0.5 and 0.55 (or after --steps
+steps). The map must hold values in [0,1]. Writes the repaired map (float32 .npy) and prints
+`key: value` lines: loss_before, loss_after, betti_before, betti_after (of the 0.5-superlevel set,
+comma-separated), steps. If the prior is not reached, a warning goes to stderr (exit status 0).";
+
 /// Exact persistent homology of 2D images on the GPU (wgpu), with a native CPU backend.
 #[derive(Debug, Parser)]
 #[command(name = "wgpu-persistence", version, about)]
@@ -71,6 +100,75 @@ enum Command {
     /// Time the computation (warm-up, then --repeat runs) and print one JSON line.
     #[command(after_help = TIME_HELP)]
     Time(TimeArgs),
+    /// Print the topological loss of a probability map; optionally write its gradient.
+    #[command(after_help = format!("{LOSS_HELP}\n\n{MAP_INPUT_HELP}"))]
+    Loss(LossArgs),
+    /// Repair the topology of a probability map by gradient descent on the topological loss.
+    #[command(after_help = format!("{REPAIR_HELP}\n\n{MAP_INPUT_HELP}"))]
+    Repair(RepairArgs),
+}
+
+/// The map and the prior: shared by `loss` and `repair`.
+#[derive(Debug, Args)]
+struct PriorArgs {
+    /// Input probability map: .npy (as is), .png, .tif or .tiff (scaled to [0,1]).
+    input: PathBuf,
+    /// Prior Betti numbers B0,B1[,B2] (comma-separated non-negative integers).
+    #[arg(long, value_name = "B0,B1", allow_hyphen_values = true)]
+    betti: String,
+    /// Cell complex built on the pixel grid.
+    #[arg(long, short = 'c', value_enum, ignore_case = true, default_value_t = ConstructionArg::V)]
+    construction: ConstructionArg,
+    /// Where to compute.
+    #[arg(long, short = 'b', value_enum, ignore_case = true, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Penalty: squared (the paper's) or l1.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = KindArg::Squared)]
+    kind: KindArg,
+}
+
+#[derive(Debug, Args)]
+struct LossArgs {
+    #[command(flatten)]
+    prior: PriorArgs,
+    /// Write the gradient dL/dp (float32, the input's shape) to this .npy file.
+    #[arg(long, value_name = "OUT.npy")]
+    gradient: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RepairArgs {
+    #[command(flatten)]
+    prior: PriorArgs,
+    /// Write the repaired map (float32 .npy) here.
+    #[arg(long, short = 'o', value_name = "OUT.npy")]
+    output: PathBuf,
+    /// The most gradient steps.
+    #[arg(long, default_value_t = RepairOptions::default().steps)]
+    steps: usize,
+    /// How far the pixel with the largest gradient moves per step.
+    #[arg(long, default_value_t = RepairOptions::default().lr)]
+    lr: f32,
+    /// Weight W of the fidelity term W * mean((q - map)^2).
+    #[arg(long, default_value_t = RepairOptions::default().fidelity)]
+    fidelity: f32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KindArg {
+    /// 1 - pers^2 for the kept features, pers^2 for the others.
+    Squared,
+    /// 1 - pers and pers.
+    L1,
+}
+
+impl From<KindArg> for LossKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Squared => LossKind::Squared,
+            KindArg::L1 => LossKind::L1,
+        }
+    }
 }
 
 /// What to compute on, and how: shared by both subcommands.
@@ -193,6 +291,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Diagram(args) => run_diagram(&args),
         Command::Time(args) => run_time(&args),
+        Command::Loss(args) => run_loss(&args),
+        Command::Repair(args) => run_repair(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -257,6 +357,101 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
     write_output(None, |w| {
         serde_json::to_writer(&mut *w, &report)?;
         writeln!(w)
+    })
+}
+
+/// Parse `--betti`: one to three comma-separated non-negative integers.
+fn parse_betti(text: &str) -> CliResult<Vec<usize>> {
+    let bad = |why: &str| {
+        fail(format!(
+            "invalid --betti '{text}': {why} (expected comma-separated non-negative integers \
+             B0,B1[,B2], e.g. 1,1)"
+        ))
+    };
+    if text.trim().is_empty() {
+        return Err(bad("empty"));
+    }
+    let betti = text
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            part.parse::<usize>()
+                .map_err(|_| bad(&format!("'{part}' is not a non-negative integer")))
+        })
+        .collect::<CliResult<Vec<usize>>>()?;
+    if betti.len() > 3 {
+        return Err(bad("more than three numbers"));
+    }
+    Ok(betti)
+}
+
+/// The loss described by the arguments, the map, and a context.
+fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input, Array2<f32>, Context)> {
+    let mut loss = TopologicalLoss::new(&parse_betti(&args.betti)?);
+    loss.kind = args.kind.into();
+    loss.construction = args.construction.into();
+    let input = load_map(&args.input)?;
+    let map = match &input.images {
+        Images::Single(a) => a.clone(),
+        Images::Batch(_) => return Err(fail("expected a single 2D map")),
+    };
+    let ctx = open_context(args.backend)?;
+    Ok((loss, input, map, ctx))
+}
+
+fn write_npy(path: &Path, array: &Array2<f32>) -> CliResult<()> {
+    let name = path.display();
+    let file = File::create(path).map_err(|e| fail(format!("cannot create '{name}': {e}")))?;
+    let mut out = BufWriter::new(file);
+    array
+        .write_npy(&mut out)
+        .map_err(|e| fail(format!("cannot write '{name}': {e}")))?;
+    out.flush()
+        .map_err(|e| fail(format!("cannot write '{name}': {e}")))
+}
+
+fn run_loss(args: &LossArgs) -> CliResult<()> {
+    let (loss, input, map, ctx) = prepare(&args.prior)?;
+    let result = ctx
+        .topological_loss(map.view(), &loss)
+        .map_err(|e| describe_error(e, &input))?;
+    if let Some(path) = &args.gradient {
+        write_npy(path, &result.gradient)?;
+    }
+    write_output(None, |w| writeln!(w, "{}", result.loss))
+}
+
+fn run_repair(args: &RepairArgs) -> CliResult<()> {
+    let (loss, input, map, ctx) = prepare(&args.prior)?;
+    let options = RepairOptions {
+        steps: args.steps,
+        lr: args.lr,
+        fidelity: args.fidelity,
+        ..RepairOptions::default()
+    };
+    let result = wgpu_persistence::repair(&ctx, map.view(), &loss, &options)
+        .map_err(|e| describe_error(e, &input))?;
+    write_npy(&args.output, &result.map)?;
+    let join = |b: &[usize]| b.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    let prior: Vec<usize> = (0..result.betti_after.len())
+        .map(|k| loss.betti.get(k).copied().unwrap_or(0))
+        .collect();
+    if result.betti_after != prior {
+        let _ = writeln!(
+            io::stderr(),
+            "wgpu-persistence: warning: the prior {} was not reached after {} steps (Betti numbers \
+             at 0.5: {}); try more --steps or a larger --lr",
+            join(&prior),
+            result.steps_taken,
+            join(&result.betti_after)
+        );
+    }
+    write_output(None, |w| {
+        writeln!(w, "loss_before: {}", result.loss_before)?;
+        writeln!(w, "loss_after: {}", result.loss_after)?;
+        writeln!(w, "betti_before: {}", join(&result.betti_before))?;
+        writeln!(w, "betti_after: {}", join(&result.betti_after))?;
+        writeln!(w, "steps: {}", result.steps_taken)
     })
 }
 
@@ -371,7 +566,26 @@ fn load_input(args: &ComputeArgs) -> CliResult<Input> {
     }
 }
 
+/// A probability map: a 2D .npy as is, or a PNG/TIFF scaled to [0,1] (by 255 or 65535).
+fn load_map(path: &Path) -> CliResult<Input> {
+    let name = path.display().to_string();
+    let (values, full_scale) = load_file_scaled(path)?;
+    let values = match full_scale {
+        Some(scale) => values.mapv(|v| v / scale),
+        None => values,
+    };
+    match to_images(values, false) {
+        Ok(images) => Ok(Input { name, images }),
+        Err(e) => Err(fail(format!("'{name}': {e}"))),
+    }
+}
+
 fn load_file(path: &Path) -> CliResult<ArrayD<f32>> {
+    load_file_scaled(path).map(|(values, _)| values)
+}
+
+/// The file's values, and for an image file its full-scale value (255 or 65535).
+fn load_file_scaled(path: &Path) -> CliResult<(ArrayD<f32>, Option<f32>)> {
     let name = path.display().to_string();
     let extension = path
         .extension()
@@ -389,24 +603,39 @@ fn load_file(path: &Path) -> CliResult<ArrayD<f32>> {
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read '{name}': {e}")))?;
     match format {
-        None => npy::read_f32(&bytes).map_err(|e| fail(format!("'{name}': {e}"))),
-        Some(format) => decode_image(&bytes, format, &name),
+        None => npy::read_f32(&bytes)
+            .map(|values| (values, None))
+            .map_err(|e| fail(format!("'{name}': {e}"))),
+        Some(format) => {
+            decode_image_scaled(&bytes, format, &name).map(|(values, scale)| (values, Some(scale)))
+        }
     }
 }
 
 /// Decode an 8- or 16-bit grayscale PNG/TIFF into an `H x W` array.
 fn decode_image(bytes: &[u8], format: ImageFormat, name: &str) -> CliResult<ArrayD<f32>> {
+    decode_image_scaled(bytes, format, name).map(|(values, _)| values)
+}
+
+/// Decode an 8- or 16-bit grayscale PNG/TIFF, with its full-scale value (255 or 65535).
+fn decode_image_scaled(
+    bytes: &[u8],
+    format: ImageFormat,
+    name: &str,
+) -> CliResult<(ArrayD<f32>, f32)> {
     let image = ImageReader::with_format(Cursor::new(bytes), format)
         .decode()
         .map_err(|e| fail(format!("cannot decode '{name}': {e}")))?;
     let shape = IxDyn(&[image.height() as usize, image.width() as usize]);
-    let values: Vec<f32> = match image {
-        DynamicImage::ImageLuma8(buffer) => {
-            buffer.into_raw().into_iter().map(Pixel::to_f32).collect()
-        }
-        DynamicImage::ImageLuma16(buffer) => {
-            buffer.into_raw().into_iter().map(Pixel::to_f32).collect()
-        }
+    let (values, scale): (Vec<f32>, f32) = match image {
+        DynamicImage::ImageLuma8(buffer) => (
+            buffer.into_raw().into_iter().map(Pixel::to_f32).collect(),
+            255.0,
+        ),
+        DynamicImage::ImageLuma16(buffer) => (
+            buffer.into_raw().into_iter().map(Pixel::to_f32).collect(),
+            65535.0,
+        ),
         other => {
             return Err(fail(format!(
                 "'{name}' is not a grayscale image (colour type {:?}); only 8- and 16-bit \
@@ -415,7 +644,9 @@ fn decode_image(bytes: &[u8], format: ImageFormat, name: &str) -> CliResult<Arra
             )))
         }
     };
-    ArrayD::from_shape_vec(shape, values).map_err(|e| fail(format!("'{name}': {e}")))
+    ArrayD::from_shape_vec(shape, values)
+        .map(|values| (values, scale))
+        .map_err(|e| fail(format!("'{name}': {e}")))
 }
 
 /// Check the number of dimensions: 2D, or with `batch` a 3D stack (a 2D image is a stack of one).

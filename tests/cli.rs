@@ -677,3 +677,167 @@ fn gpu_backend_answers_like_the_cpu() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
     assert_eq!(v["backend"], "gpu");
 }
+
+// ---------------------------------------------------------------------------------------------
+// loss and repair
+
+/// A 32 x 32 ring probability map (radius 9) with a gap on the right where it drops to 0.3, plus a
+/// little deterministic noise so that the map is tie-free.
+fn broken_ring() -> Array2<f32> {
+    let noise = test_image(32, 32, 41);
+    Array2::from_shape_fn((32, 32), |(y, x)| {
+        let (dy, dx) = (y as f32 - 15.5, x as f32 - 15.5);
+        let r = (dy * dy + dx * dx).sqrt();
+        let ring = 0.9 * (-(r - 9.0).powi(2) / 4.5).exp();
+        let ring = if dy.abs() < 2.0 && dx > 4.0 {
+            ring.min(0.3)
+        } else {
+            ring
+        };
+        (0.05 + ring + 0.02 * noise[[y, x]]).clamp(0.0, 1.0)
+    })
+}
+
+fn read_npy2(path: &Path) -> Array2<f32> {
+    use ndarray_npy::ReadNpyExt;
+    Array2::<f32>::read_npy(std::fs::File::open(path).expect("open npy")).expect("read npy")
+}
+
+fn last_line_f32(stdout: &str) -> f32 {
+    let line = stdout.lines().last().expect("a last line");
+    line.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not an f32: {line:?}"))
+}
+
+#[test]
+fn loss_prints_the_library_value_and_writes_its_gradient() {
+    let dir = TempDir::new("loss");
+    let map = broken_ring();
+    let path = dir.npy("ring.npy", &map);
+    let ctx = Context::cpu();
+    for (kind, construction, lib_kind, lib_construction) in [
+        (
+            "squared",
+            "v",
+            wgpu_persistence::LossKind::Squared,
+            Construction::V,
+        ),
+        ("l1", "t", wgpu_persistence::LossKind::L1, Construction::T),
+    ] {
+        let gradient = dir.path(&format!("grad-{kind}.npy"));
+        let r = run_ok(&[
+            "loss",
+            path_str(&path),
+            "--betti",
+            "1,1",
+            "-b",
+            "cpu",
+            "--kind",
+            kind,
+            "-c",
+            construction,
+            "--gradient",
+            path_str(&gradient),
+        ]);
+        let mut loss = wgpu_persistence::TopologicalLoss::new(&[1, 1]);
+        loss.kind = lib_kind;
+        loss.construction = lib_construction;
+        let want = ctx.topological_loss(map.view(), &loss).expect("library");
+        assert_eq!(last_line_f32(&r.stdout), want.loss, "{kind}");
+        let got = read_npy2(&gradient);
+        assert_eq!(got.shape(), map.shape());
+        assert_eq!(got, want.gradient, "{kind}");
+        assert!(got.iter().any(|&g| g != 0.0));
+    }
+}
+
+#[test]
+fn loss_scales_png_input_to_unit_range() {
+    let dir = TempDir::new("losspng");
+    let map = broken_ring();
+    let gray = image::GrayImage::from_fn(32, 32, |x, y| {
+        image::Luma([(map[[y as usize, x as usize]] * 255.0).round() as u8])
+    });
+    let png = dir.path("ring.png");
+    gray.save(&png).expect("save png");
+    let r = run_ok(&["loss", path_str(&png), "--betti", "1,1", "-b", "cpu"]);
+    let scaled = Array2::from_shape_fn((32, 32), |(y, x)| {
+        f32::from(gray.get_pixel(x as u32, y as u32)[0]) / 255.0
+    });
+    let want = Context::cpu()
+        .topological_loss(
+            scaled.view(),
+            &wgpu_persistence::TopologicalLoss::new(&[1, 1]),
+        )
+        .expect("library");
+    assert_eq!(last_line_f32(&r.stdout), want.loss);
+}
+
+#[test]
+fn repair_closes_a_broken_ring() {
+    let dir = TempDir::new("repair");
+    let map = broken_ring();
+    let path = dir.npy("ring.npy", &map);
+    let out = dir.path("repaired.npy");
+    let r = run_ok(&[
+        "repair",
+        path_str(&path),
+        "--betti",
+        "1,1",
+        "-o",
+        path_str(&out),
+        "-b",
+        "cpu",
+    ]);
+    let repaired = read_npy2(&out);
+    assert_eq!(repaired.shape(), map.shape());
+    let ctx = Context::cpu();
+    let betti = |m: &Array2<f32>| {
+        ctx.compute(m.view(), &Options::new(Construction::V).superlevel())
+            .expect("library")
+            .betti_at(0.5, true)
+    };
+    assert_eq!(betti(&map), vec![1, 0], "the test ring is broken");
+    assert_eq!(betti(&repaired), vec![1, 1]);
+    let change = (&repaired - &map).mapv(f32::abs).mean().expect("mean");
+    assert!(change < 0.1, "mean |change| {change}");
+    assert!(repaired.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(r.stdout.contains("betti_before: 1,0"), "{}", r.stdout);
+    assert!(r.stdout.contains("betti_after: 1,1"), "{}", r.stdout);
+    assert!(r.stdout.contains("loss_before: ") && r.stdout.contains("loss_after: "));
+}
+
+#[test]
+fn bad_betti_and_out_of_range_maps_fail_cleanly() {
+    let dir = TempDir::new("badbetti");
+    let path = dir.npy("ring.npy", &broken_ring());
+    let out = dir.path("out.npy");
+    for betti in ["", "1,x", "one", "1,,1", "-1,0", "1,1,1,1"] {
+        let r = run(&["loss", path_str(&path), "--betti", betti, "-b", "cpu"]);
+        assert_clean_failure(&r, &["--betti"]);
+        let r = run(&[
+            "repair",
+            path_str(&path),
+            "--betti",
+            betti,
+            "-o",
+            path_str(&out),
+            "-b",
+            "cpu",
+        ]);
+        assert_clean_failure(&r, &["--betti"]);
+    }
+    let bytes = dir.npy("bytes.npy", &broken_ring().mapv(|v| (v * 255.0) as u8));
+    let r = run(&[
+        "repair",
+        path_str(&bytes),
+        "--betti",
+        "1,1",
+        "-o",
+        path_str(&out),
+        "-b",
+        "cpu",
+    ]);
+    assert_clean_failure(&r, &["[0, 1]"]);
+}
