@@ -48,6 +48,14 @@ pub struct LossResult {
     pub diagram: Diagram,
 }
 
+impl LossResult {
+    /// The framework contract's backward step: `dL_total/dp = upstream * dL/dp`, where `upstream` is
+    /// the gradient of the training objective with respect to this loss (for example its weight).
+    pub fn backward(&self, upstream: f32) -> Array2<f32> {
+        self.gradient.mapv(|g| g * upstream)
+    }
+}
+
 /// The topological loss of a batch of maps.
 #[derive(Debug, Clone)]
 pub struct BatchLossResult {
@@ -57,6 +65,19 @@ pub struct BatchLossResult {
     pub gradient: Array3<f32>,
     /// One diagram per map.
     pub diagrams: Vec<Diagram>,
+}
+
+impl BatchLossResult {
+    /// The backward step for the batch objective `sum_b upstream[b] * L_b` (`upstream` of length 1
+    /// applies to every map): `upstream[b] * dL_b/dp` per map.
+    pub fn backward(&self, upstream: &[f32]) -> Array3<f32> {
+        let mut out = self.gradient.clone();
+        for (b, mut map) in out.outer_iter_mut().enumerate() {
+            let u = upstream.get(b).or(upstream.first()).copied().unwrap_or(0.0);
+            map.mapv_inplace(|g| g * u);
+        }
+        out
+    }
 }
 
 /// Computes persistence diagrams. Create once, reuse: GPU buffers are kept for the last batch shape.

@@ -195,3 +195,55 @@ fn a_broken_ring_is_pushed_to_close() {
         "descending the loss raises the gap: {gap_push}"
     );
 }
+
+/// The contract a training framework needs: forward is `loss`; backward scales the gradient map by
+/// the incoming scalar gradient, which is the chain rule for `objective = upstream * loss`.
+#[test]
+fn forward_and_backward_follow_the_chain_rule() {
+    let ctx = Context::cpu();
+    let map = tie_free(10, 10, 7);
+    let prior = TopologicalLoss::new(&[1, 1]);
+    let r = ctx.topological_loss(map.view(), &prior).unwrap();
+    let upstream = 0.25f32;
+    let g = r.backward(upstream);
+    // finite difference of the objective upstream * L on the pixel with the largest gradient
+    let p = r
+        .gradient
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .unwrap()
+        .0;
+    let eps = 1e-3f32;
+    let mut plus = map.clone();
+    let mut minus = map.clone();
+    plus.as_slice_mut().unwrap()[p] += eps;
+    minus.as_slice_mut().unwrap()[p] -= eps;
+    let objective = |m: &Array2<f32>| {
+        upstream as f64 * ctx.topological_loss(m.view(), &prior).unwrap().loss as f64
+    };
+    let fd = (objective(&plus) - objective(&minus)) / (2.0 * eps as f64);
+    assert!(
+        (fd - g.as_slice().unwrap()[p] as f64).abs() < 1e-2,
+        "{fd} vs {}",
+        g.as_slice().unwrap()[p]
+    );
+    assert!(g
+        .iter()
+        .zip(r.gradient.iter())
+        .all(|(a, b)| *a == b * upstream));
+    // batched: one upstream gradient per map
+    let batch = ndarray::stack(ndarray::Axis(0), &[map.view(), map.t()]).unwrap();
+    let br = ctx.topological_loss_batch(batch.view(), &[prior]).unwrap();
+    let bg = br.backward(&[1.0, -2.0]);
+    assert_eq!(
+        bg.index_axis(ndarray::Axis(0), 0),
+        br.gradient.index_axis(ndarray::Axis(0), 0)
+    );
+    assert_eq!(
+        bg.index_axis(ndarray::Axis(0), 1),
+        br.gradient
+            .index_axis(ndarray::Axis(0), 1)
+            .mapv(|v| -2.0 * v)
+    );
+}
