@@ -109,6 +109,31 @@ fn pair_counts(ctx: &Context, stack: &ImageStack, options: &Options) -> Vec<usiz
         .collect()
 }
 
+/// Once per GPU bench, outside the timing: the GPU and CPU pair counts must agree; prints them and
+/// the GPU's own per-stage times (timestamp queries) of one run. Also the warm-up for `--quick`.
+fn check_gpu(ctx: &Context, cpu: &Context, stack: &ImageStack, options: &Options, id: &str) {
+    let (g, c) = (
+        pair_counts(ctx, stack, options),
+        pair_counts(cpu, stack, options),
+    );
+    assert_eq!(g, c, "GPU and CPU pair counts differ ({id})");
+    let (_, stats) = ctx.compute_stack(stack, options).expect("computes");
+    let stages = match stats.stage_seconds {
+        Some([rank, h0, h1]) => format!(
+            "GPU timestamps of one run: ranking {:.1} ms, H0 pairing {:.1} ms, H1 pairing {:.1} ms",
+            rank * 1e3,
+            h0 * 1e3,
+            h1 * 1e3
+        ),
+        None => "no GPU timestamps (adapter offers none)".to_string(),
+    };
+    eprintln!(
+        "stages bench: {id}: pairs per dimension {g:?} on both backends; Boruvka rounds {:?}, \
+         {} submission(s); {stages}",
+        stats.rounds, stats.submissions
+    );
+}
+
 fn cpu_e2e(c: &mut Criterion) {
     let ctx = Context::cpu();
     let mut group = c.benchmark_group("cpu_e2e");
@@ -195,14 +220,7 @@ fn gpu(c: &mut Criterion) {
                 // once per bench (criterion calls this closure per sample), outside the timing:
                 // the backends must agree
                 if !checked {
-                    let (g, c) = (
-                        pair_counts(&ctx, stack, &options),
-                        pair_counts(&cpu, stack, &options),
-                    );
-                    assert_eq!(g, c, "GPU and CPU pair counts differ ({cname}/{name})");
-                    eprintln!(
-                        "stages bench: {cname}/{name}: pairs per dimension {g:?} on both backends"
-                    );
+                    check_gpu(&ctx, &cpu, stack, &options, &format!("{cname}/{name}"));
                     checked = true;
                 }
                 b.iter(|| {
@@ -233,12 +251,7 @@ fn gpu(c: &mut Criterion) {
     group.bench_function("gpu/v/64x256x256_noise", |b| {
         // once, outside the timing (and a warm-up for --quick, which has none)
         if !checked {
-            let (g, c) = (
-                pair_counts(&ctx, &stack, &options),
-                pair_counts(&cpu, &stack, &options),
-            );
-            assert_eq!(g, c, "GPU and CPU pair counts differ (batch)");
-            eprintln!("stages bench: batch: pairs per dimension {g:?} on both backends");
+            check_gpu(&ctx, &cpu, &stack, &options, "batch");
             checked = true;
         }
         b.iter(|| {

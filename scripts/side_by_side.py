@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""Time wgpu-persistence next to GUDHI and CubicalRipser on the same images, in one run.
+
+For each image (uniform noise and smoothed noise, seed-fixed numpy, float32; 1024x1024 by default):
+
+  ours        target/release/wgpu-persistence time IMAGE.npy --backend cpu|gpu --construction v|t
+              (in-process timing: load once, one warm-up, then --repeat runs; median and min)
+  GUDHI new   gudhi.sklearn.cubical_persistence.CubicalPersistence (T), GUDHI 3.13's 2D code; when
+              scikit-learn is missing, the function it calls for a 2D top-cell image,
+              gudhi._pers_cub_low_dim_ext._persistence_on_rectangle_from_top_cells
+  GUDHI old   gudhi.CubicalComplex(top_dimensional_cells=...) + persistence() (T)
+  CubicalRipser  cripser.computePH(img, maxdim=1) (V)
+
+The Python libraries are timed with time.perf_counter: one warm-up run, then the median of --repeat
+runs, single-threaded (OMP_NUM_THREADS=1 and friends; the process and its children are pinned to one
+CPU unless --no-pin). The same script checks that the numbers of finite pairs with birth != death in
+H0 and H1 agree between ours (CPU diagram, GPU pair counts) and each reference of the same
+construction, and says MISMATCH loudly when they do not.
+
+Usage:
+  python3 scripts/side_by_side.py                    # 1024x1024, repeat 5
+  python3 scripts/side_by_side.py --sizes 1024 512 --repeat 7
+  python3 scripts/side_by_side.py --quick            # repeat 2, no GUDHI old path
+  python3 scripts/side_by_side.py --criterion        # only print criterion medians from target/criterion
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "TBB_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import glob  # noqa: E402
+import importlib.metadata  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, "target", "release", "wgpu-persistence")
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+def box_blur(a, r):
+    """One separable box-blur pass of radius r, edges clamped (as benches/stages.rs)."""
+    k = 2 * r + 1
+    for axis in (1, 0):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis)
+        n = a.shape[axis]
+        hi = np.take(c, np.arange(k, k + n), axis=axis)
+        lo = np.take(c, np.arange(0, n), axis=axis)
+        a = (hi - lo) / k
+    return a
+
+
+def make_images(sizes):
+    images = []
+    for n in sizes:
+        rng = np.random.default_rng(1000 + n)
+        noise = rng.random((n, n))
+        smooth = noise
+        for _ in range(3):
+            smooth = box_blur(smooth, 4)
+        images.append((f"noise {n}x{n}", np.ascontiguousarray(noise, dtype=np.float32)))
+        images.append((f"smooth {n}x{n}", np.ascontiguousarray(smooth, dtype=np.float32)))
+    return images
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
+
+def finite_counts(diagrams):
+    """Finite pairs with birth != death, per dimension 0 and 1. diagrams: [array (k,2), ...]."""
+    out = []
+    for d in diagrams:
+        d = np.asarray(d, dtype=np.float64).reshape(-1, 2)
+        ok = np.isfinite(d).all(axis=1) & (np.abs(d).max(axis=1, initial=0) < 1e300) & (d[:, 0] != d[:, 1])
+        out.append(int(ok.sum()))
+    return out
+
+
+def ours_csv_counts(path, construction):
+    """Finite pairs with birth != death per dimension, and all pairs per dimension, from our CSV."""
+    res = subprocess.run([CLI, "diagram", path, "--backend", "cpu", "--construction", construction],
+                         check=True, capture_output=True, text=True)
+    lines = res.stdout.splitlines()
+    assert lines[0] == "dim,birth,death,birth_index,death_index", lines[0]
+    finite, total = [0, 0], [0, 0]
+    for line in lines[1:]:
+        dim, birth, death, _, _ = line.split(",")
+        k = int(dim)
+        total[k] += 1
+        b, d = float(birth), float(death)
+        if np.isfinite(d) and b != d:
+            finite[k] += 1
+    return finite, total
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+def time_python(fn, repeat):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), min(times), result
+
+
+def time_ours(path, backend, construction, repeat):
+    res = subprocess.run([CLI, "time", path, "--backend", backend, "--construction", construction,
+                          "--repeat", str(repeat)], capture_output=True, text=True)
+    if res.returncode != 0:
+        return None, res.stderr.strip()
+    return json.loads(res.stdout.strip().splitlines()[-1]), res.stderr.strip()
+
+
+def gudhi_new_fn(img):
+    try:
+        from gudhi.sklearn.cubical_persistence import CubicalPersistence
+        cp = CubicalPersistence(homology_dimensions=[0, 1], n_jobs=1)
+        return (lambda: cp.fit_transform([img])[0]), "CubicalPersistence.fit_transform"
+    except ImportError:
+        from gudhi._pers_cub_low_dim_ext import _persistence_on_rectangle_from_top_cells as f
+        return (lambda: f(img, 0.0)), "_persistence_on_rectangle_from_top_cells (sklearn missing)"
+
+
+def gudhi_old(img):
+    import gudhi
+    cc = gudhi.CubicalComplex(top_dimensional_cells=img)
+    cc.persistence(homology_coeff_field=2, min_persistence=0)
+    return [cc.persistence_intervals_in_dimension(k) for k in (0, 1)]
+
+
+def cripser_run(img):
+    import cripser
+    r = cripser.computePH(img, maxdim=1)
+    return [r[r[:, 0] == k][:, 1:3] for k in (0, 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def memory_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def version(pkg):
+    try:
+        return importlib.metadata.version(pkg)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_rev():
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" (working tree has uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Criterion summary
+
+def criterion_table():
+    rows = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "target", "criterion", "**", "new", "estimates.json"),
+                                 recursive=True)):
+        bench_dir = os.path.dirname(os.path.dirname(path))
+        bench = os.path.join(bench_dir, "new", "benchmark.json")
+        try:
+            with open(bench) as f:
+                name = json.load(f)["full_id"]
+        except (OSError, KeyError, ValueError):
+            name = os.path.relpath(bench_dir, os.path.join(ROOT, "target", "criterion"))
+        with open(path) as f:
+            est = json.load(f)
+        runs = "?"
+        try:
+            with open(os.path.join(bench_dir, "new", "sample.json")) as f:
+                sample = json.load(f)
+            iters, times = sample["iters"], sample["times"]
+            # --quick stops after one run of a slow bench and stores it twice, 1 ns apart
+            if len(iters) == 2 and iters[0] == iters[1] and abs(times[1] - times[0]) < 2:
+                runs = f"{int(iters[0])} (--quick)"
+            else:
+                runs = str(int(sum(iters)))
+        except (OSError, KeyError, ValueError):
+            pass
+        rows.append((name, est["median"]["point_estimate"] * 1e-9, est["mean"]["point_estimate"] * 1e-9,
+                     runs, datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)))
+    if not rows:
+        print("no criterion results under target/criterion (run cargo bench --bench stages first)")
+        return
+    print("| bench | median | mean | timed runs | measured (UTC) |")
+    print("|---|---:|---:|---:|---|")
+    for name, med, mean, runs, when in rows:
+        print(f"| `{name}` | {fmt_s(med)} | {fmt_s(mean)} | {runs} | {when:%Y-%m-%d %H:%M} |")
+
+
+def fmt_s(s):
+    if s is None:
+        return "-"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1024], help="image sides (default 1024)")
+    ap.add_argument("--repeat", type=int, default=None, help="timed runs per measurement (default 5)")
+    ap.add_argument("--gpu-repeat", type=int, default=None,
+                    help="timed runs for our GPU backend (default: min(repeat, 3); lavapipe is slow)")
+    ap.add_argument("--quick", action="store_true", help="repeat 2 and skip the GUDHI old path")
+    ap.add_argument("--no-gpu", action="store_true", help="skip our GPU backend")
+    ap.add_argument("--no-build", action="store_true",
+                    help="do not run cargo build --release first (when the CLI exists)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
+    ap.add_argument("--criterion", action="store_true",
+                    help="only print the criterion medians found under target/criterion")
+    args = ap.parse_args()
+    if args.criterion:
+        criterion_table()
+        return 0
+    repeat = args.repeat or (2 if args.quick else 5)
+    gpu_repeat = args.gpu_repeat or min(repeat, 3)
+
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp())  # silences Mesa's warning
+    pinned = "not pinned"
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})  # inherited by the CLI processes
+        pinned = f"pinned to CPU {cpu}"
+
+    if not args.no_build or not os.path.exists(CLI):
+        # cheap when up to date; keeps the binary in step with the working tree
+        print("cargo build --release", file=sys.stderr)
+        built = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT).returncode == 0
+        if not built:
+            if not os.path.exists(CLI):
+                print("error: cargo build --release failed and there is no CLI to time", file=sys.stderr)
+                return 2
+            print("warning: cargo build --release failed; timing the existing (older) CLI", file=sys.stderr)
+
+    import cripser  # noqa: F401
+    import gudhi
+
+    ours_version = subprocess.run([CLI, "--version"], capture_output=True, text=True).stdout.strip()
+    print("# side by side")
+    print()
+    print(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; commit {git_rev()}")
+    print(f"- CPU: {cpu_model()}, {os.cpu_count()} cores, memory {memory_gib()}; this run {pinned}, "
+          f"OMP_NUM_THREADS=1; load average at start {os.getloadavg()[0]:.2f}")
+    print(f"- {ours_version}; GUDHI {gudhi.__version__}; CubicalRipser (cripser) {version('cripser')}; "
+          f"numpy {np.__version__}; scikit-learn {version('scikit-learn')}; Python {platform.python_version()}")
+    print(f"- repeats: {repeat} (Python libraries: after one warm-up; ours: in-process, after one warm-up), "
+          f"GPU backend {gpu_repeat}")
+    print()
+
+    rows, checks, adapters = [], [], set()
+    gudhi_new_label = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, img in make_images(args.sizes):
+            path = os.path.join(tmp, name.replace(" ", "_") + ".npy")
+            np.save(path, img)
+            med, counts, totals = {}, {}, {}
+            for construction in ("v", "t"):
+                counts[("ours", construction)], totals[construction] = ours_csv_counts(path, construction)
+            for construction in ("v", "t"):
+                total = totals[construction]
+                for backend in ("cpu",) + (() if args.no_gpu else ("gpu",)):
+                    n = repeat if backend == "cpu" else gpu_repeat
+                    report, err = time_ours(path, backend, construction, n)
+                    if report is None:
+                        print(f"ours {backend} {construction} on {name} failed: {err}", file=sys.stderr)
+                        continue
+                    if backend == "gpu":
+                        adapters.add(report["adapter"])
+                    med[(backend, construction)] = report["median_s"]
+                    rows.append((name, f"ours ({backend})", construction.upper(), report["median_s"],
+                                 report["min_s"], counts[("ours", construction)]))
+                    if report["pairs"] != total:
+                        checks.append(f"MISMATCH {name} {construction.upper()}: ours {backend} reports pairs "
+                                      f"{report['pairs']}, our CPU diagram has {total}")
+            fn, gudhi_new_label = gudhi_new_fn(img)
+            m, lo, res = time_python(fn, repeat)
+            med["gudhi_new"] = m
+            counts[("GUDHI new", "t")] = finite_counts(res)
+            rows.append((name, "GUDHI new 2D code", "T", m, lo, counts[("GUDHI new", "t")]))
+            if not args.quick:
+                m, lo, res = time_python(lambda: gudhi_old(img), repeat)
+                counts[("GUDHI old", "t")] = finite_counts(res)
+                rows.append((name, "GUDHI CubicalComplex.persistence", "T", m, lo, counts[("GUDHI old", "t")]))
+            m, lo, res = time_python(lambda: cripser_run(img), repeat)
+            med["cripser"] = m
+            counts[("CubicalRipser", "v")] = finite_counts(res)
+            rows.append((name, "CubicalRipser computePH", "V", m, lo, counts[("CubicalRipser", "v")]))
+            for (lib, construction), k in counts.items():
+                if lib == "ours":
+                    continue
+                ours = counts[("ours", construction)]
+                status = "ok" if k == ours else "MISMATCH"
+                checks.append(f"{status} {name} {construction.upper()}: finite pairs with birth != death "
+                              f"(H0, H1): ours {ours}, {lib} {k}")
+            rows.append((name, "ratios", None, med, None, None))
+            print(f"done: {name}", file=sys.stderr)
+
+    print(f"GPU adapter reported by our GPU runs: {', '.join(sorted(adapters)) or 'none (skipped)'}")
+    print(f"GUDHI new 2D code timed through: {gudhi_new_label}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+    print()
+    print("| image | library / backend | construction | median | min | finite pairs H0, H1 |")
+    print("|---|---|---|---:|---:|---|")
+    ratio_lines = []
+    for name, lib, construction, m, lo, k in rows:
+        if lib == "ratios":
+            med = m
+            ratio_lines.append(
+                f"| {name} | {ratio(med.get('gudhi_new'), med.get(('cpu', 't')))} | "
+                f"{ratio(med.get('cripser'), med.get(('cpu', 'v')))} | "
+                f"{ratio(med.get(('gpu', 'v')), med.get(('cpu', 'v')))} | "
+                f"{ratio(med.get(('gpu', 't')), med.get(('cpu', 't')))} |")
+            continue
+        kk = f"{k[0]}, {k[1]}" if k else "-"
+        print(f"| {name} | {lib} | {construction} | {fmt_s(m)} | {fmt_s(lo)} | {kk} |")
+    print()
+    print("Ratios of medians (above 1: ours-cpu is faster; GPU columns: above 1, the GPU backend is slower):")
+    print()
+    print("| image | GUDHI new / ours-cpu (T) | CubicalRipser / ours-cpu (V) | ours-gpu / ours-cpu (V) "
+          "| ours-gpu / ours-cpu (T) |")
+    print("|---|---:|---:|---:|---:|")
+    for line in ratio_lines:
+        print(line)
+    print()
+    print("Pair-count checks:")
+    bad = [c for c in checks if c.startswith("MISMATCH")]
+    for c in checks:
+        print(("!!! " if c.startswith("MISMATCH") else "    ") + c)
+    if bad:
+        print()
+        print(f"!!! {len(bad)} MISMATCH(ES) IN PAIR COUNTS !!!")
+        return 1
+    print("all pair counts agree")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
