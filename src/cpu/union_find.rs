@@ -180,13 +180,13 @@ pub fn elder_pairs_by_pixel(
                         edges.push((n + side, e));
                     }
                 }
-                let mut inner: Vec<(u32, u32)> = nbrs
-                    .iter()
-                    .filter(|&&(q, _)| rank[q as usize] > r)
-                    .map(|&(q, e)| (rank[q as usize], e))
-                    .collect();
-                inner.sort_unstable_by(|a, b| b.cmp(a));
-                edges.extend(inner);
+                let boundary = edges.len();
+                edges.extend(
+                    nbrs.iter()
+                        .filter(|&&(q, _)| rank[q as usize] > r)
+                        .map(|&(q, e)| (rank[q as usize], e)),
+                );
+                edges[boundary..].sort_unstable_by(|a, b| b.cmp(a));
                 for &(lo, e) in &edges {
                     let (a, b) = grid.edge_vertices(e);
                     union(a, b, (!r, !lo), &mut parent);
