@@ -58,9 +58,11 @@ const TIME_HELP: &str = "\
 Loads the input once, computes once to warm up (workspace allocation, pipeline compilation), then
 REPEAT times, and prints one JSON line to stdout:
   {\"backend\":\"gpu\"|\"cpu\",\"adapter\":NAME,\"shape\":[..],\"repeat\":N,\"median_s\":S,\"min_s\":S,
-   \"pairs\":[n0,n1]}
-adapter is \"cpu\" on the CPU backend; shape is [B,H,W] with --batch; pairs counts the pairs per
-dimension (summed over a batch) without zero-persistence pairs. Inputs as for `diagram`.";
+   \"pairs\":[n0,n1],\"gpu_stage_median_s\":[ranking,H0,H1]|null}
+gpu_stage_median_s is the median GPU time of each stage from timestamp queries (null on the CPU
+backend or when the adapter cannot time passes); adapter is \"cpu\" on the CPU backend; shape is
+[B,H,W] with --batch; pairs counts the pairs per dimension (summed over a batch) without
+zero-persistence pairs. Inputs as for `diagram`.";
 
 const MAP_INPUT_HELP: &str = "\
 INPUT (a probability map, one 2D image):
@@ -329,6 +331,9 @@ struct TimeReport {
     median_s: f64,
     min_s: f64,
     pairs: Vec<usize>,
+    /// Median GPU time of the ranking, H0 and H1 stages, from timestamp queries (GPU backend, when
+    /// the adapter offers them).
+    gpu_stage_median_s: Option<[f64; 3]>,
 }
 
 fn run_time(args: &TimeArgs) -> CliResult<()> {
@@ -337,12 +342,31 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
     let options = options(&args.compute, false);
     let mut diagrams = compute(&ctx, &input, &options)?;
     let mut seconds = Vec::with_capacity(args.repeat as usize);
+    let mut stages: Vec<[f64; 3]> = Vec::new();
     for _ in 0..args.repeat {
         let start = Instant::now();
-        diagrams = compute(&ctx, &input, &options)?;
+        let stack = match &input.images {
+            Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
+            Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
+        }
+        .map_err(|e| describe_error(e, &input))?;
+        let (d, stats) = ctx
+            .compute_stack(&stack, &options)
+            .map_err(|e| describe_error(e, &input))?;
         seconds.push(start.elapsed().as_secs_f64());
+        diagrams = d;
+        stages.extend(stats.stage_seconds);
     }
     seconds.sort_by(f64::total_cmp);
+    let gpu_stage_median_s = (!stages.is_empty()).then(|| {
+        let mut out = [0.0; 3];
+        for (i, o) in out.iter_mut().enumerate() {
+            let mut column: Vec<f64> = stages.iter().map(|s| s[i]).collect();
+            column.sort_by(f64::total_cmp);
+            *o = median(&column);
+        }
+        out
+    });
     let report = TimeReport {
         backend: ctx.backend().to_string(),
         adapter: ctx
@@ -353,6 +377,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         median_s: median(&seconds),
         min_s: seconds.first().copied().unwrap_or(0.0),
         pairs: pair_counts(&diagrams),
+        gpu_stage_median_s,
     };
     write_output(None, |w| {
         serde_json::to_writer(&mut *w, &report)?;

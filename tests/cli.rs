@@ -633,6 +633,10 @@ fn time_prints_one_json_line() {
     let pairs = v["pairs"].as_array().expect("pair counts");
     assert_eq!(pairs.len(), 2);
     assert!(pairs.iter().all(|n| n.as_u64().is_some_and(|n| n > 0)));
+    assert!(
+        v["gpu_stage_median_s"].is_null(),
+        "no GPU stages on the CPU backend"
+    );
     // --repeat 0 is a usage error, reported by clap with exit status 2.
     let bad = run(&["time", "-b", "cpu", "--repeat", "0"]);
     assert_eq!(bad.output.status.code(), Some(2), "stderr:\n{}", bad.stderr);
@@ -676,6 +680,14 @@ fn gpu_backend_answers_like_the_cpu() {
     let r = run_ok(&["time", "--backend", "gpu", "--repeat", "1"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
     assert_eq!(v["backend"], "gpu");
+    // lavapipe offers timestamp queries: three positive stage times
+    if let Some(stages) = v["gpu_stage_median_s"].as_array() {
+        assert_eq!(stages.len(), 3);
+        assert!(
+            stages.iter().all(|t| t.as_f64().is_some_and(|t| t > 0.0)),
+            "{stages:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
