@@ -225,15 +225,11 @@ impl Context {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<(Vec<Diagram>, RunStats)> {
-        let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = match &self.engine {
-            Some(engine) => engine.raw_pairs(stack, options)?,
-            None => (
-                (0..stack.count)
-                    .map(|b| cpu::raw_pairs(stack.image(b), stack.height, stack.width, options))
-                    .collect(),
-                RunStats::default(),
-            ),
+        let engine = match &self.engine {
+            Some(engine) => engine,
+            None => return Ok((cpu::diagrams(stack, options), RunStats::default())),
         };
+        let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = engine.raw_pairs(stack, options)?;
         let diagrams = raw
             .into_iter()
             .enumerate()

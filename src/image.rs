@@ -55,12 +55,11 @@ fn normalise(values: impl Iterator<Item = f32>, len: usize, shape: &[usize]) -> 
             shape: shape.to_vec(),
         });
     }
-    let mut out = Vec::with_capacity(len);
-    for (i, v) in values.enumerate() {
-        if v.is_nan() {
-            return Err(Error::NanPixel { index: i });
-        }
-        out.push(if v == 0.0 { 0.0 } else { v });
+    // `+ 0.0` turns -0.0 into +0.0 and leaves every other value (NaN included) as it is
+    let out: Vec<f32> = values.map(|v| v + 0.0).collect();
+    debug_assert_eq!(out.len(), len);
+    if let Some(index) = out.iter().position(|v| v.is_nan()) {
+        return Err(Error::NanPixel { index });
     }
     Ok(out)
 }

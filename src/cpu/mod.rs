@@ -2,14 +2,17 @@
 //! pipeline that answers when no adapter is present.
 
 pub mod boruvka;
+pub mod critical;
 pub mod gradient_scatter;
 pub mod order_keys;
 pub mod radix_sort;
 pub mod union_find;
 
-use crate::diagram::RawPair;
+use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::grid::{GraphKind, Grid, NONE};
+use crate::image::ImageStack;
 use crate::options::Options;
+use rayon::prelude::*;
 
 /// The pair record of dying vertex `vertex` of `grid`, killed by the edge with processing key `key`.
 /// Mirrors `shaders/compact_pairs.wgsl`.
@@ -53,4 +56,36 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
         }
     }
     out
+}
+
+/// The CPU backend: the diagram of every image of a validated stack. Zero-persistence pairs are
+/// dropped by the critical-pixel pipeline ([`critical`]); keeping them takes the reference pipeline
+/// ([`raw_pairs`]), which pairs every edge. The images of a batch are computed in parallel on all
+/// cores (rayon's global pool); one image runs on one thread.
+pub fn diagrams(stack: &ImageStack, options: &Options) -> Vec<Diagram> {
+    let (h, w) = (stack.height, stack.width);
+    let one = |b: usize| {
+        let values = stack.image(b);
+        if options.keep_zero_persistence {
+            assemble(
+                values,
+                vec![h, w],
+                raw_pairs(values, h, w, options),
+                options.is_superlevel(),
+                true,
+                Backend::Cpu,
+            )
+        } else {
+            Diagram {
+                shape: vec![h, w],
+                pairs: critical::persistence_pairs(values, h, w, options),
+                backend: Backend::Cpu,
+            }
+        }
+    };
+    if stack.count > 1 {
+        (0..stack.count).into_par_iter().map(one).collect()
+    } else {
+        (0..stack.count).map(one).collect()
+    }
 }

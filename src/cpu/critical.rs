@@ -1,0 +1,613 @@
+//! The CPU backend's 2D pipeline: elder-rule pairing of *critical pixels* only.
+//!
+//! Both dimensions of a 2D diagram are the 0-dimensional persistence of a pixel graph (see
+//! [`crate::grid`]): H0 of the pixels in filtration order with the primal connectivity (V: 4, T: 8,
+//! Freudenthal: 6), H1 of the pixels in *reverse* order with the dual connectivity (V: 8, T: 4,
+//! Freudenthal: 6) plus one exterior cell next to every border pixel, which is the oldest. In either
+//! sweep a pixel only matters when it merges components, and whether it can is decided by its 3x3
+//! neighbourhood alone: the neighbours that come before it split, along the ring of its 8 neighbours,
+//! into runs that are connected through those neighbours. A pixel whose preceding neighbours form one
+//! run joins one component and pairs nothing; a pixel with none starts a component; only a pixel with
+//! two runs or more (a *saddle*) can merge. So:
+//!
+//! 1. one streaming pass over the image computes, for every pixel, the bit mask of its 8 neighbours
+//!    that precede it, and lists the saddles of both sweeps (about a quarter of the pixels on noise,
+//!    1-2% on smooth images);
+//! 2. only the saddles are sorted (an LSD radix sort);
+//! 3. saddles are processed in order with a union-find over *minima*: a run's component is found by
+//!    descending from its representative neighbour (each pixel steps to a preceding neighbour) to a
+//!    minimum, memoised, so each pixel is walked at most once and only where a saddle looks.
+//!
+//! Nothing is allocated per pixel or per pair beyond flat arrays, and there is no global sort. The
+//! output equals the reference pipeline ([`super::raw_pairs`] + [`crate::diagram::assemble`]) with
+//! zero-persistence pairs dropped, indices and order included; `tests/cpu_algorithms.rs` checks it.
+
+use super::order_keys::order_key;
+use crate::diagram::PersistencePair;
+use crate::options::{Construction, Options};
+use std::sync::OnceLock;
+
+/// Neighbour directions around a pixel, in ring order: N, NE, E, SE, S, SW, W, NW.
+const RING: [(isize, isize); 8] = [
+    (-1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+    (1, 0),
+    (1, -1),
+    (0, -1),
+    (-1, -1),
+];
+
+/// Label of a pixel whose component has not been looked up yet.
+const UNSET: u32 = 0;
+/// Label (union-find id) of the exterior cell of the H1 sweep.
+const EXTERIOR: u32 = 1;
+/// `RingTable::step` entry of a pixel with no preceding neighbour: it starts a component.
+const NO_STEP: u8 = 8;
+
+/// Pixel connectivity of one sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Connectivity {
+    Four,
+    Six,
+    Eight,
+}
+
+impl Connectivity {
+    /// Ring positions that are neighbours.
+    fn members(self) -> &'static [usize] {
+        match self {
+            Connectivity::Four => &[0, 2, 4, 6],
+            // (y, x) joins (y+1, x+1) and (y-1, x-1): the SE and NW diagonals
+            Connectivity::Six => &[0, 2, 3, 4, 6, 7],
+            Connectivity::Eight => &[0, 1, 2, 3, 4, 5, 6, 7],
+        }
+    }
+    /// The cycle along which preceding neighbours connect to each other: consecutive positions are
+    /// adjacent in this connectivity (for 4, through the diagonal between two side neighbours).
+    fn cycle(self) -> &'static [usize] {
+        match self {
+            Connectivity::Six => &[0, 2, 3, 4, 6, 7],
+            _ => &[0, 1, 2, 3, 4, 5, 6, 7],
+        }
+    }
+    fn table(self) -> &'static RingTable {
+        static TABLES: OnceLock<[RingTable; 3]> = OnceLock::new();
+        let tables = TABLES.get_or_init(|| {
+            [
+                RingTable::new(Connectivity::Four),
+                RingTable::new(Connectivity::Six),
+                RingTable::new(Connectivity::Eight),
+            ]
+        });
+        &tables[self as usize]
+    }
+}
+
+/// What a pixel's mask of preceding neighbours says, for one connectivity.
+struct RingTable {
+    /// Number of runs of preceding neighbours that contain a neighbour (0-4).
+    runs: [u8; 256],
+    /// One neighbour (ring position) of each such run.
+    reps: [[u8; 4]; 256],
+    /// A preceding neighbour to step to, or [`NO_STEP`].
+    step: [u8; 256],
+}
+
+impl RingTable {
+    fn new(conn: Connectivity) -> Self {
+        let (members, cycle) = (conn.members(), conn.cycle());
+        let mut table = RingTable {
+            runs: [0; 256],
+            reps: [[0; 4]; 256],
+            step: [NO_STEP; 256],
+        };
+        for mask in 0..256usize {
+            let set = |pos: usize| mask >> pos & 1 == 1;
+            // raster-earlier neighbours first: in a raster-order labelling they are labelled already
+            if let Some(&first) = [0, 7, 1, 6, 2, 5, 4, 3]
+                .iter()
+                .find(|&&p| members.contains(&p) && set(p))
+            {
+                table.step[mask] = first as u8;
+            }
+            let n = cycle.len();
+            // start right after a position that is not set, so no run wraps around the start
+            let start = match (0..n).find(|&i| !set(cycle[i])) {
+                Some(i) => i + 1,
+                None => {
+                    // every position precedes: one run
+                    if let Some(&first) = members.first() {
+                        table.runs[mask] = 1;
+                        table.reps[mask][0] = first as u8;
+                    }
+                    continue;
+                }
+            };
+            let mut rep: Option<usize> = None;
+            let mut count = 0usize;
+            for i in 0..=n {
+                let pos = cycle[(start + i) % n];
+                if i < n && set(pos) {
+                    if rep.is_none() && members.contains(&pos) {
+                        rep = Some(pos);
+                    }
+                } else if let Some(r) = rep.take() {
+                    table.reps[mask][count] = r as u8;
+                    count += 1;
+                }
+            }
+            table.runs[mask] = count as u8;
+        }
+        table
+    }
+}
+
+/// The value whose order key is `key` (the inverse of [`order_key`]; `-0.0` never comes back).
+#[inline]
+fn key_value(key: u32, superlevel: bool) -> f32 {
+    let bits = if key & 0x8000_0000 != 0 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    };
+    let x = f32::from_bits(bits);
+    if superlevel {
+        0.0 - x
+    } else {
+        x
+    }
+}
+
+/// The image padded by one cell of key `u32::MAX` on every side: in the forward sweep a pad cell never
+/// precedes a pixel; in the reverse sweep it always does, and it is the exterior cell.
+struct Padded {
+    keys: Vec<u32>,
+    /// Bit `i` set when ring neighbour `i` precedes the pixel in the forward order.
+    masks: Vec<u8>,
+    width: usize,
+    height: usize,
+    stride: usize,
+    offsets: [isize; 8],
+    /// `ceil(2^64 / stride)`: `p / stride` as a multiplication, exact for `p < 2^32`.
+    stride_inverse: u128,
+}
+
+impl Padded {
+    fn new(values: &[f32], height: usize, width: usize, superlevel: bool) -> Self {
+        let stride = width + 2;
+        let mut keys = vec![u32::MAX; (height + 2) * stride];
+        for (row, src) in keys[stride..]
+            .chunks_exact_mut(stride)
+            .zip(values.chunks_exact(width))
+        {
+            for (k, &v) in row[1..=width].iter_mut().zip(src) {
+                *k = order_key(v, superlevel);
+            }
+        }
+        let offsets = RING.map(|(dy, dx)| dy * stride as isize + dx);
+        Padded {
+            keys,
+            masks: vec![0; (height + 2) * stride],
+            width,
+            height,
+            stride,
+            offsets,
+            stride_inverse: (1u128 << 64) / stride as u128 + 1,
+        }
+    }
+
+    /// `(key, padded index)`: the total order of `DESIGN.md` (the padded index is monotone in the
+    /// linear index).
+    #[inline]
+    fn order(&self, p: usize) -> u64 {
+        ((self.keys[p] as u64) << 32) | p as u64
+    }
+
+    #[inline]
+    fn linear_index(&self, p: u32) -> usize {
+        let row = ((p as u128 * self.stride_inverse) >> 64) as usize;
+        (row - 1) * self.width + (p as usize - row * self.stride) - 1
+    }
+
+    /// Fills `masks`; returns the saddles of the forward and of the reverse sweep (padded indices, in
+    /// increasing order) and the first pixel of the order.
+    fn masks_and_saddles(
+        &mut self,
+        primal: &RingTable,
+        dual: &RingTable,
+    ) -> (Vec<u32>, Vec<u32>, u32) {
+        // bit 0: a saddle of the forward sweep, bit 1: of the reverse sweep
+        let mut class = [0u8; 256];
+        for (m, c) in class.iter_mut().enumerate() {
+            *c = (primal.runs[m] >= 2) as u8 | ((dual.runs[!m & 0xff] >= 2) as u8) << 1;
+        }
+        let (s, n) = (self.stride, self.width);
+        // appended to without branches: every pixel is written, the length grows when it is a saddle
+        let mut primal_saddles = vec![0u32; self.height * n + 1];
+        let mut dual_saddles = vec![0u32; self.height * n + 1];
+        let (mut primal_len, mut dual_len) = (0, 0);
+        let mut classes = vec![0u8; n];
+        for y in 1..=self.height {
+            let row = y * s;
+            let masks = &mut self.masks[row + 1..row + 1 + n];
+            row_masks(
+                &self.keys[row - s..row - s + n + 2],
+                &self.keys[row..row + n + 2],
+                &self.keys[row + s..row + s + n + 2],
+                masks,
+            );
+            for (c, &m) in classes.iter_mut().zip(masks.iter()) {
+                *c = class[m as usize];
+            }
+            // most pixels of a smooth image are regular: skip eight at a time
+            for (chunk, word) in classes.chunks(8).enumerate() {
+                if word.iter().all(|&c| c == 0) {
+                    continue;
+                }
+                for (i, &c) in word.iter().enumerate() {
+                    let p = (row + 1 + chunk * 8 + i) as u32;
+                    primal_saddles[primal_len] = p;
+                    primal_len += (c & 1) as usize;
+                    dual_saddles[dual_len] = p;
+                    dual_len += (c >> 1) as usize;
+                }
+            }
+        }
+        // the first pixel of the order: the first index holding the least key
+        let least = self.keys.iter().copied().min().unwrap_or(u32::MAX);
+        let first = self.keys.iter().position(|&k| k == least).unwrap_or(0) as u32;
+        primal_saddles.truncate(primal_len);
+        dual_saddles.truncate(dual_len);
+        (primal_saddles, dual_saddles, first)
+    }
+}
+
+/// Masks of preceding neighbours of one row: `up`, `mid`, `down` are the padded rows above, at and
+/// below it (`out.len() + 2` keys each). Written so that it vectorizes.
+fn row_masks(up: &[u32], mid: &[u32], down: &[u32], out: &mut [u8]) {
+    let n = out.len();
+    let (up, mid, down) = (&up[..n + 2], &mid[..n + 2], &down[..n + 2]);
+    for (x, m) in out.iter_mut().enumerate() {
+        let k = mid[x + 1];
+        // raster-earlier neighbours precede on ties, raster-later ones do not
+        *m = (up[x + 1] <= k) as u8
+            | ((up[x + 2] <= k) as u8) << 1
+            | ((mid[x + 2] < k) as u8) << 2
+            | ((down[x + 2] < k) as u8) << 3
+            | ((down[x + 1] < k) as u8) << 4
+            | ((down[x] < k) as u8) << 5
+            | ((mid[x] <= k) as u8) << 6
+            | ((up[x] <= k) as u8) << 7;
+    }
+}
+
+/// A merge at a saddle of one sweep: the saddle's place in the sweep's order and two components
+/// (ids) that its runs of preceding neighbours descend to. A saddle with `k` different components
+/// gives `k - 1` merges with the same `age`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Merge {
+    age: u64,
+    a: u32,
+    b: u32,
+}
+
+/// A component of the union-find: its parent and the place in the sweep's order of the pixel that
+/// created it (lower = older; for the forward sweep the low 32 bits are that pixel's padded index).
+#[derive(Debug, Clone, Copy)]
+struct Component {
+    age: u64,
+    parent: u32,
+}
+
+/// One elder-rule sweep (forward for H0, reverse for H1) over the saddles.
+struct Sweep<'a> {
+    image: &'a Padded,
+    table: &'static RingTable,
+    /// `0` forward, `0xff` reverse: the mask of preceding neighbours is `masks[p] ^ flip`.
+    flip: u8,
+    /// Union-find id of the component a pixel descends to, or [`UNSET`].
+    label: Vec<u32>,
+    components: Vec<Component>,
+}
+
+impl<'a> Sweep<'a> {
+    fn new(image: &'a Padded, conn: Connectivity, reverse: bool) -> Self {
+        let mut label = vec![UNSET; image.keys.len()];
+        if reverse {
+            let (s, h) = (image.stride, image.height);
+            label[..s].fill(EXTERIOR);
+            label[(h + 1) * s..].fill(EXTERIOR);
+            for y in 1..=h {
+                label[y * s] = EXTERIOR;
+                label[y * s + s - 1] = EXTERIOR;
+            }
+        }
+        Sweep {
+            image,
+            table: conn.table(),
+            flip: if reverse { 0xff } else { 0 },
+            label,
+            // ids 0 (unset) and 1 (the exterior, the oldest of all) are reserved
+            components: vec![
+                Component {
+                    age: 0,
+                    parent: UNSET,
+                },
+                Component {
+                    age: 0,
+                    parent: EXTERIOR,
+                },
+            ],
+        }
+    }
+
+    /// The place of pixel `p` in this sweep's order.
+    #[inline]
+    fn age_of(&self, p: usize) -> u64 {
+        let order = self.image.order(p);
+        if self.flip == 0 {
+            order
+        } else {
+            !order
+        }
+    }
+
+    /// The preceding neighbour pixel `q` steps to, or `None` when `q` starts a component.
+    #[inline]
+    fn step(&self, q: usize) -> Option<usize> {
+        let step = self.table.step[(self.image.masks[q] ^ self.flip) as usize];
+        (step != NO_STEP).then(|| (q as isize + self.image.offsets[step as usize]) as usize)
+    }
+
+    /// The component that pixel `p` descends to.
+    #[inline]
+    fn descend(&mut self, p: usize) -> u32 {
+        match self.label[p] {
+            UNSET => self.walk(p),
+            id => id,
+        }
+    }
+
+    /// [`Self::descend`] for an unlabelled pixel: walks down and labels the whole walk.
+    #[inline(never)]
+    fn walk(&mut self, p: usize) -> u32 {
+        let mut q = p;
+        let id = loop {
+            let id = self.label[q];
+            if id != UNSET {
+                break id;
+            }
+            match self.step(q) {
+                Some(next) => q = next,
+                None => {
+                    let id = self.components.len() as u32;
+                    self.components.push(Component {
+                        age: self.age_of(q),
+                        parent: id,
+                    });
+                    self.label[q] = id;
+                    break id;
+                }
+            }
+        };
+        let mut v = p;
+        while v != q {
+            self.label[v] = id;
+            match self.step(v) {
+                Some(next) => v = next,
+                None => break,
+            }
+        }
+        id
+    }
+
+    #[inline]
+    fn find(&mut self, mut v: u32) -> u32 {
+        loop {
+            let parent = self.components[v as usize].parent;
+            if parent == v {
+                return v;
+            }
+            let grand = self.components[parent as usize].parent;
+            self.components[v as usize].parent = grand;
+            v = grand;
+        }
+    }
+
+    /// The merges of the saddles (padded indices, increasing) whose runs descend to two components
+    /// or more, sorted in this sweep's order. Descending in raster order keeps the walks local; only
+    /// the merges are sorted.
+    fn merges(&mut self, saddles: &[u32]) -> Vec<Merge> {
+        let mut merges: Vec<Merge> = Vec::with_capacity(saddles.len());
+        for &p in saddles {
+            let p = p as usize;
+            let mask = (self.image.masks[p] ^ self.flip) as usize;
+            let runs = self.table.runs[mask] as usize;
+            let mut ids = [UNSET; 4];
+            let mut count = 0;
+            for &rep in &self.table.reps[mask][..runs] {
+                let id = self.descend((p as isize + self.image.offsets[rep as usize]) as usize);
+                if !ids[..count].contains(&id) {
+                    ids[count] = id;
+                    count += 1;
+                }
+            }
+            if count >= 2 {
+                let age = self.age_of(p);
+                for &b in &ids[1..count] {
+                    merges.push(Merge { age, a: ids[0], b });
+                }
+            }
+        }
+        // ties in the key are in increasing index: increasing order forward, decreasing in reverse
+        if self.flip != 0 {
+            merges.reverse();
+        }
+        radix_sort_by(&mut merges, 32, |m| m.age);
+        merges
+    }
+
+    /// Applies the merges in order; returns `(age of the saddle, age of the creator of the component
+    /// that dies there)` for every merge with nonzero persistence, in order, the deaths at one saddle
+    /// from oldest to youngest.
+    fn run(&mut self, merges: &[Merge]) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let mut group = 0; // first pair of the current saddle
+        for merge in merges {
+            let (a, b) = (self.find(merge.a), self.find(merge.b));
+            if a == b {
+                continue;
+            }
+            let (age_a, age_b) = (
+                self.components[a as usize].age,
+                self.components[b as usize].age,
+            );
+            let (young, old, creator) = if age_a < age_b {
+                (b, a, age_b)
+            } else {
+                (a, b, age_a)
+            };
+            self.components[young as usize].parent = old;
+            // nonzero persistence: the keys (high words of the ages) differ
+            if creator >> 32 != merge.age >> 32 {
+                if out.last().is_some_and(|&(age, _)| age != merge.age) {
+                    out[group..].sort_unstable_by_key(|&(_, creator)| creator);
+                    group = out.len();
+                }
+                out.push((merge.age, creator));
+            }
+        }
+        out[group..].sort_unstable_by_key(|&(_, creator)| creator);
+        out
+    }
+}
+
+/// Stable LSD radix sort of `items` by bits `lo..64` of `key(item)`, 11 bits a pass; passes whose
+/// digit is the same for every item are skipped.
+fn radix_sort_by<T: Copy + Default>(items: &mut Vec<T>, lo: u32, key: impl Fn(&T) -> u64) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut scratch = vec![T::default(); items.len()];
+    let mut count = vec![0usize; BUCKETS];
+    let mut shift = lo;
+    while shift < 64 {
+        let digit = |t: &T| ((key(t) >> shift) as usize) & (BUCKETS - 1);
+        count.fill(0);
+        for t in items.iter() {
+            count[digit(t)] += 1;
+        }
+        if count.contains(&items.len()) {
+            shift += BITS;
+            continue;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for t in items.iter() {
+            let d = digit(t);
+            scratch[count[d]] = *t;
+            count[d] += 1;
+        }
+        std::mem::swap(items, &mut scratch);
+        shift += BITS;
+    }
+}
+
+/// Pairs with nonzero persistence of one 2D image (values already validated: no NaN, no `-0.0`),
+/// per dimension, in the order of the contract (`DESIGN.md`, section 3), H0's essential class last.
+pub fn persistence_pairs(
+    values: &[f32],
+    height: usize,
+    width: usize,
+    options: &Options,
+) -> Vec<Vec<PersistencePair>> {
+    let superlevel = options.is_superlevel();
+    let (primal, dual) = match options.construction {
+        Construction::V => (Connectivity::Four, Connectivity::Eight),
+        Construction::T => (Connectivity::Eight, Connectivity::Four),
+        Construction::Freudenthal => (Connectivity::Six, Connectivity::Six),
+    };
+    if values.is_empty() {
+        return vec![Vec::new(), Vec::new()];
+    }
+    let mut image = Padded::new(values, height, width, superlevel);
+    let (primal_saddles, dual_saddles, first) =
+        image.masks_and_saddles(primal.table(), dual.table());
+    let image = &image;
+    // a pixel given by its forward order
+    let pixel = |order: u64| {
+        (
+            key_value((order >> 32) as u32, superlevel),
+            image.linear_index(order as u32),
+        )
+    };
+    let pair =
+        |(birth, birth_index): (f32, usize), (death, death_index): (f32, usize)| PersistencePair {
+            birth,
+            death,
+            birth_index,
+            death_index: Some(death_index),
+        };
+
+    // the two sweeps are independent: on two threads when there are two and enough work to pay for
+    // the hand-over
+    let parallel = primal_saddles.len() + dual_saddles.len() > 1 << 16;
+    let (h0, h1) = join(
+        parallel,
+        || {
+            let mut sweep = Sweep::new(image, primal, false);
+            let merges = sweep.merges(&primal_saddles);
+            let mut h0: Vec<PersistencePair> = sweep
+                .run(&merges)
+                .into_iter()
+                .map(|(saddle, creator)| pair(pixel(creator), pixel(saddle)))
+                .collect();
+            // the essential class: the first pixel of the order
+            let (birth, birth_index) = pixel(image.order(first as usize));
+            h0.push(PersistencePair {
+                birth,
+                death: if superlevel {
+                    f32::NEG_INFINITY
+                } else {
+                    f32::INFINITY
+                },
+                birth_index,
+                death_index: None,
+            });
+            h0
+        },
+        || {
+            let mut sweep = Sweep::new(image, dual, true);
+            let merges = sweep.merges(&dual_saddles);
+            let mut pairs = sweep.run(&merges);
+            drop(sweep);
+            // H1 is ordered by its death: the pixel that created the dying dual component (each
+            // dies once)
+            radix_sort_by(&mut pairs, 0, |&(_, creator)| !creator);
+            pairs
+                .into_iter()
+                .map(|(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
+                .collect::<Vec<_>>()
+        },
+    );
+    vec![h0, h1]
+}
+
+/// `rayon::join` when asked and rayon's pool has more than one thread; otherwise one after the other, on this
+/// thread (handing work to a single pool thread costs milliseconds of scheduling).
+fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if parallel && rayon::current_num_threads() > 1 {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
