@@ -11,6 +11,10 @@ For each image (uniform noise and smoothed noise, seed-fixed numpy, float32; 102
   GUDHI old   gudhi.CubicalComplex(top_dimensional_cells=...) + persistence() (T)
   CubicalRipser  cripser.computePH(img, maxdim=1) (V)
 
+Then a training batch (64 probability maps of 256x256 by default, superlevel as the loss uses): ours
+on the whole batch in one call (diagrams, and the loss with its gradient map, end to end; one core
+and all cores), the references in a Python loop over the maps (diagrams only).
+
 The Python libraries are timed with time.perf_counter: one warm-up run, then the median of --repeat
 runs, single-threaded (OMP_NUM_THREADS=1 and friends; the process and its children are pinned to one
 CPU unless --no-pin). The same script checks that the numbers of finite pairs with birth != death in
@@ -21,6 +25,7 @@ Usage:
   python3 scripts/side_by_side.py                    # 1024x1024, repeat 5
   python3 scripts/side_by_side.py --sizes 1024 512 --repeat 7
   python3 scripts/side_by_side.py --quick            # repeat 2, no GUDHI old path
+  python3 scripts/side_by_side.py --batch 16 128     # a smaller training batch (--no-batch: none)
   python3 scripts/side_by_side.py --criterion        # only print criterion medians from target/criterion
 """
 
@@ -121,9 +126,16 @@ def time_python(fn, repeat):
     return statistics.median(times), min(times), result
 
 
-def time_ours(path, backend, construction, repeat):
+def all_cpus():
+    """preexec_fn: let a child use every CPU even when this process is pinned to one."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+
+
+def time_ours(path, backend, construction, repeat, extra=(), all_cores=False):
     res = subprocess.run([CLI, "time", path, "--backend", backend, "--construction", construction,
-                          "--repeat", str(repeat)], capture_output=True, text=True)
+                          "--repeat", str(repeat), *extra], capture_output=True, text=True,
+                         preexec_fn=all_cpus if all_cores else None)
     if res.returncode != 0:
         return None, res.stderr.strip()
     return json.loads(res.stdout.strip().splitlines()[-1]), res.stderr.strip()
@@ -249,6 +261,77 @@ def ratio(a, b):
 
 
 # ---------------------------------------------------------------------------------------------
+# Training batch
+
+def make_batch(b, n):
+    rng = np.random.default_rng(2000 + n)
+    maps = []
+    for _ in range(b):
+        m = rng.random((n, n))
+        for _ in range(3):
+            m = box_blur(m, 4)
+        maps.append((m - m.min()) / (m.max() - m.min()))
+    return np.ascontiguousarray(np.array(maps), dtype=np.float32)
+
+
+def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
+    """Ours on a whole batch (diagrams; loss + gradient) against the references one map at a time."""
+    b, n = args.batch
+    maps = make_batch(b, n)
+    path = os.path.join(tmp, "batch.npy")
+    np.save(path, maps)
+    label = f"{b} x {n}x{n}"
+    rows, med, ours_pairs = [], {}, {}
+
+    def row(lib, construction, what, m, lo, k):
+        kk = f"{k[0]}, {k[1]}" if k else "-"
+        rows.append(f"| {label} | {lib} | {construction} | {what} | {fmt_s(m)} | {fmt_s(lo)} | {kk} |")
+
+    runs = [("cpu", False), ("cpu", True)] + ([] if args.no_gpu else [("gpu", False)])
+    for backend, all_cores in runs:
+        cores = ", all cores" if all_cores else ""
+        count = repeat if backend == "cpu" else gpu_repeat
+        for construction, what, extra in (("t", "diagrams", ["--superlevel"]),
+                                           ("v", "diagrams", ["--superlevel"]),
+                                           ("v", "loss + gradient", ["--loss", "1,0"])):
+            report, err = time_ours(path, backend, construction, count, ["--batch", *extra], all_cores)
+            if report is None:
+                print(f"ours {backend} batch {construction} {what} failed: {err}", file=sys.stderr)
+                continue
+            if backend == "gpu":
+                adapters.add(report["adapter"])
+            # the essential class of each map is not a finite pair
+            k = [report["pairs"][0] - b, report["pairs"][1]]
+            ours_pairs[construction] = k
+            med[(backend, all_cores, construction, what)] = report["median_s"]
+            row(f"ours ({backend}{cores})", construction.upper(), what, report["median_s"], report["min_s"], k)
+    neg = [np.ascontiguousarray(-m) for m in maps]  # superlevel = sublevel of -f
+    fn_new = [gudhi_new_fn(m)[0] for m in neg]
+    m, lo, res = time_python(lambda: [f() for f in fn_new], repeat)
+    med["gudhi_new"] = m
+    k = np.sum([finite_counts(r) for r in res], axis=0).tolist()
+    row("GUDHI new 2D code, one map at a time", "T", "diagrams", m, lo, k)
+    checks.append(f"{'ok' if k == ours_pairs.get('t') else 'MISMATCH'} batch {label} T superlevel: finite "
+                  f"pairs with birth != death (H0, H1): ours {ours_pairs.get('t')}, GUDHI new {k}")
+    m, lo, res = time_python(lambda: [cripser_run(x) for x in neg], repeat)
+    med["cripser"] = m
+    k = np.sum([finite_counts(r) for r in res], axis=0).tolist()
+    row("CubicalRipser computePH, one map at a time", "V", "diagrams", m, lo, k)
+    checks.append(f"{'ok' if k == ours_pairs.get('v') else 'MISMATCH'} batch {label} V superlevel: finite "
+                  f"pairs with birth != death (H0, H1): ours {ours_pairs.get('v')}, CubicalRipser {k}")
+    ratios = []
+    for cores, name in ((False, "ours-cpu, one core"), (True, "ours-cpu, all cores")):
+        ratios.append(f"| GUDHI new (diagrams) / {name} (diagrams, T) | "
+                      f"{ratio(med.get('gudhi_new'), med.get(('cpu', cores, 't', 'diagrams')))} |")
+        ratios.append(f"| CubicalRipser (diagrams) / {name} (diagrams, V) | "
+                      f"{ratio(med.get('cripser'), med.get(('cpu', cores, 'v', 'diagrams')))} |")
+        ratios.append(f"| CubicalRipser (diagrams) / {name} (loss + gradient, V) | "
+                      f"{ratio(med.get('cripser'), med.get(('cpu', cores, 'v', 'loss + gradient')))} |")
+    print(f"done: batch {label}", file=sys.stderr)
+    return rows, ratios
+
+
+# ---------------------------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -257,6 +340,9 @@ def main():
     ap.add_argument("--gpu-repeat", type=int, default=None,
                     help="timed runs for our GPU backend (default: min(repeat, 3); lavapipe is slow)")
     ap.add_argument("--quick", action="store_true", help="repeat 2 and skip the GUDHI old path")
+    ap.add_argument("--batch", type=int, nargs=2, default=[64, 256], metavar=("B", "SIZE"),
+                    help="training batch: B maps of SIZE x SIZE (default 64 256)")
+    ap.add_argument("--no-batch", action="store_true", help="skip the training-batch comparison")
     ap.add_argument("--no-gpu", action="store_true", help="skip our GPU backend")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run cargo build --release first (when the CLI exists)")
@@ -350,6 +436,10 @@ def main():
             rows.append((name, "ratios", None, med, None, None))
             print(f"done: {name}", file=sys.stderr)
 
+        batch_rows, batch_ratios = [], []
+        if not args.no_batch:
+            batch_rows, batch_ratios = run_batch(args, tmp, repeat, gpu_repeat, checks, adapters)
+
     print(f"GPU adapter reported by our GPU runs: {', '.join(sorted(adapters)) or 'none (skipped)'}")
     print(f"GUDHI new 2D code timed through: {gudhi_new_label}")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
@@ -376,6 +466,23 @@ def main():
     print("|---|---:|---:|---:|---:|")
     for line in ratio_lines:
         print(line)
+    if batch_rows:
+        b, n = args.batch
+        print()
+        print(f"Training batch: {b} probability maps of {n}x{n} (smoothed noise scaled to [0, 1]), superlevel "
+              "filtration as the loss uses. Ours: one call for the whole batch (`time --batch`; with "
+              "`--loss 1,0`: the loss and its gradient map, from the host array to the gradient on the "
+              "host). References: a Python loop over the maps, diagrams only (no loss, no gradient).")
+        print()
+        print("| batch | library / backend | construction | what | median | min | finite pairs H0, H1 (sum) |")
+        print("|---|---|---|---|---:|---:|---|")
+        for row in batch_rows:
+            print(row)
+        print()
+        print("| ratio of medians (above 1: ours is faster) | value |")
+        print("|---|---:|")
+        for line in batch_ratios:
+            print(line)
     print()
     print("Pair-count checks:")
     bad = [c for c in checks if c.startswith("MISMATCH")]

@@ -205,6 +205,9 @@ struct DiagramArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Print the wall time and, on the GPU, the time of each stage (timestamp queries) to stderr.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +217,13 @@ struct TimeArgs {
     /// Number of timed runs after the warm-up run.
     #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
+    /// Time the topological loss with this prior and its gradient map instead of the diagram alone:
+    /// end to end, from the host array to the gradient on the host (superlevel, as the loss is).
+    #[arg(long, value_name = "B0,B1")]
+    loss: Option<String>,
+    /// Also print the median time of each GPU stage (timestamp queries) to stderr.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -314,7 +324,14 @@ fn run_diagram(args: &DiagramArgs) -> CliResult<()> {
     let input = load_input(&args.compute)?;
     let ctx = open_context(args.compute.backend)?;
     let options = options(&args.compute, args.keep_zero);
-    let diagrams = compute(&ctx, &input, &options)?;
+    let start = Instant::now();
+    let stack = stack_of(&input)?;
+    let (diagrams, stats) = ctx
+        .compute_stack(&stack, &options)
+        .map_err(|e| describe_error(e, &input))?;
+    if args.timings {
+        print_timings(&ctx, start.elapsed().as_secs_f64(), stats.stage_seconds);
+    }
     write_output(args.output.as_deref(), |w| match args.format {
         Format::Csv => write_csv(w, &diagrams, batch),
         Format::Json => write_json(w, &diagrams, batch),
@@ -339,23 +356,47 @@ struct TimeReport {
 fn run_time(args: &TimeArgs) -> CliResult<()> {
     let input = load_input(&args.compute)?;
     let ctx = open_context(args.compute.backend)?;
-    let options = options(&args.compute, false);
+    let loss = match &args.loss {
+        Some(betti) => {
+            let mut loss = TopologicalLoss::new(&parse_betti(betti)?);
+            loss.construction = args.compute.construction.into();
+            Some(loss)
+        }
+        None => None,
+    };
+    let options = match &loss {
+        Some(loss) => loss.options(),
+        None => options(&args.compute, false),
+    };
     let mut diagrams = compute(&ctx, &input, &options)?;
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
     for _ in 0..args.repeat {
         let start = Instant::now();
-        let stack = match &input.images {
-            Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
-            Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
+        match &loss {
+            // the loss and the gradient map on the host, from the host array
+            Some(loss) => {
+                let result = match &input.images {
+                    Images::Single(a) => ctx.topological_loss(a.view(), loss).map(|r| r.loss),
+                    Images::Batch(a) => {
+                        let losses = vec![loss.clone(); a.shape()[0]];
+                        ctx.topological_loss_batch(a.view(), &losses)
+                            .map(|r| r.losses.iter().sum())
+                    }
+                };
+                result.map_err(|e| describe_error(e, &input))?;
+                seconds.push(start.elapsed().as_secs_f64());
+            }
+            None => {
+                let stack = stack_of(&input)?;
+                let (d, stats) = ctx
+                    .compute_stack(&stack, &options)
+                    .map_err(|e| describe_error(e, &input))?;
+                seconds.push(start.elapsed().as_secs_f64());
+                diagrams = d;
+                stages.extend(stats.stage_seconds);
+            }
         }
-        .map_err(|e| describe_error(e, &input))?;
-        let (d, stats) = ctx
-            .compute_stack(&stack, &options)
-            .map_err(|e| describe_error(e, &input))?;
-        seconds.push(start.elapsed().as_secs_f64());
-        diagrams = d;
-        stages.extend(stats.stage_seconds);
     }
     seconds.sort_by(f64::total_cmp);
     let gpu_stage_median_s = (!stages.is_empty()).then(|| {
@@ -379,6 +420,9 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         pairs: pair_counts(&diagrams),
         gpu_stage_median_s,
     };
+    if args.timings {
+        print_timings(&ctx, report.median_s, gpu_stage_median_s);
+    }
     write_output(None, |w| {
         serde_json::to_writer(&mut *w, &report)?;
         writeln!(w)
@@ -541,6 +585,39 @@ impl Images {
 struct Input {
     name: String,
     images: Images,
+}
+
+/// The validated stack of the input (a copy, as every call of the library makes).
+fn stack_of(input: &Input) -> CliResult<wgpu_persistence::image::ImageStack> {
+    match &input.images {
+        Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
+        Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
+    }
+    .map_err(|e| describe_error(e, input))
+}
+
+/// `--timings`: wall time, and the GPU stages when the adapter could time them.
+fn print_timings(ctx: &Context, wall_s: f64, stages: Option<[f64; 3]>) {
+    let ms = |s: f64| format!("{:.3} ms", s * 1e3);
+    let mut line = format!(
+        "wgpu-persistence: timings: wall {} ({})",
+        ms(wall_s),
+        ctx.backend()
+    );
+    match stages {
+        Some([ranking, h0, h1]) => line.push_str(&format!(
+            "; GPU stages (timestamp queries): ranking {}, H0 pairing {}, H1 pairing {}, sum {}",
+            ms(ranking),
+            ms(h0),
+            ms(h1),
+            ms(ranking + h0 + h1)
+        )),
+        None if ctx.engine().is_some() => {
+            line.push_str("; the adapter offers no timestamp queries: no per-stage GPU times")
+        }
+        None => {}
+    }
+    let _ = writeln!(io::stderr(), "{line}");
 }
 
 fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<Vec<Diagram>> {
