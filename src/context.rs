@@ -209,7 +209,9 @@ impl Context {
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
     }
 
-    /// The diagrams of a `B x H x W` batch, in one GPU submission.
+    /// The diagrams of a `B x H x W` batch: in one submission on the GPU; on the CPU backend the
+    /// images are spread over all cores (rayon's global pool, sized by `RAYON_NUM_THREADS` or the
+    /// available cores).
     pub fn compute_batch<T: Pixel>(
         &self,
         batch: ArrayView3<'_, T>,

@@ -358,7 +358,9 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
     let ctx = open_context(args.compute.backend)?;
     let loss = match &args.loss {
         Some(betti) => {
-            let mut loss = TopologicalLoss::new(&parse_betti(betti)?);
+            let betti =
+                parse_betti(betti).map_err(|e| fail(e.0.replacen("--betti", "--loss", 1)))?;
+            let mut loss = TopologicalLoss::new(&betti);
             loss.construction = args.compute.construction.into();
             Some(loss)
         }

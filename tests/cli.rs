@@ -644,6 +644,60 @@ fn time_prints_one_json_line() {
 }
 
 #[test]
+fn timings_and_loss_timing() {
+    let r = run_ok(&["diagram", "--backend", "cpu", "--timings"]);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("timings:"))
+        .unwrap_or_else(|| panic!("no timings line in stderr:\n{}", r.stderr));
+    assert!(
+        line.contains("wall") && line.contains("ms") && line.contains("cpu"),
+        "{line}"
+    );
+    assert!(
+        r.stdout.starts_with("dim,birth,death"),
+        "the diagram is still written"
+    );
+
+    // time --loss: the loss with its gradient, on a batch; pair counts are those of the superlevel
+    // diagrams the loss uses
+    let dir = TempDir::new("time-loss");
+    let stack = Array3::from_shape_fn((3, 20, 24), |(i, y, x)| {
+        test_image(20, 24, i as u64 + 9)[[y, x]]
+    });
+    let path = dir.npy("maps.npy", &stack);
+    let r = run_ok(&[
+        "time",
+        path_str(&path),
+        "--batch",
+        "-b",
+        "cpu",
+        "--loss",
+        "1,0",
+        "--repeat",
+        "2",
+        "--timings",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert_eq!(v["shape"], serde_json::json!([3, 20, 24]));
+    assert!(v["median_s"].as_f64().is_some_and(|t| t > 0.0));
+    let ctx = wgpu_persistence::Context::cpu();
+    let diagrams = ctx
+        .compute_batch(stack.view(), &Options::default().superlevel())
+        .expect("diagrams");
+    let want: Vec<usize> = (0..2)
+        .map(|k| diagrams.iter().map(|d| d.dim(k).len()).sum())
+        .collect();
+    assert_eq!(v["pairs"], serde_json::json!(want));
+    assert!(r.stderr.contains("timings:"), "stderr:\n{}", r.stderr);
+    assert_clean_failure(
+        &run(&["time", "-b", "cpu", "--loss", "one"]),
+        &["--loss", "'one'"],
+    );
+}
+
+#[test]
 fn gpu_backend_answers_like_the_cpu() {
     if std::env::var("WGPU_PERSISTENCE_NO_GPU").as_deref() == Ok("1") {
         eprintln!("WGPU_PERSISTENCE_NO_GPU=1: skipping the GPU CLI test");
