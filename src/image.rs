@@ -89,7 +89,11 @@ pub fn from_view2<T: Pixel>(image: ArrayView2<'_, T>) -> Result<ImageStack> {
     let (height, width) = image.dim();
     let shape = [height, width];
     check_size(1, height, width)?;
-    let values = normalise(image.iter().map(|v| v.to_f32()), height * width, &shape)?;
+    let values = match image.as_slice() {
+        // contiguous row-major: a slice iterator, which the compiler vectorises
+        Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), height * width, &shape)?,
+        None => normalise(image.iter().map(|v| v.to_f32()), height * width, &shape)?,
+    };
     Ok(ImageStack {
         values,
         count: 1,
@@ -103,11 +107,11 @@ pub fn from_view3<T: Pixel>(batch: ArrayView3<'_, T>) -> Result<ImageStack> {
     let (count, height, width) = batch.dim();
     let shape = [count, height, width];
     check_size(count, height, width)?;
-    let values = normalise(
-        batch.iter().map(|v| v.to_f32()),
-        count * height * width,
-        &shape,
-    )?;
+    let len = count * height * width;
+    let values = match batch.as_slice() {
+        Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), len, &shape)?,
+        None => normalise(batch.iter().map(|v| v.to_f32()), len, &shape)?,
+    };
     Ok(ImageStack {
         values,
         count,

@@ -39,6 +39,11 @@ const RING: [(isize, isize); 8] = [
     (-1, -1),
 ];
 
+/// Rank of each ring position when a step or a run's representative is chosen: raster-earlier
+/// neighbours first (N, NW, NE, W, then E, SW, S, SE), which saddles met earlier in raster order have
+/// most likely labelled already.
+const PREFERENCE: [u8; 8] = [0, 2, 4, 7, 6, 5, 3, 1];
+
 /// Label of a pixel whose component has not been looked up yet.
 const UNSET: u32 = 0;
 /// Label (union-find id) of the exterior cell of the H1 sweep.
@@ -64,12 +69,14 @@ impl Connectivity {
             Connectivity::Eight => &[0, 1, 2, 3, 4, 5, 6, 7],
         }
     }
-    /// The cycle along which preceding neighbours connect to each other: consecutive positions are
-    /// adjacent in this connectivity (for 4, through the diagonal between two side neighbours).
-    fn cycle(self) -> &'static [usize] {
+    /// Whether two ring positions are neighbours of each other in this connectivity (preceding
+    /// pixels at both are then in one component already).
+    fn adjacent(self, a: usize, b: usize) -> bool {
+        let (dy, dx) = (RING[b].0 - RING[a].0, RING[b].1 - RING[a].1);
         match self {
-            Connectivity::Six => &[0, 2, 3, 4, 6, 7],
-            _ => &[0, 1, 2, 3, 4, 5, 6, 7],
+            Connectivity::Four => dy.abs() + dx.abs() == 1,
+            Connectivity::Six => dy.abs() + dx.abs() == 1 || (dy == dx && dy.abs() == 1),
+            Connectivity::Eight => dy.abs().max(dx.abs()) == 1,
         }
     }
     fn table(self) -> &'static RingTable {
@@ -97,7 +104,7 @@ struct RingTable {
 
 impl RingTable {
     fn new(conn: Connectivity) -> Self {
-        let (members, cycle) = (conn.members(), conn.cycle());
+        let members = conn.members();
         let mut table = RingTable {
             runs: [0; 256],
             reps: [[0; 4]; 256],
@@ -105,35 +112,38 @@ impl RingTable {
         };
         for mask in 0..256usize {
             let set = |pos: usize| mask >> pos & 1 == 1;
-            // raster-earlier neighbours first: in a raster-order labelling they are labelled already
-            if let Some(&first) = [0, 7, 1, 6, 2, 5, 4, 3]
+            if let Some(&first) = (0..8)
+                .filter(|&p| members.contains(&p) && set(p))
+                .collect::<Vec<_>>()
                 .iter()
-                .find(|&&p| members.contains(&p) && set(p))
+                .min_by_key(|&&p| PREFERENCE[p])
             {
                 table.step[mask] = first as u8;
             }
-            let n = cycle.len();
-            // start right after a position that is not set, so no run wraps around the start
-            let start = match (0..n).find(|&i| !set(cycle[i])) {
-                Some(i) => i + 1,
-                None => {
-                    // every position precedes: one run
-                    if let Some(&first) = members.first() {
-                        table.runs[mask] = 1;
-                        table.reps[mask][0] = first as u8;
-                    }
+            // components of the preceding ring positions, linked where they are neighbours of each
+            // other (any ring position links: a preceding corner joins two side neighbours in 4- and
+            // 6-connectivity); only components that hold a neighbour of the pixel count
+            let mut component = [usize::MAX; 8];
+            let mut count = 0usize;
+            for start in 0..8 {
+                if !set(start) || component[start] != usize::MAX {
                     continue;
                 }
-            };
-            let mut rep: Option<usize> = None;
-            let mut count = 0usize;
-            for i in 0..=n {
-                let pos = cycle[(start + i) % n];
-                if i < n && set(pos) {
-                    if rep.is_none() && members.contains(&pos) {
-                        rep = Some(pos);
+                let mut stack = vec![start];
+                component[start] = start;
+                let mut rep: Option<usize> = None;
+                while let Some(a) = stack.pop() {
+                    if members.contains(&a) && rep.is_none_or(|r| PREFERENCE[a] < PREFERENCE[r]) {
+                        rep = Some(a);
                     }
-                } else if let Some(r) = rep.take() {
+                    for (b, slot) in component.iter_mut().enumerate() {
+                        if set(b) && *slot == usize::MAX && conn.adjacent(a, b) {
+                            *slot = start;
+                            stack.push(b);
+                        }
+                    }
+                }
+                if let Some(r) = rep {
                     table.reps[mask][count] = r as u8;
                     count += 1;
                 }
@@ -177,15 +187,13 @@ struct Padded {
 impl Padded {
     fn new(values: &[f32], height: usize, width: usize, superlevel: bool) -> Self {
         let stride = width + 2;
-        let mut keys = vec![u32::MAX; (height + 2) * stride];
-        for (row, src) in keys[stride..]
-            .chunks_exact_mut(stride)
-            .zip(values.chunks_exact(width))
-        {
-            for (k, &v) in row[1..=width].iter_mut().zip(src) {
-                *k = order_key(v, superlevel);
-            }
+        let mut keys = Vec::with_capacity((height + 2) * stride);
+        keys.resize(stride + 1, u32::MAX);
+        for row in values.chunks_exact(width) {
+            keys.extend(row.iter().map(|&v| order_key(v, superlevel)));
+            keys.extend([u32::MAX; 2]);
         }
+        keys.resize((height + 2) * stride, u32::MAX);
         let offsets = RING.map(|(dy, dx)| dy * stride as isize + dx);
         Padded {
             keys,
@@ -224,10 +232,11 @@ impl Padded {
             *c = (primal.runs[m] >= 2) as u8 | ((dual.runs[!m & 0xff] >= 2) as u8) << 1;
         }
         let (s, n) = (self.stride, self.width);
-        // appended to without branches: every pixel is written, the length grows when it is a saddle
-        let mut primal_saddles = vec![0u32; self.height * n + 1];
-        let mut dual_saddles = vec![0u32; self.height * n + 1];
-        let (mut primal_len, mut dual_len) = (0, 0);
+        let mut primal_saddles = Vec::new();
+        let mut dual_saddles = Vec::new();
+        // one row's saddles, appended to without branches: every pixel is written, the length grows
+        // when it is a saddle
+        let (mut primal_row, mut dual_row) = (vec![0u32; n], vec![0u32; n]);
         let mut classes = vec![0u8; n];
         for y in 1..=self.height {
             let row = y * s;
@@ -241,25 +250,27 @@ impl Padded {
             for (c, &m) in classes.iter_mut().zip(masks.iter()) {
                 *c = class[m as usize];
             }
+            let (mut primal_len, mut dual_len) = (0, 0);
             // most pixels of a smooth image are regular: skip eight at a time
             for (chunk, word) in classes.chunks(8).enumerate() {
                 if word.iter().all(|&c| c == 0) {
                     continue;
                 }
                 for (i, &c) in word.iter().enumerate() {
-                    let p = (row + 1 + chunk * 8 + i) as u32;
-                    primal_saddles[primal_len] = p;
+                    let x = chunk * 8 + i;
+                    let p = (row + 1 + x) as u32;
+                    primal_row[primal_len] = p;
                     primal_len += (c & 1) as usize;
-                    dual_saddles[dual_len] = p;
+                    dual_row[dual_len] = p;
                     dual_len += (c >> 1) as usize;
                 }
             }
+            primal_saddles.extend_from_slice(&primal_row[..primal_len]);
+            dual_saddles.extend_from_slice(&dual_row[..dual_len]);
         }
         // the first pixel of the order: the first index holding the least key
         let least = self.keys.iter().copied().min().unwrap_or(u32::MAX);
         let first = self.keys.iter().position(|&k| k == least).unwrap_or(0) as u32;
-        primal_saddles.truncate(primal_len);
-        dual_saddles.truncate(dual_len);
         (primal_saddles, dual_saddles, first)
     }
 }
