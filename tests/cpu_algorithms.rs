@@ -161,6 +161,10 @@ fn critical_pixels_equal_the_reference_pipeline() {
             .collect();
         images.extend([(h, w, checker), (h, w, ramp), (h, w, bowl)]);
     }
+    // large enough for several radix passes and for the two sweeps to run on two threads (more
+    // than 65536 saddles), where the machine has two cores
+    let big: Vec<f32> = (0..500 * 400).map(|_| rng.gen::<f32>()).collect();
+    images.push((500, 400, big));
     let mut specials = vec![0.0f32; 25];
     specials[6] = f32::NEG_INFINITY;
     specials[12] = f32::INFINITY;

@@ -304,14 +304,6 @@ struct Merge {
     b: u32,
 }
 
-/// A component of the union-find: its parent and the place in the sweep's order of the pixel that
-/// created it (lower = older; for the forward sweep the low 32 bits are that pixel's padded index).
-#[derive(Debug, Clone, Copy)]
-struct Component {
-    age: u64,
-    parent: u32,
-}
-
 /// One elder-rule sweep (forward for H0, reverse for H1) over the saddles.
 struct Sweep<'a> {
     image: &'a Padded,
@@ -320,7 +312,11 @@ struct Sweep<'a> {
     flip: u8,
     /// Union-find id of the component a pixel descends to, or [`UNSET`].
     label: Vec<u32>,
-    components: Vec<Component>,
+    /// Union-find parent of each component (kept apart from `age` so that finds stay in cache).
+    parent: Vec<u32>,
+    /// Place in the sweep's order of the pixel that created each component (lower = older; for the
+    /// forward sweep the low 32 bits are that pixel's padded index).
+    age: Vec<u64>,
 }
 
 impl<'a> Sweep<'a> {
@@ -341,16 +337,8 @@ impl<'a> Sweep<'a> {
             flip: if reverse { 0xff } else { 0 },
             label,
             // ids 0 (unset) and 1 (the exterior, the oldest of all) are reserved
-            components: vec![
-                Component {
-                    age: 0,
-                    parent: UNSET,
-                },
-                Component {
-                    age: 0,
-                    parent: EXTERIOR,
-                },
-            ],
+            parent: vec![UNSET, EXTERIOR],
+            age: vec![0, 0],
         }
     }
 
@@ -393,11 +381,9 @@ impl<'a> Sweep<'a> {
             match self.step(q) {
                 Some(next) => q = next,
                 None => {
-                    let id = self.components.len() as u32;
-                    self.components.push(Component {
-                        age: self.age_of(q),
-                        parent: id,
-                    });
+                    let id = self.parent.len() as u32;
+                    self.parent.push(id);
+                    self.age.push(self.age_of(q));
                     self.label[q] = id;
                     break id;
                 }
@@ -417,12 +403,12 @@ impl<'a> Sweep<'a> {
     #[inline]
     fn find(&mut self, mut v: u32) -> u32 {
         loop {
-            let parent = self.components[v as usize].parent;
+            let parent = self.parent[v as usize];
             if parent == v {
                 return v;
             }
-            let grand = self.components[parent as usize].parent;
-            self.components[v as usize].parent = grand;
+            let grand = self.parent[parent as usize];
+            self.parent[v as usize] = grand;
             v = grand;
         }
     }
@@ -471,16 +457,13 @@ impl<'a> Sweep<'a> {
             if a == b {
                 continue;
             }
-            let (age_a, age_b) = (
-                self.components[a as usize].age,
-                self.components[b as usize].age,
-            );
+            let (age_a, age_b) = (self.age[a as usize], self.age[b as usize]);
             let (young, old, creator) = if age_a < age_b {
                 (b, a, age_b)
             } else {
                 (a, b, age_a)
             };
-            self.components[young as usize].parent = old;
+            self.parent[young as usize] = old;
             // nonzero persistence: the keys (high words of the ages) differ
             if creator >> 32 != merge.age >> 32 {
                 if out.last().is_some_and(|&(age, _)| age != merge.age) {
@@ -495,23 +478,29 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Stable LSD radix sort of `items` by bits `lo..64` of `key(item)`, 11 bits a pass; passes whose
-/// digit is the same for every item are skipped.
+/// Stable LSD radix sort of `items` by bits `lo..64` of `key(item)`. Only the bits in which the
+/// keys differ are sorted (the key minus the least key), in as few passes of at most 11 bits as
+/// that takes, of equal width.
 fn radix_sort_by<T: Copy + Default>(items: &mut Vec<T>, lo: u32, key: impl Fn(&T) -> u64) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
+    let Some(least) = items.iter().map(|t| key(t) >> lo).min() else {
+        return;
+    };
+    let most = items.iter().map(|t| key(t) >> lo).max().unwrap_or(least);
+    let bits = 64 - (most - least).leading_zeros();
+    if bits == 0 {
+        return;
+    }
+    let passes = bits.div_ceil(11);
+    let width = bits.div_ceil(passes);
+    let buckets = 1usize << width;
     let mut scratch = vec![T::default(); items.len()];
-    let mut count = vec![0usize; BUCKETS];
-    let mut shift = lo;
-    while shift < 64 {
-        let digit = |t: &T| ((key(t) >> shift) as usize) & (BUCKETS - 1);
+    let mut count = vec![0usize; buckets];
+    for pass in 0..passes {
+        let shift = pass * width;
+        let digit = |t: &T| (((key(t) >> lo) - least) >> shift) as usize & (buckets - 1);
         count.fill(0);
         for t in items.iter() {
             count[digit(t)] += 1;
-        }
-        if count.contains(&items.len()) {
-            shift += BITS;
-            continue;
         }
         let mut sum = 0;
         for c in count.iter_mut() {
@@ -525,7 +514,6 @@ fn radix_sort_by<T: Copy + Default>(items: &mut Vec<T>, lo: u32, key: impl Fn(&T
             count[d] += 1;
         }
         std::mem::swap(items, &mut scratch);
-        shift += BITS;
     }
 }
 
@@ -599,7 +587,13 @@ pub fn persistence_pairs(
             drop(sweep);
             // H1 is ordered by its death: the pixel that created the dying dual component (each
             // dies once)
-            radix_sort_by(&mut pairs, 0, |&(_, creator)| !creator);
+            // dense sort key: (key - least key) * (padded size) + padded index
+            let size = image.keys.len() as u64;
+            let least = pairs.iter().map(|&(_, c)| !c >> 32).min().unwrap_or(0);
+            radix_sort_by(&mut pairs, 0, |&(_, creator)| {
+                let order = !creator;
+                ((order >> 32) - least) * size + (order & 0xffff_ffff)
+            });
             pairs
                 .into_iter()
                 .map(|(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
