@@ -7,12 +7,16 @@
 //! - `cpu_e2e`: `Context::cpu().compute_stack` (V, T, Freudenthal), diagram assembly included.
 //! - `cpu_stages`: `order_keys`, `radix_sort`, `rank_scatter`, then the pairing of the primal (H0)
 //!   and dual (H1) graphs of V and T: `elder_pairs` (sorts every edge of the graph: the reference)
-//!   and `elder_pairs_by_pixel` (what the CPU backend runs).
+//!   and `elder_pairs_by_pixel` (the graph pipeline, which the CPU backend runs only when
+//!   zero-persistence pairs are kept; otherwise it runs `cpu::critical`, timed by `cpu_e2e`).
 //! - `gpu_e2e`: `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every
-//!   kernel, readback of the pairs, diagram assembly.
+//!   kernel, readback of the pairs, diagram assembly. After each bench, the median GPU time of the
+//!   ranking, H0 and H1 passes (timestamp queries) is printed.
 //! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
 //!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
-//! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission).
+//! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission); and
+//!   `loss_and_gradient`: the topological loss (prior 1, 0) of the batch with its gradient map,
+//!   end to end.
 //!
 //! Without an adapter the GPU groups print one line and are skipped. On a machine whose only adapter
 //! is lavapipe (software Vulkan, one core), a GPU end-to-end run of 1024x1024 takes seconds: use
@@ -26,7 +30,7 @@ use rand::{Rng, SeedableRng};
 use wgpu_persistence::cpu::{order_keys, radix_sort, union_find};
 use wgpu_persistence::grid::{GraphKind, Grid};
 use wgpu_persistence::image::{self, ImageStack};
-use wgpu_persistence::{BackendChoice, Construction, Context, Options};
+use wgpu_persistence::{BackendChoice, Construction, Context, Options, TopologicalLoss};
 
 const SIDE: usize = 1024;
 const BATCH: [usize; 3] = [64, 256, 256];
@@ -216,6 +220,7 @@ fn gpu(c: &mut Criterion) {
         for (construction, cname) in CONSTRUCTIONS {
             let options = Options::new(construction);
             let mut checked = false;
+            let mut stages: Vec<[f64; 3]> = Vec::new();
             group.bench_function(format!("{cname}/{name}"), |b| {
                 // once per bench (criterion calls this closure per sample), outside the timing:
                 // the backends must agree
@@ -224,10 +229,14 @@ fn gpu(c: &mut Criterion) {
                     checked = true;
                 }
                 b.iter(|| {
-                    ctx.compute_stack(black_box(stack), &options)
-                        .expect("computes")
+                    let (diagrams, stats) = ctx
+                        .compute_stack(black_box(stack), &options)
+                        .expect("computes");
+                    stages.extend(stats.stage_seconds);
+                    diagrams
                 })
             });
+            print_stages(&format!("gpu_e2e/{cname}/{name}"), &mut stages);
         }
     }
     group.finish();
@@ -248,6 +257,7 @@ fn gpu(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     configure(&mut group);
     let mut checked = false;
+    let mut stages: Vec<[f64; 3]> = Vec::new();
     group.bench_function("gpu/v/64x256x256_noise", |b| {
         // once, outside the timing (and a warm-up for --quick, which has none)
         if !checked {
@@ -255,11 +265,16 @@ fn gpu(c: &mut Criterion) {
             checked = true;
         }
         b.iter(|| {
-            ctx.compute_stack(black_box(&stack), &options)
-                .expect("computes")
+            let (diagrams, stats) = ctx
+                .compute_stack(black_box(&stack), &options)
+                .expect("computes");
+            stages.extend(stats.stage_seconds);
+            diagrams
         })
     });
     group.finish();
+    print_stages("batch/gpu/v/64x256x256_noise", &mut stages);
+    loss_batch(c, &ctx, "gpu");
 }
 
 fn cpu_batch(c: &mut Criterion) {
@@ -275,6 +290,52 @@ fn cpu_batch(c: &mut Criterion) {
         })
     });
     group.finish();
+    loss_batch(c, &ctx, "cpu");
+}
+
+/// The topological loss of a training batch with its gradient map, end to end (host array in,
+/// gradient on the host out): 64 maps of 256x256, prior (1, 0).
+fn loss_batch(c: &mut Criterion, ctx: &Context, backend: &str) {
+    let stack = batch_stack();
+    let maps = ndarray::Array3::from_shape_vec(
+        (stack.count, stack.height, stack.width),
+        stack.values.clone(),
+    )
+    .expect("batch shape");
+    let losses = vec![TopologicalLoss::new(&[1, 0]); stack.count];
+    let mut group = c.benchmark_group("batch");
+    configure(&mut group);
+    group.bench_function(
+        format!("{backend}/loss_and_gradient/64x256x256_noise"),
+        |b| {
+            b.iter(|| {
+                ctx.topological_loss_batch(black_box(maps.view()), &losses)
+                    .expect("loss")
+            })
+        },
+    );
+    group.finish();
+}
+
+/// Prints the median GPU time of each pass (timestamp queries) over a bench's iterations.
+fn print_stages(id: &str, stages: &mut [[f64; 3]]) {
+    if stages.is_empty() {
+        println!("{id}: the adapter offers no timestamp queries");
+        return;
+    }
+    let mut median = [0.0; 3];
+    for (i, m) in median.iter_mut().enumerate() {
+        let mut column: Vec<f64> = stages.iter().map(|s| s[i]).collect();
+        column.sort_by(f64::total_cmp);
+        *m = column[column.len() / 2];
+    }
+    println!(
+        "{id}: GPU time per pass (median of {} runs): ranking {:.3} ms, H0 {:.3} ms, H1 {:.3} ms",
+        stages.len(),
+        median[0] * 1e3,
+        median[1] * 1e3,
+        median[2] * 1e3
+    );
 }
 
 criterion_group!(benches, cpu_stages, cpu_e2e, cpu_batch, gpu);
