@@ -194,6 +194,9 @@ struct SweepBuffers {
     pair_scratch: Vec<(u64, u64)>,
 }
 
+/// Most bits of one radix-sort pass.
+const RADIX_BITS: u32 = 11;
+
 /// Buffers for images of more padded cells than this are not kept (they would hold hundreds of MB).
 const KEEP_BUFFERS_UP_TO: usize = 1 << 22;
 
@@ -628,27 +631,34 @@ fn radix_sort_by<T: Copy + Default>(
     lo: u32,
     key: impl Fn(&T) -> u64,
 ) {
-    let Some(least) = items.iter().map(|t| key(t) >> lo).min() else {
+    let (least, most) = items
+        .iter()
+        .map(|t| key(t) >> lo)
+        .fold((u64::MAX, 0), |(least, most), k| {
+            (least.min(k), most.max(k))
+        });
+    if items.is_empty() {
         return;
-    };
-    let most = items.iter().map(|t| key(t) >> lo).max().unwrap_or(least);
+    }
     let bits = 64 - (most - least).leading_zeros();
     if bits == 0 {
         return;
     }
-    let passes = bits.div_ceil(11);
+    let passes = bits.div_ceil(RADIX_BITS);
     let width = bits.div_ceil(passes);
     let buckets = 1usize << width;
+    let digit =
+        |t: &T, pass: u32| (((key(t) >> lo) - least) >> (pass * width)) as usize & (buckets - 1);
+    // the histograms of every pass in one read of the items
+    let mut counts = vec![0usize; passes as usize * buckets];
+    for t in items.iter() {
+        for pass in 0..passes {
+            counts[pass as usize * buckets + digit(t, pass)] += 1;
+        }
+    }
     scratch.clear();
     scratch.resize(items.len(), T::default());
-    let mut count = vec![0usize; buckets];
-    for pass in 0..passes {
-        let shift = pass * width;
-        let digit = |t: &T| (((key(t) >> lo) - least) >> shift) as usize & (buckets - 1);
-        count.fill(0);
-        for t in items.iter() {
-            count[digit(t)] += 1;
-        }
+    for (pass, count) in (0..passes).zip(counts.chunks_exact_mut(buckets)) {
         let mut sum = 0;
         for c in count.iter_mut() {
             let n = *c;
@@ -656,7 +666,7 @@ fn radix_sort_by<T: Copy + Default>(
             sum += n;
         }
         for t in items.iter() {
-            let d = digit(t);
+            let d = digit(t, pass);
             scratch[count[d]] = *t;
             count[d] += 1;
         }
