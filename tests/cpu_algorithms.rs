@@ -165,6 +165,11 @@ fn critical_pixels_equal_the_reference_pipeline() {
     // than 65536 saddles), where the machine has two cores
     let big: Vec<f32> = (0..500 * 400).map(|_| rng.gen::<f32>()).collect();
     images.push((500, 400, big));
+    // long thin images: many saddles in one row, the exterior on both sides of every pixel
+    for (h, w) in [(1, 3000), (3000, 1), (2, 1500)] {
+        let values = (0..h * w).map(|_| rng.gen_range(0..50u32) as f32).collect();
+        images.push((h, w, values));
+    }
     let mut specials = vec![0.0f32; 25];
     specials[6] = f32::NEG_INFINITY;
     specials[12] = f32::INFINITY;
