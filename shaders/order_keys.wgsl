@@ -1,5 +1,7 @@
 // Order-preserving u32 keys of the f32 pixels (negated for the superlevel filtration; -0.0 as +0.0),
 // and the identity payload the sort carries.
+#import dispatch
+
 struct KeyParams {
     count: u32,
     superlevel: u32,
@@ -10,10 +12,10 @@ struct KeyParams {
 @group(0) @binding(2) var<storage, read_write> keys: array<u32>;
 @group(0) @binding(3) var<storage, read_write> payload: array<u32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+    let i = linear_id(wid, nwg, lid);
     if i >= params.count {
         return;
     }

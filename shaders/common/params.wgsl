@@ -11,9 +11,5 @@ struct GraphParams {
 }
 
 const NONE: u32 = 0xffffffffu;
-const WG: u32 = 256u;
 
-// Linear invocation index of a dispatch tiled over two dimensions (at most 65535 workgroups each).
-fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * WG + lid;
-}
+#import dispatch

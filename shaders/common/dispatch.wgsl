@@ -1,0 +1,7 @@
+// One-dimensional work over dispatches tiled in two dimensions (at most 65535 workgroups each).
+const WG: u32 = 256u;
+
+// Linear invocation index of a dispatch tiled over two dimensions.
+fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid;
+}
