@@ -1,7 +1,7 @@
 //! Input validation and conversion: any supported pixel type, any strides, to a dense row-major `f32` buffer.
 
 use crate::{Error, Result};
-use ndarray::{ArrayView2, ArrayView3};
+use ndarray::{ArrayView, ArrayView2, ArrayView3, Dimension};
 
 /// Pixel types accepted by the API. `u8`, `u16` and `i16` convert exactly; `f64` and `i32` round to nearest `f32`.
 pub trait Pixel: Copy {
@@ -64,6 +64,19 @@ fn normalise(values: impl Iterator<Item = f32>, len: usize, shape: &[usize]) -> 
     Ok(out)
 }
 
+/// [`normalise`] of a view, in row-major order.
+fn normalise_view<T: Pixel, D: Dimension>(
+    view: ArrayView<'_, T, D>,
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    let len = view.len();
+    match view.as_slice() {
+        // contiguous row-major: a slice iterator, which the compiler vectorises
+        Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), len, shape),
+        None => normalise(view.iter().map(|v| v.to_f32()), len, shape),
+    }
+}
+
 fn check_size(count: usize, height: usize, width: usize) -> Result<()> {
     let n = height * width;
     if n > MAX_PIXELS {
@@ -89,11 +102,7 @@ pub fn from_view2<T: Pixel>(image: ArrayView2<'_, T>) -> Result<ImageStack> {
     let (height, width) = image.dim();
     let shape = [height, width];
     check_size(1, height, width)?;
-    let values = match image.as_slice() {
-        // contiguous row-major: a slice iterator, which the compiler vectorises
-        Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), height * width, &shape)?,
-        None => normalise(image.iter().map(|v| v.to_f32()), height * width, &shape)?,
-    };
+    let values = normalise_view(image, &shape)?;
     Ok(ImageStack {
         values,
         count: 1,
@@ -107,11 +116,7 @@ pub fn from_view3<T: Pixel>(batch: ArrayView3<'_, T>) -> Result<ImageStack> {
     let (count, height, width) = batch.dim();
     let shape = [count, height, width];
     check_size(count, height, width)?;
-    let len = count * height * width;
-    let values = match batch.as_slice() {
-        Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), len, &shape)?,
-        None => normalise(batch.iter().map(|v| v.to_f32()), len, &shape)?,
-    };
+    let values = normalise_view(batch, &shape)?;
     Ok(ImageStack {
         values,
         count,

@@ -19,6 +19,7 @@ use image::{DynamicImage, ImageFormat, ImageReader};
 use ndarray::{Array2, Array3, ArrayD, Axis, Ix2, Ix3, IxDyn};
 use ndarray_npy::WriteNpyExt;
 use serde::{Serialize, Serializer};
+use wgpu_persistence::engine::RunStats;
 use wgpu_persistence::image::Pixel;
 use wgpu_persistence::{
     BackendChoice, Construction, Context, Diagram, Error, LossKind, Options, RepairOptions,
@@ -325,10 +326,7 @@ fn run_diagram(args: &DiagramArgs) -> CliResult<()> {
     let ctx = open_context(args.compute.backend)?;
     let options = options(&args.compute, args.keep_zero);
     let start = Instant::now();
-    let stack = stack_of(&input)?;
-    let (diagrams, stats) = ctx
-        .compute_stack(&stack, &options)
-        .map_err(|e| describe_error(e, &input))?;
+    let (diagrams, stats) = compute(&ctx, &input, &options)?;
     if args.timings {
         print_timings(&ctx, start.elapsed().as_secs_f64(), stats.stage_seconds);
     }
@@ -370,7 +368,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         Some(loss) => loss.options(),
         None => options(&args.compute, false),
     };
-    let mut diagrams = compute(&ctx, &input, &options)?;
+    let (mut diagrams, _) = compute(&ctx, &input, &options)?;
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
     for _ in 0..args.repeat {
@@ -390,10 +388,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
                 seconds.push(start.elapsed().as_secs_f64());
             }
             None => {
-                let stack = stack_of(&input)?;
-                let (d, stats) = ctx
-                    .compute_stack(&stack, &options)
-                    .map_err(|e| describe_error(e, &input))?;
+                let (d, stats) = compute(&ctx, &input, &options)?;
                 seconds.push(start.elapsed().as_secs_f64());
                 diagrams = d;
                 stages.extend(stats.stage_seconds);
@@ -589,15 +584,6 @@ struct Input {
     images: Images,
 }
 
-/// The validated stack of the input (a copy, as every call of the library makes).
-fn stack_of(input: &Input) -> CliResult<wgpu_persistence::image::ImageStack> {
-    match &input.images {
-        Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
-        Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
-    }
-    .map_err(|e| describe_error(e, input))
-}
-
 /// `--timings`: wall time, and the GPU stages when the adapter could time them.
 fn print_timings(ctx: &Context, wall_s: f64, stages: Option<[f64; 3]>) {
     let ms = |s: f64| format!("{:.3} ms", s * 1e3);
@@ -622,12 +608,16 @@ fn print_timings(ctx: &Context, wall_s: f64, stages: Option<[f64; 3]>) {
     let _ = writeln!(io::stderr(), "{line}");
 }
 
-fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<Vec<Diagram>> {
-    let result = match &input.images {
-        Images::Single(a) => ctx.compute(a.view(), options).map(|d| vec![d]),
-        Images::Batch(a) => ctx.compute_batch(a.view(), options),
+/// The diagrams of the input, with the run statistics: validation (a copy of the pixels, as every
+/// call of the library makes) and the computation.
+fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<(Vec<Diagram>, RunStats)> {
+    let stack = match &input.images {
+        Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
+        Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
     };
-    result.map_err(|e| describe_error(e, input))
+    stack
+        .and_then(|stack| ctx.compute_stack(&stack, options))
+        .map_err(|e| describe_error(e, input))
 }
 
 /// The library's message; for errors about the pixels, with the input's name and the position of

@@ -62,24 +62,23 @@ enum Connectivity {
 }
 
 impl Connectivity {
-    /// Ring positions that are neighbours.
-    fn members(self) -> &'static [usize] {
-        match self {
-            Connectivity::Four => &[0, 2, 4, 6],
-            // (y, x) joins (y+1, x+1) and (y-1, x-1): the SE and NW diagonals
-            Connectivity::Six => &[0, 2, 3, 4, 6, 7],
-            Connectivity::Eight => &[0, 1, 2, 3, 4, 5, 6, 7],
-        }
-    }
-    /// Whether two ring positions are neighbours of each other in this connectivity (preceding
-    /// pixels at both are then in one component already).
-    fn adjacent(self, a: usize, b: usize) -> bool {
-        let (dy, dx) = (RING[b].0 - RING[a].0, RING[b].1 - RING[a].1);
+    /// Whether the pixel at offset `(dy, dx)` is a neighbour (Freudenthal: `(y, x)` joins
+    /// `(y+1, x+1)` and `(y-1, x-1)`, the SE and NW diagonals).
+    fn joins(self, dy: isize, dx: isize) -> bool {
         match self {
             Connectivity::Four => dy.abs() + dx.abs() == 1,
             Connectivity::Six => dy.abs() + dx.abs() == 1 || (dy == dx && dy.abs() == 1),
             Connectivity::Eight => dy.abs().max(dx.abs()) == 1,
         }
+    }
+    /// Whether ring position `p` is a neighbour of the centre.
+    fn member(self, p: usize) -> bool {
+        self.joins(RING[p].0, RING[p].1)
+    }
+    /// Whether two ring positions are neighbours of each other in this connectivity (preceding
+    /// pixels at both are then in one component already).
+    fn adjacent(self, a: usize, b: usize) -> bool {
+        self.joins(RING[b].0 - RING[a].0, RING[b].1 - RING[a].1)
     }
     fn table(self) -> &'static RingTable {
         static TABLES: OnceLock<[RingTable; 3]> = OnceLock::new();
@@ -106,7 +105,6 @@ struct RingTable {
 
 impl RingTable {
     fn new(conn: Connectivity) -> Self {
-        let members = conn.members();
         let mut table = RingTable {
             runs: [0; 256],
             reps: [[0; 4]; 256],
@@ -114,11 +112,9 @@ impl RingTable {
         };
         for mask in 0..256usize {
             let set = |pos: usize| mask >> pos & 1 == 1;
-            if let Some(&first) = (0..8)
-                .filter(|&p| members.contains(&p) && set(p))
-                .collect::<Vec<_>>()
-                .iter()
-                .min_by_key(|&&p| PREFERENCE[p])
+            if let Some(first) = (0..8)
+                .filter(|&p| conn.member(p) && set(p))
+                .min_by_key(|&p| PREFERENCE[p])
             {
                 table.step[mask] = first as u8;
             }
@@ -135,7 +131,7 @@ impl RingTable {
                 component[start] = start;
                 let mut rep: Option<usize> = None;
                 while let Some(a) = stack.pop() {
-                    if members.contains(&a) && rep.is_none_or(|r| PREFERENCE[a] < PREFERENCE[r]) {
+                    if conn.member(a) && rep.is_none_or(|r| PREFERENCE[a] < PREFERENCE[r]) {
                         rep = Some(a);
                     }
                     for (b, slot) in component.iter_mut().enumerate() {
