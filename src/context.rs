@@ -1,7 +1,7 @@
 //! `Context`: the entry point. Owns or borrows a wgpu device and answers on the GPU, or on the native
 //! CPU backend when there is no adapter (or when asked to).
 
-use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
+use ndarray::{Array, ArrayView2, ArrayView3, ArrayView4, Dimension, Ix2, Ix3, Ix4, IxDyn, RemoveAxis};
 
 use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::engine::{GpuEngine, RunStats};
@@ -37,40 +37,41 @@ impl std::str::FromStr for BackendChoice {
 }
 
 /// The topological loss of one map: value, dense gradient (the map's shape) and the diagram it
-/// came from.
+/// came from. `LossResult` is a 2D map's; `LossResult<Ix3>` a volume's.
 #[derive(Debug, Clone)]
-pub struct LossResult {
+pub struct LossResult<D: Dimension = Ix2> {
     /// The loss.
     pub loss: f32,
     /// `dL/dp` for every pixel.
-    pub gradient: Array2<f32>,
+    pub gradient: Array<f32, D>,
     /// The superlevel diagram the loss was computed on.
     pub diagram: Diagram,
 }
 
-impl LossResult {
+impl<D: Dimension> LossResult<D> {
     /// The framework contract's backward step: `dL_total/dp = upstream * dL/dp`, where `upstream` is
     /// the gradient of the training objective with respect to this loss (for example its weight).
-    pub fn backward(&self, upstream: f32) -> Array2<f32> {
+    pub fn backward(&self, upstream: f32) -> Array<f32, D> {
         self.gradient.mapv(|g| g * upstream)
     }
 }
 
-/// The topological loss of a batch of maps.
+/// The topological loss of a batch of maps. `BatchLossResult` is for 2D maps (gradient
+/// `B x H x W`); `BatchLossResult<Ix4>` for volumes (`B x D x H x W`).
 #[derive(Debug, Clone)]
-pub struct BatchLossResult {
+pub struct BatchLossResult<D: Dimension = Ix3> {
     /// One loss per map.
     pub losses: Vec<f32>,
-    /// `dL_b/dp` for every map `b` and pixel, `B x H x W`.
-    pub gradient: Array3<f32>,
+    /// `dL_b/dp` for every map `b` and pixel.
+    pub gradient: Array<f32, D>,
     /// One diagram per map.
     pub diagrams: Vec<Diagram>,
 }
 
-impl BatchLossResult {
+impl<D: Dimension + RemoveAxis> BatchLossResult<D> {
     /// The backward step for the batch objective `sum_b upstream[b] * L_b` (`upstream` of length 1
     /// applies to every map): `upstream[b] * dL_b/dp` per map.
-    pub fn backward(&self, upstream: &[f32]) -> Array3<f32> {
+    pub fn backward(&self, upstream: &[f32]) -> Array<f32, D> {
         let mut out = self.gradient.clone();
         for (b, mut map) in out.outer_iter_mut().enumerate() {
             let u = upstream.get(b).or(upstream.first()).copied().unwrap_or(0.0);
@@ -221,6 +222,39 @@ impl Context {
         Ok(self.compute_stack(&stack, options)?.0)
     }
 
+    /// The diagram (H0, H1, H2) of one `D x H x W` volume (any strides). The V and T constructions
+    /// only. Volumes are computed on the CPU backend for now, also by a GPU context (each
+    /// diagram's `backend` says which answered).
+    pub fn compute_volume<T: Pixel>(
+        &self,
+        volume: ArrayView3<'_, T>,
+        options: &Options,
+    ) -> Result<Diagram> {
+        let stack = image::from_volume_view(volume)?;
+        Ok(self.compute_stack(&stack, options)?.0.remove(0))
+    }
+
+    /// The diagram of one volume given as a row-major slice and its `[D, H, W]` shape.
+    pub fn compute_volume_slice<T: Pixel>(
+        &self,
+        data: &[T],
+        shape: [usize; 3],
+        options: &Options,
+    ) -> Result<Diagram> {
+        let stack = image::from_volume_slice(data, &shape)?;
+        Ok(self.compute_stack(&stack, options)?.0.remove(0))
+    }
+
+    /// The diagrams of a `B x D x H x W` batch of volumes, spread over all cores.
+    pub fn compute_volume_batch<T: Pixel>(
+        &self,
+        batch: ArrayView4<'_, T>,
+        options: &Options,
+    ) -> Result<Vec<Diagram>> {
+        let stack = image::from_volume_batch_view(batch)?;
+        Ok(self.compute_stack(&stack, options)?.0)
+    }
+
     /// Diagrams of a validated stack, with GPU run statistics (zero on the CPU backend).
     pub fn compute_stack(
         &self,
@@ -229,8 +263,13 @@ impl Context {
     ) -> Result<(Vec<Diagram>, RunStats)> {
         let engine = match &self.engine {
             Some(engine) => engine,
-            None => return Ok((cpu::diagrams(stack, options), RunStats::default())),
+            None => return Ok((cpu::diagrams(stack, options)?, RunStats::default())),
         };
+        if stack.volume {
+            // the GPU pipeline is 2D only so far: volumes answer on the CPU, and say so
+            log::info!("wgpu-persistence: volumes are computed on the CPU backend");
+            return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
+        }
         let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = engine.raw_pairs(stack, options)?;
         let diagrams = raw
             .into_iter()
@@ -238,7 +277,7 @@ impl Context {
             .map(|(b, pairs)| {
                 assemble(
                     stack.image(b),
-                    vec![stack.height, stack.width],
+                    stack.item_shape(),
                     pairs,
                     options.is_superlevel(),
                     options.keep_zero_persistence,
@@ -257,13 +296,18 @@ impl Context {
         loss: &TopologicalLoss,
     ) -> Result<LossResult> {
         let stack = image::from_view2(map)?;
-        let mut batch = self.loss_stack(&stack, std::slice::from_ref(loss))?;
-        let gradient = batch.gradient.index_axis_move(ndarray::Axis(0), 0);
-        Ok(LossResult {
-            loss: batch.losses[0],
-            gradient,
-            diagram: batch.diagrams.remove(0),
-        })
+        self.loss_one::<Ix3>(&stack, loss)
+    }
+
+    /// The topological loss of one `D x H x W` probability volume (priors `beta_0, beta_1, beta_2`)
+    /// and its gradient.
+    pub fn topological_loss_volume<T: Pixel>(
+        &self,
+        map: ArrayView3<'_, T>,
+        loss: &TopologicalLoss,
+    ) -> Result<LossResult<Ix3>> {
+        let stack = image::from_volume_view(map)?;
+        self.loss_one::<Ix4>(&stack, loss)
     }
 
     /// The topological loss of each map of a `B x H x W` batch, with one prior for all (`losses` of
@@ -277,11 +321,39 @@ impl Context {
         self.loss_stack(&stack, losses)
     }
 
-    fn loss_stack(
+    /// The topological loss of each volume of a `B x D x H x W` batch (priors as for
+    /// [`Context::topological_loss_batch`]).
+    pub fn topological_loss_volume_batch<T: Pixel>(
+        &self,
+        maps: ArrayView4<'_, T>,
+        losses: &[TopologicalLoss],
+    ) -> Result<BatchLossResult<Ix4>> {
+        let stack = image::from_volume_batch_view(maps)?;
+        self.loss_stack(&stack, losses)
+    }
+
+    fn loss_one<D: Dimension + RemoveAxis>(
+        &self,
+        stack: &ImageStack,
+        loss: &TopologicalLoss,
+    ) -> Result<LossResult<D::Smaller>>
+    where
+        D::Smaller: Dimension,
+    {
+        let mut batch = self.loss_stack::<D>(stack, std::slice::from_ref(loss))?;
+        let gradient = batch.gradient.index_axis_move(ndarray::Axis(0), 0);
+        Ok(LossResult {
+            loss: batch.losses[0],
+            gradient,
+            diagram: batch.diagrams.remove(0),
+        })
+    }
+
+    fn loss_stack<D: Dimension>(
         &self,
         stack: &ImageStack,
         losses: &[TopologicalLoss],
-    ) -> Result<BatchLossResult> {
+    ) -> Result<BatchLossResult<D>> {
         if losses.len() != 1 && losses.len() != stack.count {
             return Err(Error::InvalidArgument(format!(
                 "{} priors for {} maps (give one, or one per map)",
@@ -310,7 +382,10 @@ impl Context {
             Some(engine) => engine.gradient_scatter(&sorted, stack.values.len())?,
             None => cpu::gradient_scatter::gradient_scatter(&sorted, stack.values.len()),
         };
-        let gradient = Array3::from_shape_vec((stack.count, stack.height, stack.width), gradient)
+        let mut shape = vec![stack.count];
+        shape.extend(stack.item_shape());
+        let gradient = Array::from_shape_vec(IxDyn(&shape), gradient)
+            .and_then(|g| g.into_dimensionality::<D>())
             .map_err(|e| Error::InvalidArgument(e.to_string()))?;
         Ok(BatchLossResult {
             losses: values,

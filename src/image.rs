@@ -1,7 +1,7 @@
 //! Input validation and conversion: any supported pixel type, any strides, to a dense row-major `f32` buffer.
 
 use crate::{Error, Result};
-use ndarray::{ArrayView, ArrayView2, ArrayView3, Dimension};
+use ndarray::{ArrayView, ArrayView2, ArrayView3, ArrayView4, Dimension};
 
 /// Pixel types accepted by the API. `u8`, `u16` and `i16` convert exactly; `f64` and `i32` round to nearest `f32`.
 pub trait Pixel: Copy {
@@ -21,23 +21,37 @@ macro_rules! pixel_as {
 }
 pixel_as!(f32, f64, u8, u16, i16, i32);
 
-/// A validated stack of `count` images of `height x width`, row-major `f32`, `-0.0` replaced by `+0.0`.
+/// A validated stack of `count` images of `height x width` (or volumes of `depth x height x width`),
+/// row-major `f32`, `-0.0` replaced by `+0.0`.
 #[derive(Debug, Clone)]
 pub struct ImageStack {
     /// Pixel values, image after image.
     pub values: Vec<f32>,
     /// Number of images.
     pub count: usize,
+    /// Slices of each volume (1 for 2D images).
+    pub depth: usize,
     /// Rows of each image.
     pub height: usize,
     /// Columns of each image.
     pub width: usize,
+    /// Whether the items are 3D volumes (a `1 x H x W` volume is not an `H x W` image: its
+    /// diagram has an H2 and, in T, its cells are cubes).
+    pub volume: bool,
 }
 
 impl ImageStack {
-    /// Pixels per image.
+    /// Pixels (voxels) per image.
     pub fn pixels(&self) -> usize {
-        self.height * self.width
+        self.depth * self.height * self.width
+    }
+    /// The shape of one item: `[H, W]`, or `[D, H, W]` for a volume.
+    pub fn item_shape(&self) -> Vec<usize> {
+        if self.volume {
+            vec![self.depth, self.height, self.width]
+        } else {
+            vec![self.height, self.width]
+        }
     }
     /// The values of image `b`.
     pub fn image(&self, b: usize) -> &[f32] {
@@ -78,7 +92,11 @@ fn normalise_view<T: Pixel, D: Dimension>(
 }
 
 fn check_size(count: usize, height: usize, width: usize) -> Result<()> {
-    let n = height * width;
+    check_size3(count, 1, height, width)
+}
+
+fn check_size3(count: usize, depth: usize, height: usize, width: usize) -> Result<()> {
+    let n = depth.saturating_mul(height).saturating_mul(width);
     if n > MAX_PIXELS {
         return Err(Error::TooLarge {
             what: "pixels per image",
@@ -106,8 +124,10 @@ pub fn from_view2<T: Pixel>(image: ArrayView2<'_, T>) -> Result<ImageStack> {
     Ok(ImageStack {
         values,
         count: 1,
+        depth: 1,
         height,
         width,
+        volume: false,
     })
 }
 
@@ -120,9 +140,87 @@ pub fn from_view3<T: Pixel>(batch: ArrayView3<'_, T>) -> Result<ImageStack> {
     Ok(ImageStack {
         values,
         count,
+        depth: 1,
         height,
         width,
+        volume: false,
     })
+}
+
+/// Validate one `D x H x W` volume (any strides) into a stack of one.
+pub fn from_volume_view<T: Pixel>(volume: ArrayView3<'_, T>) -> Result<ImageStack> {
+    let (depth, height, width) = volume.dim();
+    let shape = [depth, height, width];
+    check_size3(1, depth, height, width)?;
+    let values = normalise_view(volume, &shape)?;
+    Ok(ImageStack {
+        values,
+        count: 1,
+        depth,
+        height,
+        width,
+        volume: true,
+    })
+}
+
+/// Validate a `B x D x H x W` batch of volumes (any strides).
+pub fn from_volume_batch_view<T: Pixel>(batch: ArrayView4<'_, T>) -> Result<ImageStack> {
+    let (count, depth, height, width) = batch.dim();
+    let shape = [count, depth, height, width];
+    check_size3(count, depth, height, width)?;
+    let values = normalise_view(batch, &shape)?;
+    Ok(ImageStack {
+        values,
+        count,
+        depth,
+        height,
+        width,
+        volume: true,
+    })
+}
+
+/// Validate a row-major slice of volumes: `[D, H, W]` for one, `[B, D, H, W]` for a batch.
+pub fn from_volume_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
+    let (count, depth, height, width) = match *shape {
+        [d, h, w] => (1, d, h, w),
+        [b, d, h, w] => (b, d, h, w),
+        _ => {
+            return Err(Error::WrongDimensionality {
+                expected: 3,
+                got: shape.len(),
+                shape: shape.to_vec(),
+            })
+        }
+    };
+    let expected = element_count(shape)?;
+    if expected != data.len() {
+        return Err(Error::ShapeMismatch {
+            len: data.len(),
+            shape: shape.to_vec(),
+            expected,
+        });
+    }
+    check_size3(count, depth, height, width)?;
+    let values = normalise(data.iter().map(|v| v.to_f32()), expected, shape)?;
+    Ok(ImageStack {
+        values,
+        count,
+        depth,
+        height,
+        width,
+        volume: true,
+    })
+}
+
+fn element_count(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .ok_or(Error::TooLarge {
+            what: "element count",
+            value: u64::MAX,
+            limit: MAX_PIXELS as u64,
+        })
 }
 
 /// Validate a row-major slice with a shape: `[H, W]` for one image, `[B, H, W]` for a batch.
@@ -138,14 +236,7 @@ pub fn from_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
             })
         }
     };
-    let expected = count
-        .checked_mul(height)
-        .and_then(|v| v.checked_mul(width))
-        .ok_or(Error::TooLarge {
-            what: "element count",
-            value: u64::MAX,
-            limit: MAX_PIXELS as u64,
-        })?;
+    let expected = element_count(shape)?;
     if expected != data.len() {
         return Err(Error::ShapeMismatch {
             len: data.len(),
@@ -158,8 +249,10 @@ pub fn from_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
     Ok(ImageStack {
         values,
         count,
+        depth: 1,
         height,
         width,
+        volume: false,
     })
 }
 

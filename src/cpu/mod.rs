@@ -3,6 +3,7 @@
 
 pub mod boruvka;
 pub mod critical;
+pub mod cubical3d;
 pub mod gradient_scatter;
 pub mod order_keys;
 pub mod radix_sort;
@@ -12,6 +13,7 @@ use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::grid::{GraphKind, Grid, NONE};
 use crate::image::ImageStack;
 use crate::options::Options;
+use crate::Result;
 use rayon::prelude::*;
 
 /// The pair record of dying vertex `vertex` of `grid`, killed by the edge with processing key `key`.
@@ -58,29 +60,37 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
     out
 }
 
-/// The CPU backend: the diagram of every image of a validated stack. Zero-persistence pairs are
-/// dropped by the critical-pixel pipeline ([`critical`]); keeping them takes the reference pipeline
-/// ([`raw_pairs`]), which pairs every edge. The images of a batch are computed in parallel on all
-/// cores (rayon's global pool); one image runs on one thread.
-pub fn diagrams(stack: &ImageStack, options: &Options) -> Vec<Diagram> {
+/// The CPU backend: the diagram of every image (or volume) of a validated stack. For 2D images,
+/// zero-persistence pairs are dropped by the critical-pixel pipeline ([`critical`]); keeping them
+/// takes the reference pipeline ([`raw_pairs`]), which pairs every edge. Volumes take
+/// [`cubical3d`]. The items of a batch are computed in parallel on all cores (rayon's global pool);
+/// one item runs on one thread.
+pub fn diagrams(stack: &ImageStack, options: &Options) -> Result<Vec<Diagram>> {
     let (h, w) = (stack.height, stack.width);
-    let one = |b: usize| {
+    let one = |b: usize| -> Result<Diagram> {
         let values = stack.image(b);
-        if options.keep_zero_persistence {
-            assemble(
+        let shape = stack.item_shape();
+        if stack.volume {
+            Ok(Diagram {
+                pairs: cubical3d::persistence_pairs(values, [stack.depth, h, w], options)?,
+                shape,
+                backend: Backend::Cpu,
+            })
+        } else if options.keep_zero_persistence {
+            Ok(assemble(
                 values,
-                vec![h, w],
+                shape,
                 raw_pairs(values, h, w, options),
                 options.is_superlevel(),
                 true,
                 Backend::Cpu,
-            )
+            ))
         } else {
-            Diagram {
-                shape: vec![h, w],
+            Ok(Diagram {
+                shape,
                 pairs: critical::persistence_pairs(values, h, w, options),
                 backend: Backend::Cpu,
-            }
+            })
         }
     };
     if stack.count > 1 {

@@ -1,0 +1,583 @@
+//! The CPU backend's 3D pipeline: H0, H1 and H2 of the V or T cubical complex of a `D x H x W` volume.
+//!
+//! Cells live on the Khalimsky grid: a cell is a point of `Z^3` whose odd coordinates are its open
+//! directions (its dimension is how many there are). In V the voxel `(z, y, x)` is the vertex
+//! `(2z, 2y, 2x)`; in T it is the cube `(2z+1, 2y+1, 2x+1)`. Either way, a cell next to the voxel `p`
+//! sits at an offset `o` in `{-1, 0, 1}^3` from it, and the voxels that decide when it enters are
+//! `p + d` for every `d` with `d_i` in `{0, o_i}`: its vertices in V (it enters with the last of them),
+//! the cubes that contain it in T (it enters with the first). So a cell *enters at* `p` exactly when
+//! those voxels all come before `p` (V) or all after it (T), which one 27-bit mask per voxel answers.
+//! The total order of cells is (entry voxel's rank, dimension, offset slot), the same in every pass.
+//!
+//! 1. **H0**, forward over the voxels: the vertices and edges entering at each voxel, union-find over
+//!    vertices with the elder rule (roots are the oldest vertex). An edge that merges is *negative*.
+//! 2. **H2**, backward: the cubes and squares, union-find over cubes plus one exterior cell (the
+//!    oldest) on the dual graph, where a square joins the two cubes on either side of it. A square
+//!    that merges is *positive* (it creates a void); the younger component's root cube kills it.
+//! 3. **H1**, forward again: every square that is not positive kills a 1-cycle. Its column of the
+//!    boundary matrix is reduced left to right (the standard algorithm), with two reductions that do
+//!    not change the pairs: positive squares are left out (their columns reduce to zero: *clearing*)
+//!    and negative edges are left out of every column (a negative edge is never the pivot of a reduced
+//!    column, and deleting rows that are never pivots keeps every pivot: *compression*). Most columns
+//!    find their pivot free at once; only the others are added to and stored.
+//!
+//! A pair's birth and death voxels are the entry voxels of its creating and killing cells, so the
+//! voxel-level pairs do not depend on how cells entering at one voxel are ordered among themselves.
+//! Pairs whose two voxels have the same value are dropped unless `keep_zero_persistence` is set, in
+//! which case every cell-level pair is reported (in T this includes one H0 pair per vertex of the
+//! complex, which has more vertices than voxels).
+
+use super::order_keys::order_keys;
+use super::radix_sort::{radix_sort, rank_scatter};
+use crate::diagram::PersistencePair;
+use crate::options::{Construction, Options};
+use crate::{Error, Result};
+
+/// No cell / no owner yet.
+const NONE: u32 = u32::MAX;
+/// Position of an edge that is negative in H0 (left out of H1's columns).
+const NEGATIVE: u32 = u32::MAX - 1;
+/// The slot of the voxel itself among the 27 offsets.
+const CENTRE: usize = 13;
+
+/// The offset of slot `s`: `s = (oz+1)*9 + (oy+1)*3 + (ox+1)`.
+const fn offset(s: usize) -> [i64; 3] {
+    [(s / 9) as i64 - 1, ((s / 3) % 3) as i64 - 1, (s % 3) as i64 - 1]
+}
+
+/// The voxels (as a mask of slots) that decide when the cell at slot `s` enters, the voxel itself
+/// left out.
+const fn deciding_voxels(s: usize) -> u32 {
+    let o = offset(s);
+    let mut mask = 0u32;
+    let mut d = 0;
+    while d < 27 {
+        let e = offset(d);
+        let mut inside = d != CENTRE;
+        let mut i = 0;
+        while i < 3 {
+            if e[i] != 0 && e[i] != o[i] {
+                inside = false;
+            }
+            i += 1;
+        }
+        if inside {
+            mask |= 1 << d;
+        }
+        d += 1;
+    }
+    mask
+}
+
+/// Per construction: which slots hold cells of each dimension (in slot order), and where each cell
+/// sits on the vertex grid.
+struct Tables {
+    /// `slots[k]`: the slots of `k`-cells, ascending.
+    slots: [Vec<usize>; 4],
+    /// `deciding[s]`: [`deciding_voxels`] of slot `s`.
+    deciding: [u32; 27],
+    /// `lower[s][i]`: how the cell's base vertex (its Khalimsky coordinates halved, rounded down)
+    /// differs from the voxel's vertex along axis `i` (V: -1 where `o_i = -1`; T: +1 where `o_i = 1`).
+    lower: [[i64; 3]; 27],
+    /// `axis[s]`: for an edge its open axis, for a square its closed axis.
+    axis: [usize; 27],
+}
+
+impl Tables {
+    fn new(construction: Construction) -> Self {
+        let t = construction == Construction::T;
+        let mut slots: [Vec<usize>; 4] = Default::default();
+        let mut deciding = [0u32; 27];
+        let mut lower = [[0i64; 3]; 27];
+        let mut axis = [0usize; 27];
+        for s in 0..27 {
+            let o = offset(s);
+            let moving = o.iter().filter(|&&v| v != 0).count();
+            // V: the open axes are those the offset moves along; T: those it does not
+            let dim = if t { 3 - moving } else { moving };
+            slots[dim].push(s);
+            deciding[s] = deciding_voxels(s);
+            for i in 0..3 {
+                lower[s][i] = if t { o[i].max(0) } else { o[i].min(0) };
+            }
+            let open = |i: usize| (o[i] != 0) != t;
+            axis[s] = match dim {
+                1 => (0..3).find(|&i| open(i)).unwrap_or(0),
+                2 => (0..3).find(|&i| !open(i)).unwrap_or(0),
+                _ => 0,
+            };
+        }
+        Self {
+            slots,
+            deciding,
+            lower,
+            axis,
+        }
+    }
+}
+
+/// A validated volume and its filtration order.
+struct Volume {
+    shape: [usize; 3],
+    /// Voxels in filtration order.
+    order: Vec<u32>,
+    /// Bit `s` set when the cell at slot `s` (if it exists) may enter at this voxel: the deciding
+    /// voxel at `s` comes before it (V) or after it or outside the volume (T). Bit 13 is always set.
+    allowed: Vec<u32>,
+    /// Vertex grid: V `D x H x W`, T `(D+1) x (H+1) x (W+1)`; every cell is named by its base vertex.
+    vertex_shape: [usize; 3],
+    vertex_stride: [usize; 3],
+    /// Cube grid: V `(D-1) x (H-1) x (W-1)`, T `D x H x W` (sizes per axis).
+    cube_shape: [usize; 3],
+}
+
+impl Volume {
+    fn new(values: &[f32], shape: [usize; 3], options: &Options) -> Result<Self> {
+        let [d, h, w] = shape;
+        let t = options.construction == Construction::T;
+        let vertex_shape = if t {
+            [d + 1, h + 1, w + 1]
+        } else {
+            [d, h, w]
+        };
+        let vertices = vertex_shape.iter().product::<usize>();
+        // edges and squares are numbered 3 * vertex + axis, below the two sentinels
+        if vertices.saturating_mul(3) >= (NEGATIVE - 1) as usize {
+            return Err(Error::TooLarge {
+                what: "cells of the volume's complex",
+                value: vertices as u64 * 3,
+                limit: (NEGATIVE - 1) as u64,
+            });
+        }
+        let cube_shape = if t {
+            [d, h, w]
+        } else {
+            [d - 1, h - 1, w - 1]
+        };
+        let keys = order_keys(values, options.is_superlevel());
+        let order = radix_sort(&keys);
+        drop(keys);
+        let rank = rank_scatter(&order);
+        let allowed = allowed_masks(&rank, shape, t);
+        Ok(Self {
+            shape,
+            order,
+            allowed,
+            vertex_shape,
+            vertex_stride: [vertex_shape[1] * vertex_shape[2], vertex_shape[2], 1],
+            cube_shape,
+        })
+    }
+
+    fn vertices(&self) -> usize {
+        self.vertex_shape.iter().product()
+    }
+
+    /// The voxel of rank `r`: its linear index, coordinates and vertex-grid index.
+    #[inline]
+    fn voxel(&self, r: usize) -> (usize, [usize; 3], usize) {
+        let p = self.order[r] as usize;
+        let [_, h, w] = self.shape;
+        let c = [p / (h * w), (p / w) % h, p % w];
+        let v = c[0] * self.vertex_stride[0] + c[1] * self.vertex_stride[1] + c[2];
+        (p, c, v)
+    }
+
+    /// Base vertex of the cell at slot `s` next to the voxel with vertex index `v`.
+    #[inline]
+    fn base(&self, tables: &Tables, v: usize, s: usize) -> usize {
+        let l = tables.lower[s];
+        (v as i64
+            + l[0] * self.vertex_stride[0] as i64
+            + l[1] * self.vertex_stride[1] as i64
+            + l[2]) as usize
+    }
+}
+
+/// [`Volume::allowed`] for every voxel, from the ranks.
+fn allowed_masks(rank: &[u32], [d, h, w]: [usize; 3], t: bool) -> Vec<u32> {
+    // ranks padded by one voxel of `u32::MAX` on every side: outside never comes before anything
+    let (pd, ph, pw) = (d + 2, h + 2, w + 2);
+    let mut padded = vec![u32::MAX; pd * ph * pw];
+    for z in 0..d {
+        for y in 0..h {
+            let row = ((z + 1) * ph + y + 1) * pw + 1;
+            padded[row..row + w].copy_from_slice(&rank[(z * h + y) * w..(z * h + y + 1) * w]);
+        }
+    }
+    let step: [isize; 27] = std::array::from_fn(|s| {
+        let o = offset(s);
+        (o[0] * (ph * pw) as i64 + o[1] * pw as i64 + o[2]) as isize
+    });
+    let all = (1u32 << 27) - 1;
+    let mut allowed = Vec::with_capacity(d * h * w);
+    for z in 0..d {
+        for y in 0..h {
+            let row = ((z + 1) * ph + y + 1) * pw + 1;
+            for x in 0..w {
+                let q = row + x;
+                let r = padded[q];
+                let mut before = 0u32;
+                for (s, &st) in step.iter().enumerate() {
+                    let n = padded[(q as isize + st) as usize];
+                    before |= ((n < r) as u32) << s;
+                }
+                allowed.push(if t {
+                    !before & all
+                } else {
+                    before | 1 << CENTRE
+                });
+            }
+        }
+    }
+    allowed
+}
+
+#[inline]
+fn find(parent: &mut [u32], mut v: u32) -> u32 {
+    while parent[v as usize] != v {
+        let grand = parent[parent[v as usize] as usize];
+        parent[v as usize] = grand;
+        v = grand;
+    }
+    v
+}
+
+/// Voxel-level pairs `(birth rank, death rank)` of one dimension.
+type RankPairs = Vec<(u32, u32)>;
+
+/// H0: the forward sweep. Returns the pairs and, per edge (`3 * base + axis`), its position among
+/// the edges that are not negative, or [`NEGATIVE`]; and the entry rank of each such position.
+fn zeroth(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u32>, Vec<u32>) {
+    let nv = vol.vertices();
+    let mut parent = vec![NONE; nv];
+    // a vertex's age is its position in the order; its entry rank gives the pair's birth
+    let mut age = vec![0u32; nv];
+    let mut entry = vec![0u32; nv];
+    let mut edge_position = vec![NONE; 3 * nv];
+    let mut position_rank = Vec::with_capacity(2 * vol.order.len());
+    let mut pairs = Vec::new();
+    let mut next_age = 0u32;
+    for r in 0..vol.order.len() {
+        let (p, _, v) = vol.voxel(r);
+        let allowed = vol.allowed[p];
+        for &s in &tables.slots[0] {
+            if tables.deciding[s] & !allowed == 0 {
+                let b = vol.base(tables, v, s);
+                parent[b] = b as u32;
+                age[b] = next_age;
+                entry[b] = r as u32;
+                next_age += 1;
+            }
+        }
+        for &s in &tables.slots[1] {
+            if tables.deciding[s] & !allowed != 0 {
+                continue;
+            }
+            let b = vol.base(tables, v, s);
+            let a = tables.axis[s];
+            let e = 3 * b + a;
+            let (ra, rb) = (
+                find(&mut parent, b as u32),
+                find(&mut parent, (b + vol.vertex_stride[a]) as u32),
+            );
+            if ra == rb {
+                edge_position[e] = position_rank.len() as u32;
+                position_rank.push(r as u32);
+                continue;
+            }
+            let (young, old) = if age[ra as usize] > age[rb as usize] {
+                (ra, rb)
+            } else {
+                (rb, ra)
+            };
+            parent[young as usize] = old;
+            edge_position[e] = NEGATIVE;
+            let birth = entry[young as usize];
+            if keep_zero || birth != r as u32 {
+                pairs.push((birth, r as u32));
+            }
+        }
+    }
+    (pairs, edge_position, position_rank)
+}
+
+/// H2: the backward sweep over cubes and squares. Returns the pairs and a bit set of the positive
+/// squares (`3 * base + axis`).
+fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64>) {
+    let nv = vol.vertices();
+    let exterior = nv;
+    let mut parent = vec![NONE; nv + 1];
+    // ages count cubes in backward order; the exterior is the oldest
+    let mut age = vec![0u32; nv + 1];
+    let mut entry = vec![0u32; nv + 1];
+    parent[exterior] = exterior as u32;
+    let mut positive = vec![0u64; (3 * nv).div_ceil(64)];
+    let mut pairs = Vec::new();
+    let mut next_age = 1u32;
+    for r in (0..vol.order.len()).rev() {
+        let (p, c, v) = vol.voxel(r);
+        let allowed = vol.allowed[p];
+        for &s in tables.slots[3].iter().rev() {
+            if tables.deciding[s] & !allowed == 0 {
+                let b = vol.base(tables, v, s);
+                parent[b] = b as u32;
+                age[b] = next_age;
+                entry[b] = r as u32;
+                next_age += 1;
+            }
+        }
+        for &s in tables.slots[2].iter().rev() {
+            if tables.deciding[s] & !allowed != 0 {
+                continue;
+            }
+            let b = vol.base(tables, v, s);
+            let a = tables.axis[s];
+            // the cubes on either side along the closed axis, or the exterior past the border
+            let along = c[a] as i64 + tables.lower[s][a];
+            let below = if along >= 1 {
+                b - vol.vertex_stride[a]
+            } else {
+                exterior
+            };
+            let above = if (along as usize) < vol.cube_shape[a] {
+                b
+            } else {
+                exterior
+            };
+            let (ra, rb) = (
+                find(&mut parent, below as u32),
+                find(&mut parent, above as u32),
+            );
+            if ra == rb {
+                continue;
+            }
+            let (young, old) = if age[ra as usize] > age[rb as usize] {
+                (ra, rb)
+            } else {
+                (rb, ra)
+            };
+            parent[young as usize] = old;
+            let square = 3 * b + a;
+            positive[square / 64] |= 1 << (square % 64);
+            let death = entry[young as usize];
+            if keep_zero || death != r as u32 {
+                pairs.push((r as u32, death));
+            }
+        }
+    }
+    (pairs, positive)
+}
+
+/// H1: reduction of the columns of the negative squares, in forward order, over the rows of the
+/// edges that are not negative.
+fn first(
+    vol: &Volume,
+    tables: &Tables,
+    keep_zero: bool,
+    edge_position: &[u32],
+    position_rank: &[u32],
+    positive: &[u64],
+) -> RankPairs {
+    // the owner of each pivot: the square whose reduced column ends there
+    let mut owner = vec![NONE; position_rank.len()];
+    // reduced columns that differ from their boundary: (square, start, length) in `stored`
+    let mut reduced: Vec<(u32, u32, u32)> = Vec::new();
+    let mut stored: Vec<u32> = Vec::new();
+    let mut column: Vec<u32> = Vec::with_capacity(64);
+    let mut other: Vec<u32> = Vec::with_capacity(64);
+    let mut sum: Vec<u32> = Vec::with_capacity(64);
+    let mut pairs = Vec::new();
+    let boundary = |square: usize, out: &mut Vec<u32>| {
+        let (b, closed) = (square / 3, square % 3);
+        out.clear();
+        for i in 0..3 {
+            if i == closed {
+                continue;
+            }
+            // the open axis `i` ends in two edges along the other open axis
+            let j = 3 - closed - i;
+            for e in [3 * b + j, 3 * (b + vol.vertex_stride[i]) + j] {
+                let position = edge_position[e];
+                if position != NEGATIVE {
+                    out.push(position);
+                }
+            }
+        }
+        out.sort_unstable_by(|a, b| b.cmp(a));
+    };
+    for r in 0..vol.order.len() {
+        let (p, _, v) = vol.voxel(r);
+        let allowed = vol.allowed[p];
+        for &s in &tables.slots[2] {
+            if tables.deciding[s] & !allowed != 0 {
+                continue;
+            }
+            let square = 3 * vol.base(tables, v, s) + tables.axis[s];
+            if positive[square / 64] >> (square % 64) & 1 == 1 {
+                continue;
+            }
+            boundary(square, &mut column);
+            let mut added = false;
+            while let Some(&pivot) = column.first() {
+                let o = owner[pivot as usize];
+                if o == NONE {
+                    break;
+                }
+                if o & (1 << 31) != 0 {
+                    let (_, start, len) = reduced[(o & !(1 << 31)) as usize];
+                    other.clear();
+                    other.extend_from_slice(&stored[start as usize..(start + len) as usize]);
+                } else {
+                    boundary(o as usize, &mut other);
+                }
+                symmetric_difference(&column, &other, &mut sum);
+                std::mem::swap(&mut column, &mut sum);
+                added = true;
+            }
+            // a square that is not positive kills a class: its reduced column is never empty
+            let Some(&pivot) = column.first() else {
+                debug_assert!(false, "negative square {square} reduced to zero");
+                continue;
+            };
+            owner[pivot as usize] = if added {
+                reduced.push((square as u32, stored.len() as u32, column.len() as u32));
+                stored.extend_from_slice(&column);
+                (reduced.len() - 1) as u32 | 1 << 31
+            } else {
+                square as u32
+            };
+            let birth = position_rank[pivot as usize];
+            if keep_zero || birth != r as u32 {
+                pairs.push((birth, r as u32));
+            }
+        }
+    }
+    pairs
+}
+
+/// `a + b` over Z/2 of two columns sorted descending, into `out` (sorted descending).
+fn symmetric_difference(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Greater => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Less => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+}
+
+/// Pairs of one volume (values already validated: no NaN, no `-0.0`), per dimension 0, 1, 2, in the
+/// order of the contract (`DESIGN.md`, section 3), H0's essential class last.
+pub fn persistence_pairs(
+    values: &[f32],
+    shape: [usize; 3],
+    options: &Options,
+) -> Result<Vec<Vec<PersistencePair>>> {
+    if options.construction == Construction::Freudenthal {
+        return Err(Error::InvalidArgument(
+            "the Freudenthal construction is 2D only; use V or T for volumes".into(),
+        ));
+    }
+    if values.is_empty() {
+        return Ok(vec![Vec::new(); 3]);
+    }
+    let keep_zero = options.keep_zero_persistence;
+    let tables = Tables::new(options.construction);
+    let vol = Volume::new(values, shape, options)?;
+    let (h0, edge_position, position_rank) = zeroth(&vol, &tables, keep_zero);
+    let (h2, positive) = second(&vol, &tables, keep_zero);
+    let h1 = first(
+        &vol,
+        &tables,
+        keep_zero,
+        &edge_position,
+        &position_rank,
+        &positive,
+    );
+    let superlevel = options.is_superlevel();
+    let order = &vol.order;
+    let pair = |&(birth, death): &(u32, u32)| {
+        let (b, d) = (order[birth as usize] as usize, order[death as usize] as usize);
+        PersistencePair {
+            birth: values[b],
+            death: values[d],
+            birth_index: b,
+            death_index: Some(d),
+        }
+    };
+    let mut out = Vec::with_capacity(3);
+    for mut pairs in [h0, h1, h2] {
+        // by death rank, then birth rank; drop equal values unless asked to keep them
+        pairs.sort_unstable_by_key(|&(b, d)| ((d as u64) << 32) | b as u64);
+        out.push(
+            pairs
+                .iter()
+                .map(pair)
+                .filter(|p| keep_zero || p.birth != p.death)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let first_voxel = order[0] as usize;
+    out[0].push(PersistencePair {
+        birth: values[first_voxel],
+        death: if superlevel {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        },
+        birth_index: first_voxel,
+        death_index: None,
+    });
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_count_the_cells_of_a_star() {
+        for (construction, counts) in [
+            (Construction::V, [1, 6, 12, 8]),
+            (Construction::T, [8, 12, 6, 1]),
+        ] {
+            let t = Tables::new(construction);
+            let got: Vec<usize> = t.slots.iter().map(Vec::len).collect();
+            assert_eq!(got, counts);
+        }
+        // an edge is decided by one other voxel, a square by 3, a cube by 7
+        assert_eq!(deciding_voxels(CENTRE + 1).count_ones(), 1);
+        assert_eq!(deciding_voxels(CENTRE + 4).count_ones(), 3);
+        assert_eq!(deciding_voxels(26).count_ones(), 7);
+    }
+
+    #[test]
+    fn a_hollow_cube_has_one_void() {
+        // 3x3x3 of ones with a zero in the middle, superlevel: one component, one void
+        let mut v = vec![1.0f32; 27];
+        v[13] = 0.0;
+        for construction in [Construction::V, Construction::T] {
+            let d = persistence_pairs(&v, [3, 3, 3], &Options::new(construction).superlevel())
+                .unwrap();
+            assert_eq!(d[0].len(), 1, "{construction:?}");
+            assert_eq!(d[1].len(), 0, "{construction:?}");
+            assert_eq!(d[2].len(), 1, "{construction:?}");
+            assert_eq!((d[2][0].birth, d[2][0].death), (1.0, 0.0));
+            assert_eq!(d[2][0].death_index, Some(13));
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! 3D volumes: diagrams against golden files made by GUDHI 3.13 (and checked against CubicalRipser)
+//! with `scripts/make_golden3d.py`; thin volumes against the 2D pipeline; the loss on volumes.
+
+mod common;
+
+use ndarray::{Array3, Array4, Axis};
+use serde_json::Value;
+use wgpu_persistence::{Construction, Context, Diagram, Error, Options, TopologicalLoss};
+
+fn num(v: &Value) -> f32 {
+    match v {
+        Value::String(s) => s.parse().expect("inf or -inf"),
+        other => other.as_f64().expect("number") as f32,
+    }
+}
+
+/// `(finite pairs sorted, essential births sorted)` of one dimension.
+type Multiset = (Vec<(f32, f32)>, Vec<f32>);
+
+fn expected(diagram: &Value, dim: usize) -> Multiset {
+    let d = &diagram[dim.to_string()];
+    let mut finite: Vec<(f32, f32)> = d["finite"]
+        .as_array()
+        .map(|a| a.iter().map(|p| (num(&p[0]), num(&p[1]))).collect())
+        .unwrap_or_default();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d["essential"]
+        .as_array()
+        .map(|a| a.iter().map(num).collect())
+        .unwrap_or_default();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (finite, essential)
+}
+
+fn ours(d: &Diagram, dim: usize) -> Multiset {
+    let mut finite: Vec<(f32, f32)> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| !p.is_essential())
+        .map(|p| (p.birth, p.death))
+        .collect();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| p.is_essential())
+        .map(|p| p.birth)
+        .collect();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (finite, essential)
+}
+
+fn options(construction: Construction, superlevel: bool) -> Options {
+    let o = Options::new(construction);
+    if superlevel {
+        o.superlevel()
+    } else {
+        o
+    }
+}
+
+/// The pairs are in the contract's order: by the death voxel's place in the total order, then the
+/// birth voxel's; essential classes last.
+fn check_order(values: &[f32], d: &Diagram, superlevel: bool) {
+    let place = |i: usize| {
+        let v = if superlevel { -values[i] } else { values[i] };
+        (v + 0.0, i)
+    };
+    for pairs in &d.pairs {
+        for w in pairs.windows(2) {
+            let key = |p: &wgpu_persistence::PersistencePair| {
+                (p.death_index.map(place), place(p.birth_index))
+            };
+            let (a, b) = (key(&w[0]), key(&w[1]));
+            match (a.0, b.0) {
+                (Some(da), Some(db)) => {
+                    assert!(da.partial_cmp(&db).unwrap().then(a.1.partial_cmp(&b.1).unwrap()).is_le())
+                }
+                (None, Some(_)) => panic!("essential class before a finite pair"),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn volume_diagrams_equal_gudhi() {
+    let ctx = Context::cpu();
+    let mut dir: Vec<_> = std::fs::read_dir("tests/golden3d")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    dir.sort();
+    assert!(dir.len() >= 15, "golden files missing");
+    let mut checked = 0;
+    for path in dir {
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let values: Vec<f32> = case["data"].as_array().unwrap().iter().map(num).collect();
+        for (tag, construction) in [("v", Construction::V), ("t", Construction::T)] {
+            for superlevel in [false, true] {
+                let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
+                let d = ctx
+                    .compute_volume_slice(
+                        &values,
+                        [shape[0], shape[1], shape[2]],
+                        &options(construction, superlevel),
+                    )
+                    .unwrap();
+                assert_eq!(d.shape, shape);
+                assert_eq!(d.pairs.len(), 3);
+                common::check_indices(&values, &d);
+                check_order(&values, &d, superlevel);
+                for dim in 0..3 {
+                    let label = format!("{} {name} H{dim}", path.display());
+                    let want = expected(&case["diagrams"][&name], dim);
+                    assert_eq!(ours(&d, dim), want, "{label}");
+                    if tag == "v" && !superlevel && !case["cripser_v_sub"].is_null() {
+                        assert_eq!(ours(&d, dim), expected(&case["cripser_v_sub"], dim));
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} volume diagrams checked");
+}
+
+/// Seeded pseudo-random values quantised to `levels` (many ties).
+fn quantised(n: usize, levels: u32, seed: u64) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) % levels as u64) as f32
+        })
+        .collect()
+}
+
+#[test]
+fn a_one_slice_volume_has_the_image_diagram() {
+    // a 1 x H x W volume is the H x W image (V) or a slab of cubes over it (T, homotopy equivalent
+    // at every threshold): the same pairs, indices and order included, and no H2
+    let ctx = Context::cpu();
+    let mut cases = 0;
+    for (h, w) in [(1, 1), (1, 9), (9, 1), (5, 7), (16, 16), (23, 31)] {
+        for levels in [2, 3, 8, 1 << 20] {
+            let values = quantised(h * w, levels, (h * 100 + w) as u64 + levels as u64);
+            for construction in [Construction::V, Construction::T] {
+                for superlevel in [false, true] {
+                    for keep in [false] {
+                        let o = options(construction, superlevel).keep_zero_persistence(keep);
+                        let image = ctx.compute_slice(&values, [h, w], &o).unwrap();
+                        let volume = ctx.compute_volume_slice(&values, [1, h, w], &o).unwrap();
+                        assert_eq!(&volume.pairs[..2], &image.pairs[..], "{h}x{w} {o:?}");
+                        assert!(volume.pairs[2].is_empty());
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 96);
+}
+
+#[test]
+fn axis_permutations_keep_the_diagram() {
+    // transposing a volume moves voxels but not the complex: the same multiset of pairs
+    let ctx = Context::cpu();
+    for (shape, levels) in [([4, 5, 6], 3), ([3, 7, 5], 1 << 20), ([6, 6, 6], 2)] {
+        let values = quantised(shape.iter().product(), levels, levels as u64 + 7);
+        let volume = Array3::from_shape_vec(shape, values).unwrap();
+        for construction in [Construction::V, Construction::T] {
+            for superlevel in [false, true] {
+                let o = options(construction, superlevel);
+                let base = ctx.compute_volume(volume.view(), &o).unwrap();
+                for axes in [[0, 2, 1], [2, 1, 0], [1, 2, 0]] {
+                    let moved = volume.view().permuted_axes(axes);
+                    let d = ctx.compute_volume(moved, &o).unwrap();
+                    for k in 0..3 {
+                        assert_eq!(ours(&d, k), ours(&base, k), "{shape:?} {axes:?} {o:?} H{k}");
+                    }
+                    let flat: Vec<f32> = moved.iter().copied().collect();
+                    common::check_indices(&flat, &d);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn zero_persistence_pairs_count_the_cells() {
+    // with every cell-level pair kept, each vertex but one dies in H0, and every square is paired
+    // once: in H2 when it creates a void, in H1 otherwise
+    let ctx = Context::cpu();
+    let (d, h, w) = (4, 5, 6);
+    let values = quantised(d * h * w, 3, 11);
+    for (construction, (vd, vh, vw)) in [
+        (Construction::V, (d, h, w)),
+        (Construction::T, (d + 1, h + 1, w + 1)),
+    ] {
+        let o = Options::new(construction).keep_zero_persistence(true);
+        let diagram = ctx.compute_volume_slice(&values, [d, h, w], &o).unwrap();
+        let vertices = vd * vh * vw;
+        let squares = vd * (vh - 1) * (vw - 1) + (vd - 1) * vh * (vw - 1) + (vd - 1) * (vh - 1) * vw;
+        let cubes = (vd - 1) * (vh - 1) * (vw - 1);
+        assert_eq!(diagram.dim(0).len(), vertices, "{construction:?}");
+        assert_eq!(diagram.dim(2).len(), cubes, "{construction:?}");
+        assert_eq!(diagram.dim(1).len() + diagram.dim(2).len(), squares);
+        common::check_indices(&values, &diagram);
+    }
+}
+
+#[test]
+fn volume_loss_of_one_slice_equals_the_image_loss() {
+    let ctx = Context::cpu();
+    let (h, w) = (17, 13);
+    let values: Vec<f32> = quantised(h * w, 1 << 20, 5)
+        .iter()
+        .map(|v| v / (1 << 20) as f32)
+        .collect();
+    let image = ndarray::Array2::from_shape_vec((h, w), values).unwrap();
+    for construction in [Construction::V, Construction::T] {
+        let mut loss = TopologicalLoss::new(&[1, 1, 0]);
+        loss.construction = construction;
+        let flat = ctx.topological_loss(image.view(), &loss).unwrap();
+        let volume = image.clone().insert_axis(Axis(0));
+        let deep = ctx.topological_loss_volume(volume.view(), &loss).unwrap();
+        assert_eq!(deep.loss, flat.loss);
+        assert_eq!(deep.gradient.index_axis(Axis(0), 0), flat.gradient);
+        // a batch of two volumes: the same loss twice, gradients stacked
+        let batch = Array4::from_shape_fn((2, 1, h, w), |(_, _, y, x)| image[[y, x]]);
+        let both = ctx
+            .topological_loss_volume_batch(batch.view(), &[loss.clone()])
+            .unwrap();
+        assert_eq!(both.losses, vec![flat.loss; 2]);
+        assert_eq!(both.gradient.shape(), &[2, 1, h, w]);
+        assert_eq!(both.backward(&[2.0]).index_axis(Axis(0), 1).index_axis(Axis(0), 0), flat.gradient.mapv(|g| 2.0 * g));
+    }
+}
+
+#[test]
+fn volume_gradient_reaches_the_pairs_voxels() {
+    // a hollow box, superlevel, prior (1, 0, 0): the void is penalised, so its birth and death
+    // voxels carry gradient, and only voxels of some pair do
+    let ctx = Context::cpu();
+    let mut volume = Array3::<f32>::zeros((7, 7, 7));
+    volume.slice_mut(ndarray::s![1..6, 1..6, 1..6]).fill(0.9);
+    volume.slice_mut(ndarray::s![2..5, 2..5, 2..5]).fill(0.2);
+    volume[[3, 3, 3]] = 0.1;
+    let result = ctx
+        .topological_loss_volume(volume.view(), &TopologicalLoss::new(&[1, 0, 0]))
+        .unwrap();
+    let void = result.diagram.dim(2);
+    assert_eq!(void.len(), 1);
+    let (b, d) = (void[0].birth_index, void[0].death_index.unwrap());
+    let flat = result.gradient.as_slice().unwrap();
+    assert!(flat[b] != 0.0 && flat[d] != 0.0);
+    // pushing the void's persistence to zero lowers its birth and raises its death
+    assert!(flat[b] > 0.0 && flat[d] < 0.0, "{} {}", flat[b], flat[d]);
+    let touched: std::collections::HashSet<usize> = result
+        .diagram
+        .pairs
+        .iter()
+        .flatten()
+        .flat_map(|p| [Some(p.birth_index), p.death_index])
+        .flatten()
+        .collect();
+    // the essential class's death is clamped to the minimum, at its last voxel
+    let minimum = volume.iter().copied().fold(f32::INFINITY, f32::min);
+    let values = volume.as_slice().unwrap();
+    for (i, g) in flat.iter().enumerate() {
+        assert!(*g == 0.0 || touched.contains(&i) || values[i] == minimum);
+    }
+}
+
+#[test]
+fn bad_volumes_are_refused() {
+    let ctx = Context::cpu();
+    let o = Options::default();
+    assert!(matches!(
+        ctx.compute_volume_slice::<f32>(&[], [0, 2, 2], &o),
+        Err(Error::Empty { .. })
+    ));
+    assert!(matches!(
+        ctx.compute_volume_slice(&[1.0f32; 7], [2, 2, 2], &o),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mut v = vec![0.0f32; 8];
+    v[5] = f32::NAN;
+    assert!(matches!(
+        ctx.compute_volume_slice(&v, [2, 2, 2], &o),
+        Err(Error::NanPixel { index: 5 })
+    ));
+    assert!(matches!(
+        ctx.compute_volume_slice(&[0.0f32; 8], [2, 2, 2], &Options::new(Construction::Freudenthal)),
+        Err(Error::InvalidArgument(_))
+    ));
+}
