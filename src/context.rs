@@ -1,7 +1,9 @@
 //! `Context`: the entry point. Owns or borrows a wgpu device and answers on the GPU, or on the native
 //! CPU backend when there is no adapter (or when asked to).
 
-use ndarray::{Array, ArrayView2, ArrayView3, ArrayView4, Dimension, Ix2, Ix3, Ix4, IxDyn, RemoveAxis};
+use ndarray::{
+    Array, ArrayView2, ArrayView3, ArrayView4, Dimension, Ix2, Ix3, Ix4, IxDyn, RemoveAxis,
+};
 
 use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::engine::{GpuEngine, RunStats};

@@ -33,8 +33,10 @@ const SAMPLE_NAME: &str = "bundled sample data/sample.png";
 const DIAGRAM_HELP: &str = "\
 INPUT:
   .npy           2D array of float32, float64, uint8, uint16, int16 or int32 (any byte order,
-                 C or Fortran order); with --batch a 3D array B x H x W is a stack of images
-                 (a 2D array is then a stack of one).
+                 C or Fortran order), or a 3D array D x H x W: a volume (V or T construction;
+                 its diagram has H0, H1 and H2). With --batch a 3D array B x H x W is a stack of
+                 2D images (a 2D array is then a stack of one) and a 4D array B x D x H x W a
+                 stack of volumes.
   .png .tif .tiff  8- or 16-bit grayscale. Colour (and grey+alpha) images are rejected, not
                  converted: convert them to grayscale yourself so you know which values you analyse.
   (none)         the bundled sample: scikit-image's `camera` photograph, 128x128, 8-bit.
@@ -45,8 +47,8 @@ OUTPUT:
         One row per pair; values print as the shortest decimal that parses back to the same f32;
         infinities print as `inf` / `-inf`. An essential class has death `inf` (superlevel: `-inf`)
         and an empty death_index. birth_index/death_index are row-major pixel indices within the
-        image: f[birth_index] == birth, f[death_index] == death.
-  json  One object {\"shape\":[H,W],\"backend\":\"gpu\"|\"cpu\",\"pairs\":[[{\"birth\",\"death\",
+        image (or volume): f[birth_index] == birth, f[death_index] == death.
+  json  One object {\"shape\":[H,W] (a volume: [D,H,W]),\"backend\":\"gpu\"|\"cpu\",\"pairs\":[[{\"birth\",\"death\",
         \"birth_index\",\"death_index\"},...],...]} with pairs[k] the pairs of H_k (with --batch: an
         array of such objects, one per image). JSON has no infinity: an infinite birth or death is
         written as the string \"inf\" or \"-inf\"; an essential class has death_index null.
@@ -59,20 +61,21 @@ const TIME_HELP: &str = "\
 Loads the input once, computes once to warm up (workspace allocation, pipeline compilation), then
 REPEAT times, and prints one JSON line to stdout:
   {\"backend\":\"gpu\"|\"cpu\",\"adapter\":NAME,\"shape\":[..],\"repeat\":N,\"median_s\":S,\"min_s\":S,
-   \"pairs\":[n0,n1],\"gpu_stage_median_s\":[ranking,H0,H1]|null}
+   \"pairs\":[n0,n1(,n2)],\"gpu_stage_median_s\":[ranking,H0,H1]|null}
 gpu_stage_median_s is the median GPU time of each stage from timestamp queries (null on the CPU
 backend or when the adapter cannot time passes); adapter is \"cpu\" on the CPU backend; shape is
-[B,H,W] with --batch; pairs counts the pairs per dimension (summed over a batch) without
+[B,H,W] with --batch (a volume: [D,H,W]); pairs counts the pairs per dimension (summed over a batch) without
 zero-persistence pairs. Inputs as for `diagram`.";
 
 const MAP_INPUT_HELP: &str = "\
-INPUT (a probability map, one 2D image):
-  .npy           2D array of float32, float64, uint8, uint16, int16 or int32, taken as is (no
-                 rescaling: a uint8 .npy holds values 0..255, not probabilities).
+INPUT (a probability map, one 2D image or, for `loss`, one 3D volume):
+  .npy           2D (or 3D: D x H x W) array of float32, float64, uint8, uint16, int16 or int32,
+                 taken as is (no rescaling: a uint8 .npy holds values 0..255, not probabilities).
   .png .tif .tiff  8- or 16-bit grayscale, mapped to [0,1]: 8-bit values are divided by 255,
                  16-bit values by 65535. Colour images are rejected.
 --betti B0,B1[,B2]: the prior Betti numbers of the superlevel sets of the map (B0 components,
-  B1 holes; a B2 is accepted and ignored in 2D), e.g. --betti 1,1 for a ring, 1,0 for a disk.";
+  B1 holes, B2 voids of a volume; a B2 is ignored in 2D), e.g. --betti 1,1 for a ring, 1,0 for a
+  disk, 1,0,1 for a hollow ball.";
 
 const LOSS_HELP: &str = "\
 Prints the topological loss of Clough et al. (IEEE TPAMI 2022) of the map's superlevel filtration
@@ -378,11 +381,15 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
             Some(loss) => {
                 let result = match &input.images {
                     Images::Single(a) => ctx.topological_loss(a.view(), loss).map(|r| r.loss),
-                    Images::Batch(a) => {
-                        let losses = vec![loss.clone(); a.shape()[0]];
-                        ctx.topological_loss_batch(a.view(), &losses)
-                            .map(|r| r.losses.iter().sum())
+                    Images::Batch(a) => ctx
+                        .topological_loss_batch(a.view(), std::slice::from_ref(loss))
+                        .map(|r| r.losses.iter().sum()),
+                    Images::Volume(a) => {
+                        ctx.topological_loss_volume(a.view(), loss).map(|r| r.loss)
                     }
+                    Images::VolumeBatch(a) => ctx
+                        .topological_loss_volume_batch(a.view(), std::slice::from_ref(loss))
+                        .map(|r| r.losses.iter().sum()),
                 };
                 result.map_err(|e| describe_error(e, &input))?;
                 seconds.push(start.elapsed().as_secs_f64());
@@ -452,20 +459,16 @@ fn parse_betti(text: &str) -> CliResult<Vec<usize>> {
 }
 
 /// The loss described by the arguments, the map, and a context.
-fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input, Array2<f32>, Context)> {
+fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input, Context)> {
     let mut loss = TopologicalLoss::new(&parse_betti(&args.betti)?);
     loss.kind = args.kind.into();
     loss.construction = args.construction.into();
     let input = load_map(&args.input)?;
-    let map = match &input.images {
-        Images::Single(a) => a.clone(),
-        Images::Batch(_) => return Err(fail("expected a single 2D map")),
-    };
     let ctx = open_context(args.backend)?;
-    Ok((loss, input, map, ctx))
+    Ok((loss, input, ctx))
 }
 
-fn write_npy(path: &Path, array: &Array2<f32>) -> CliResult<()> {
+fn write_npy<D: ndarray::Dimension>(path: &Path, array: &ndarray::Array<f32, D>) -> CliResult<()> {
     let name = path.display();
     let file = File::create(path).map_err(|e| fail(format!("cannot create '{name}': {e}")))?;
     let mut out = BufWriter::new(file);
@@ -477,18 +480,33 @@ fn write_npy(path: &Path, array: &Array2<f32>) -> CliResult<()> {
 }
 
 fn run_loss(args: &LossArgs) -> CliResult<()> {
-    let (loss, input, map, ctx) = prepare(&args.prior)?;
-    let result = ctx
-        .topological_loss(map.view(), &loss)
-        .map_err(|e| describe_error(e, &input))?;
-    if let Some(path) = &args.gradient {
-        write_npy(path, &result.gradient)?;
-    }
-    write_output(None, |w| writeln!(w, "{}", result.loss))
+    let (loss, input, ctx) = prepare(&args.prior)?;
+    let value = match &input.images {
+        Images::Volume(map) => {
+            let result = ctx
+                .topological_loss_volume(map.view(), &loss)
+                .map_err(|e| describe_error(e, &input))?;
+            if let Some(path) = &args.gradient {
+                write_npy(path, &result.gradient)?;
+            }
+            result.loss
+        }
+        _ => {
+            let result = ctx
+                .topological_loss(single_map(&input)?.view(), &loss)
+                .map_err(|e| describe_error(e, &input))?;
+            if let Some(path) = &args.gradient {
+                write_npy(path, &result.gradient)?;
+            }
+            result.loss
+        }
+    };
+    write_output(None, |w| writeln!(w, "{value}"))
 }
 
 fn run_repair(args: &RepairArgs) -> CliResult<()> {
-    let (loss, input, map, ctx) = prepare(&args.prior)?;
+    let (loss, input, ctx) = prepare(&args.prior)?;
+    let map = single_map(&input)?;
     let options = RepairOptions {
         steps: args.steps,
         lr: args.lr,
@@ -563,18 +581,42 @@ fn open_context(backend: BackendArg) -> CliResult<Context> {
     Ok(ctx)
 }
 
-/// The input as one image or as a stack.
+/// The input as one image, a stack of images, one volume or a stack of volumes.
 enum Images {
     Single(Array2<f32>),
     Batch(Array3<f32>),
+    Volume(Array3<f32>),
+    VolumeBatch(ndarray::Array4<f32>),
 }
 
 impl Images {
     fn shape(&self) -> Vec<usize> {
         match self {
             Images::Single(a) => a.shape().to_vec(),
-            Images::Batch(a) => a.shape().to_vec(),
+            Images::Batch(a) | Images::Volume(a) => a.shape().to_vec(),
+            Images::VolumeBatch(a) => a.shape().to_vec(),
         }
+    }
+    /// Names of the axes, outermost first, for messages.
+    fn axes(&self) -> &'static [&'static str] {
+        match self {
+            Images::Single(_) => &["row", "column"],
+            Images::Batch(_) => &["image", "row", "column"],
+            Images::Volume(_) => &["slice", "row", "column"],
+            Images::VolumeBatch(_) => &["volume", "slice", "row", "column"],
+        }
+    }
+}
+
+/// The one 2D map `loss` and `repair` work on.
+fn single_map(input: &Input) -> CliResult<Array2<f32>> {
+    match &input.images {
+        Images::Single(a) => Ok(a.clone()),
+        Images::Volume(_) => Err(fail(format!(
+            "'{}': repair works on 2D maps only (a volume was given)",
+            input.name
+        ))),
+        _ => Err(fail("expected a single 2D map")),
     }
 }
 
@@ -614,6 +656,8 @@ fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<(Vec<Di
     let stack = match &input.images {
         Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
         Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),
+        Images::Volume(a) => wgpu_persistence::image::from_volume_view(a.view()),
+        Images::VolumeBatch(a) => wgpu_persistence::image::from_volume_batch_view(a.view()),
     };
     stack
         .and_then(|stack| ctx.compute_stack(&stack, options))
@@ -627,17 +671,16 @@ fn describe_error(e: Error, input: &Input) -> CliError {
     match e {
         Error::Empty { .. } => fail(format!("'{name}': {e}")),
         Error::NanPixel { index } => {
-            let position = match *input.images.shape() {
-                [_, w] if w > 0 => format!(" (row {}, column {})", index / w, index % w),
-                [_, h, w] if h * w > 0 => format!(
-                    " (image {}, row {}, column {})",
-                    index / (h * w),
-                    index % (h * w) / w,
-                    index % w
-                ),
-                _ => String::new(),
-            };
-            fail(format!("'{name}': {e}{position}"))
+            // the index spelled out along each axis, innermost last
+            let shape = input.images.shape();
+            let mut rest = index;
+            let mut parts: Vec<String> = Vec::new();
+            for (&n, axis) in shape.iter().zip(input.images.axes()).rev() {
+                parts.push(format!("{axis} {}", rest % n.max(1)));
+                rest /= n.max(1);
+            }
+            parts.reverse();
+            fail(format!("'{name}': {e} ({})", parts.join(", ")))
         }
         other => other.into(),
     }
@@ -761,16 +804,24 @@ fn to_images(values: ArrayD<f32>, batch: bool) -> Result<Images, String> {
             .into_dimensionality::<Ix3>()
             .map(Images::Batch)
             .map_err(bad),
-        (3, false) => Err(format!(
-            "expected a 2D image, got a 3D array (shape {shape:?}); pass --batch to treat it \
-             as a stack of 2D images"
+        (3, false) => values
+            .into_dimensionality::<Ix3>()
+            .map(Images::Volume)
+            .map_err(bad),
+        (4, true) => values
+            .into_dimensionality::<ndarray::Ix4>()
+            .map(Images::VolumeBatch)
+            .map_err(bad),
+        (4, false) => Err(format!(
+            "expected a 2D image or a 3D volume, got a 4D array (shape {shape:?}); pass --batch \
+             to treat it as a stack of volumes"
         )),
         (n, true) => Err(format!(
-            "expected a 2D image or, with --batch, a 3D stack of images; got a {n}D array \
-             (shape {shape:?})"
+            "expected, with --batch, a 3D stack of images or a 4D stack of volumes; got a {n}D \
+             array (shape {shape:?})"
         )),
         (n, false) => Err(format!(
-            "expected a 2D image, got a {n}D array (shape {shape:?})"
+            "expected a 2D image or a 3D volume, got a {n}D array (shape {shape:?})"
         )),
     }
 }

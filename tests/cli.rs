@@ -463,13 +463,95 @@ fn nan_input_fails_naming_the_index() {
 }
 
 #[test]
-fn three_d_without_batch_fails_with_a_hint() {
+fn three_d_is_a_volume_and_a_stack_only_with_batch() {
     let dir = TempDir::new("3d");
-    let path = dir.npy("stack.npy", &Array3::<f32>::zeros((2, 4, 4)));
-    let r = run(&["diagram", path_str(&path), "--backend", "cpu"]);
-    assert_clean_failure(&r, &["3D", "[2, 4, 4]", "--batch"]);
-    let r = run(&["time", path_str(&path), "--backend", "cpu"]);
-    assert_clean_failure(&r, &["3D", "--batch"]);
+    let volume = Array3::from_shape_fn((3, 4, 5), |(z, y, x)| ((z * 7 + y * 3 + x * 5) % 4) as f32);
+    let path = dir.npy("volume.npy", &volume);
+    let ctx = Context::cpu();
+    for construction in ["v", "t"] {
+        let options = Options::new(construction.parse().unwrap()).superlevel();
+        let r = run_ok(&[
+            "diagram",
+            path_str(&path),
+            "-b",
+            "cpu",
+            "-c",
+            construction,
+            "--superlevel",
+        ]);
+        let want = ctx.compute_volume(volume.view(), &options).unwrap();
+        assert_rows_identical(&parse_csv(&r.stdout, false), &rows_of(&[want]));
+    }
+    let r = run_ok(&["diagram", path_str(&path), "-b", "cpu", "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert_eq!(v["shape"], serde_json::json!([3, 4, 5]));
+    assert_eq!(v["pairs"].as_array().expect("pairs").len(), 3);
+    // with --batch the same file is three 4x5 images
+    let r = run_ok(&["diagram", path_str(&path), "-b", "cpu", "--batch"]);
+    let want = ctx
+        .compute_batch(volume.view(), &Options::default())
+        .unwrap();
+    assert_rows_identical(&parse_csv(&r.stdout, true), &rows_of(&want));
+    // and a 4D file with --batch is a stack of volumes
+    let stack = volume.clone().insert_axis(ndarray::Axis(0));
+    let path4 = dir.npy("volumes.npy", &stack);
+    let r = run_ok(&["diagram", path_str(&path4), "-b", "cpu", "--batch"]);
+    let want = ctx
+        .compute_volume_batch(stack.view(), &Options::default())
+        .unwrap();
+    assert_rows_identical(&parse_csv(&r.stdout, true), &rows_of(&want));
+    // Freudenthal is 2D only
+    let r = run(&["diagram", path_str(&path), "-b", "cpu", "-c", "f"]);
+    assert_clean_failure(&r, &["Freudenthal", "2D"]);
+    // a NaN voxel is named along the volume's axes
+    let mut bad = volume.clone();
+    bad[[2, 1, 3]] = f32::NAN;
+    let path = dir.npy("nan_volume.npy", &bad);
+    let r = run(&["diagram", path_str(&path), "-b", "cpu"]);
+    assert_clean_failure(&r, &["index 48", "slice 2, row 1, column 3"]);
+}
+
+#[test]
+fn loss_of_a_volume_writes_a_volume_gradient() {
+    let dir = TempDir::new("loss3d");
+    let mut volume = Array3::<f32>::zeros((5, 5, 5));
+    volume.slice_mut(ndarray::s![1..4, 1..4, 1..4]).fill(0.9);
+    volume[[2, 2, 2]] = 0.3;
+    let path = dir.npy("shell.npy", &volume);
+    let gradient = dir.path("gradient.npy");
+    let r = run_ok(&[
+        "loss",
+        path_str(&path),
+        "--betti",
+        "1,0,0",
+        "-b",
+        "cpu",
+        "--gradient",
+        path_str(&gradient),
+    ]);
+    let mut loss = wgpu_persistence::TopologicalLoss::new(&[1, 0, 0]);
+    loss.construction = Construction::V;
+    let want = Context::cpu()
+        .topological_loss_volume(volume.view(), &loss)
+        .unwrap();
+    let printed: f32 = r.stdout.lines().last().unwrap().parse().unwrap();
+    assert_eq!(printed, want.loss);
+    let written: Array3<f32> =
+        ndarray_npy::ReadNpyExt::read_npy(std::fs::File::open(&gradient).unwrap()).unwrap();
+    assert_eq!(written, want.gradient);
+    assert!(written.iter().any(|&g| g != 0.0));
+    // repair is 2D only
+    let r = run(&[
+        "repair",
+        path_str(&path),
+        "--betti",
+        "1,0,0",
+        "-b",
+        "cpu",
+        "-o",
+        path_str(&dir.path("out.npy")),
+    ]);
+    assert_clean_failure(&r, &["2D"]);
 }
 
 #[test]
@@ -483,8 +565,13 @@ fn wrong_dimensionality_and_empty_inputs_fail() {
     );
     let four = dir.npy("four.npy", &ArrayD::<f32>::zeros(vec![2, 2, 2, 2]));
     assert_clean_failure(
-        &run(&["diagram", path_str(&four), "-b", "cpu", "--batch"]),
-        &["4D"],
+        &run(&["diagram", path_str(&four), "-b", "cpu"]),
+        &["4D", "--batch"],
+    );
+    let five = dir.npy("five.npy", &ArrayD::<f32>::zeros(vec![2, 2, 2, 2, 2]));
+    assert_clean_failure(
+        &run(&["diagram", path_str(&five), "-b", "cpu", "--batch"]),
+        &["5D"],
     );
     let empty = dir.npy("empty.npy", &Array2::<f32>::zeros((0, 5)));
     assert_clean_failure(

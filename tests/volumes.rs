@@ -74,7 +74,11 @@ fn check_order(values: &[f32], d: &Diagram, superlevel: bool) {
             let (a, b) = (key(&w[0]), key(&w[1]));
             match (a.0, b.0) {
                 (Some(da), Some(db)) => {
-                    assert!(da.partial_cmp(&db).unwrap().then(a.1.partial_cmp(&b.1).unwrap()).is_le())
+                    assert!(da
+                        .partial_cmp(&db)
+                        .unwrap()
+                        .then(a.1.partial_cmp(&b.1).unwrap())
+                        .is_le())
                 }
                 (None, Some(_)) => panic!("essential class before a finite pair"),
                 _ => {}
@@ -210,7 +214,8 @@ fn zero_persistence_pairs_count_the_cells() {
         let o = Options::new(construction).keep_zero_persistence(true);
         let diagram = ctx.compute_volume_slice(&values, [d, h, w], &o).unwrap();
         let vertices = vd * vh * vw;
-        let squares = vd * (vh - 1) * (vw - 1) + (vd - 1) * vh * (vw - 1) + (vd - 1) * (vh - 1) * vw;
+        let squares =
+            vd * (vh - 1) * (vw - 1) + (vd - 1) * vh * (vw - 1) + (vd - 1) * (vh - 1) * vw;
         let cubes = (vd - 1) * (vh - 1) * (vw - 1);
         assert_eq!(diagram.dim(0).len(), vertices, "{construction:?}");
         assert_eq!(diagram.dim(2).len(), cubes, "{construction:?}");
@@ -243,7 +248,12 @@ fn volume_loss_of_one_slice_equals_the_image_loss() {
             .unwrap();
         assert_eq!(both.losses, vec![flat.loss; 2]);
         assert_eq!(both.gradient.shape(), &[2, 1, h, w]);
-        assert_eq!(both.backward(&[2.0]).index_axis(Axis(0), 1).index_axis(Axis(0), 0), flat.gradient.mapv(|g| 2.0 * g));
+        assert_eq!(
+            both.backward(&[2.0])
+                .index_axis(Axis(0), 1)
+                .index_axis(Axis(0), 0),
+            flat.gradient.mapv(|g| 2.0 * g)
+        );
     }
 }
 
@@ -301,7 +311,11 @@ fn bad_volumes_are_refused() {
         Err(Error::NanPixel { index: 5 })
     ));
     assert!(matches!(
-        ctx.compute_volume_slice(&[0.0f32; 8], [2, 2, 2], &Options::new(Construction::Freudenthal)),
+        ctx.compute_volume_slice(
+            &[0.0f32; 8],
+            [2, 2, 2],
+            &Options::new(Construction::Freudenthal)
+        ),
         Err(Error::InvalidArgument(_))
     ));
 }

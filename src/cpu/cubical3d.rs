@@ -42,7 +42,11 @@ const CENTRE: usize = 13;
 
 /// The offset of slot `s`: `s = (oz+1)*9 + (oy+1)*3 + (ox+1)`.
 const fn offset(s: usize) -> [i64; 3] {
-    [(s / 9) as i64 - 1, ((s / 3) % 3) as i64 - 1, (s % 3) as i64 - 1]
+    [
+        (s / 9) as i64 - 1,
+        ((s / 3) % 3) as i64 - 1,
+        (s % 3) as i64 - 1,
+    ]
 }
 
 /// The voxels (as a mask of slots) that decide when the cell at slot `s` enters, the voxel itself
@@ -135,11 +139,7 @@ impl Volume {
     fn new(values: &[f32], shape: [usize; 3], options: &Options) -> Result<Self> {
         let [d, h, w] = shape;
         let t = options.construction == Construction::T;
-        let vertex_shape = if t {
-            [d + 1, h + 1, w + 1]
-        } else {
-            [d, h, w]
-        };
+        let vertex_shape = if t { [d + 1, h + 1, w + 1] } else { [d, h, w] };
         let vertices = vertex_shape.iter().product::<usize>();
         // edges and squares are numbered 3 * vertex + axis, below the two sentinels
         if vertices.saturating_mul(3) >= (NEGATIVE - 1) as usize {
@@ -149,11 +149,7 @@ impl Volume {
                 limit: (NEGATIVE - 1) as u64,
             });
         }
-        let cube_shape = if t {
-            [d, h, w]
-        } else {
-            [d - 1, h - 1, w - 1]
-        };
+        let cube_shape = if t { [d, h, w] } else { [d - 1, h - 1, w - 1] };
         let keys = order_keys(values, options.is_superlevel());
         let order = radix_sort(&keys);
         drop(keys);
@@ -511,7 +507,10 @@ pub fn persistence_pairs(
     let superlevel = options.is_superlevel();
     let order = &vol.order;
     let pair = |&(birth, death): &(u32, u32)| {
-        let (b, d) = (order[birth as usize] as usize, order[death as usize] as usize);
+        let (b, d) = (
+            order[birth as usize] as usize,
+            order[death as usize] as usize,
+        );
         PersistencePair {
             birth: values[b],
             death: values[d],
@@ -571,8 +570,8 @@ mod tests {
         let mut v = vec![1.0f32; 27];
         v[13] = 0.0;
         for construction in [Construction::V, Construction::T] {
-            let d = persistence_pairs(&v, [3, 3, 3], &Options::new(construction).superlevel())
-                .unwrap();
+            let d =
+                persistence_pairs(&v, [3, 3, 3], &Options::new(construction).superlevel()).unwrap();
             assert_eq!(d[0].len(), 1, "{construction:?}");
             assert_eq!(d[1].len(), 0, "{construction:?}");
             assert_eq!(d[2].len(), 1, "{construction:?}");
