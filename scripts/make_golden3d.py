@@ -287,6 +287,7 @@ def make_cases():
         smooth = (np.roll(smooth, 1, axis) + smooth + np.roll(smooth, -1, axis)) / 3.0
     add("smooth_12x12x12", smooth.astype(np.float32))
     add("quant_10x10x10_q8", q((10, 10, 10), 7))
+    add("uniform_24x24x24", rng.random((24, 24, 24)).astype(np.float32))
     inf_vol = rng.random((6, 6, 6))
     u = rng.random((6, 6, 6))
     inf_vol[u < 0.05] = np.inf

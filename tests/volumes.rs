@@ -160,7 +160,8 @@ fn a_one_slice_volume_has_the_image_diagram() {
             let values = quantised(h * w, levels, (h * 100 + w) as u64 + levels as u64);
             for construction in [Construction::V, Construction::T] {
                 for superlevel in [false, true] {
-                    for keep in [false] {
+                    {
+                        let keep = false;
                         let o = options(construction, superlevel).keep_zero_persistence(keep);
                         let image = ctx.compute_slice(&values, [h, w], &o).unwrap();
                         let volume = ctx.compute_volume_slice(&values, [1, h, w], &o).unwrap();

@@ -122,12 +122,14 @@ impl Tables {
 
 /// A validated volume and its filtration order.
 struct Volume {
-    shape: [usize; 3],
     /// Voxels in filtration order.
     order: Vec<u32>,
-    /// Bit `s` set when the cell at slot `s` (if it exists) may enter at this voxel: the deciding
-    /// voxel at `s` comes before it (V) or after it or outside the volume (T). Bit 13 is always set.
+    /// Per rank: bit `s` set when the cell at slot `s` (if it exists) may enter at the voxel of that
+    /// rank: the deciding voxel at `s` comes before it (V) or after it or outside the volume (T).
+    /// Bit 13 is always set. Kept in rank order so that the sweeps read it sequentially.
     allowed: Vec<u32>,
+    /// Per rank: the voxel's vertex-grid index.
+    vertex: Vec<u32>,
     /// Vertex grid: V `D x H x W`, T `(D+1) x (H+1) x (W+1)`; every cell is named by its base vertex.
     vertex_shape: [usize; 3],
     vertex_stride: [usize; 3],
@@ -154,13 +156,25 @@ impl Volume {
         let order = radix_sort(&keys);
         drop(keys);
         let rank = rank_scatter(&order);
-        let allowed = allowed_masks(&rank, shape, t);
+        let by_voxel = allowed_masks(&rank, shape, t);
+        drop(rank);
+        let vertex_stride = [vertex_shape[1] * vertex_shape[2], vertex_shape[2], 1];
+        let allowed = order.iter().map(|&p| by_voxel[p as usize]).collect();
+        drop(by_voxel);
+        let vertex = order
+            .iter()
+            .map(|&p| {
+                let p = p as usize;
+                let c = [p / (h * w), (p / w) % h, p % w];
+                (c[0] * vertex_stride[0] + c[1] * vertex_stride[1] + c[2]) as u32
+            })
+            .collect();
         Ok(Self {
-            shape,
             order,
             allowed,
+            vertex,
             vertex_shape,
-            vertex_stride: [vertex_shape[1] * vertex_shape[2], vertex_shape[2], 1],
+            vertex_stride,
             cube_shape,
         })
     }
@@ -169,14 +183,17 @@ impl Volume {
         self.vertex_shape.iter().product()
     }
 
-    /// The voxel of rank `r`: its linear index, coordinates and vertex-grid index.
+    /// The voxel of rank `r`: its star mask and vertex-grid index.
     #[inline]
-    fn voxel(&self, r: usize) -> (usize, [usize; 3], usize) {
-        let p = self.order[r] as usize;
-        let [_, h, w] = self.shape;
-        let c = [p / (h * w), (p / w) % h, p % w];
-        let v = c[0] * self.vertex_stride[0] + c[1] * self.vertex_stride[1] + c[2];
-        (p, c, v)
+    fn voxel(&self, r: usize) -> (u32, usize) {
+        (self.allowed[r], self.vertex[r] as usize)
+    }
+
+    /// Coordinates of a vertex-grid index.
+    #[inline]
+    fn coordinates(&self, v: usize) -> [usize; 3] {
+        let [sz, sy, _] = self.vertex_stride;
+        [v / sz, (v / sy) % self.vertex_shape[1], v % sy]
     }
 
     /// Base vertex of the cell at slot `s` next to the voxel with vertex index `v`.
@@ -247,22 +264,19 @@ type RankPairs = Vec<(u32, u32)>;
 fn zeroth(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u32>, Vec<u32>) {
     let nv = vol.vertices();
     let mut parent = vec![NONE; nv];
-    // a vertex's age is its position in the order; its entry rank gives the pair's birth
-    let mut age = vec![0u32; nv];
-    let mut entry = vec![0u32; nv];
+    // a vertex's age (its position in the order) above its entry rank (the pair's birth): one load
+    let mut key = vec![0u64; nv];
     let mut edge_position = vec![NONE; 3 * nv];
     let mut position_rank = Vec::with_capacity(2 * vol.order.len());
     let mut pairs = Vec::new();
     let mut next_age = 0u32;
     for r in 0..vol.order.len() {
-        let (p, _, v) = vol.voxel(r);
-        let allowed = vol.allowed[p];
+        let (allowed, v) = vol.voxel(r);
         for &s in &tables.slots[0] {
             if tables.deciding[s] & !allowed == 0 {
                 let b = vol.base(tables, v, s);
                 parent[b] = b as u32;
-                age[b] = next_age;
-                entry[b] = r as u32;
+                key[b] = (next_age as u64) << 32 | r as u64;
                 next_age += 1;
             }
         }
@@ -282,14 +296,14 @@ fn zeroth(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u32
                 position_rank.push(r as u32);
                 continue;
             }
-            let (young, old) = if age[ra as usize] > age[rb as usize] {
+            let (young, old) = if key[ra as usize] > key[rb as usize] {
                 (ra, rb)
             } else {
                 (rb, ra)
             };
             parent[young as usize] = old;
             edge_position[e] = NEGATIVE;
-            let birth = entry[young as usize];
+            let birth = key[young as usize] as u32;
             if keep_zero || birth != r as u32 {
                 pairs.push((birth, r as u32));
             }
@@ -304,22 +318,19 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64
     let nv = vol.vertices();
     let exterior = nv;
     let mut parent = vec![NONE; nv + 1];
-    // ages count cubes in backward order; the exterior is the oldest
-    let mut age = vec![0u32; nv + 1];
-    let mut entry = vec![0u32; nv + 1];
+    // ages count cubes in backward order (the exterior is the oldest), above the entry ranks
+    let mut key = vec![0u64; nv + 1];
     parent[exterior] = exterior as u32;
     let mut positive = vec![0u64; (3 * nv).div_ceil(64)];
     let mut pairs = Vec::new();
     let mut next_age = 1u32;
     for r in (0..vol.order.len()).rev() {
-        let (p, c, v) = vol.voxel(r);
-        let allowed = vol.allowed[p];
+        let (allowed, v) = vol.voxel(r);
         for &s in tables.slots[3].iter().rev() {
             if tables.deciding[s] & !allowed == 0 {
                 let b = vol.base(tables, v, s);
                 parent[b] = b as u32;
-                age[b] = next_age;
-                entry[b] = r as u32;
+                key[b] = (next_age as u64) << 32 | r as u64;
                 next_age += 1;
             }
         }
@@ -330,7 +341,7 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64
             let b = vol.base(tables, v, s);
             let a = tables.axis[s];
             // the cubes on either side along the closed axis, or the exterior past the border
-            let along = c[a] as i64 + tables.lower[s][a];
+            let along = vol.coordinates(v)[a] as i64 + tables.lower[s][a];
             let below = if along >= 1 {
                 b - vol.vertex_stride[a]
             } else {
@@ -348,7 +359,7 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64
             if ra == rb {
                 continue;
             }
-            let (young, old) = if age[ra as usize] > age[rb as usize] {
+            let (young, old) = if key[ra as usize] > key[rb as usize] {
                 (ra, rb)
             } else {
                 (rb, ra)
@@ -356,7 +367,7 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64
             parent[young as usize] = old;
             let square = 3 * b + a;
             positive[square / 64] |= 1 << (square % 64);
-            let death = entry[young as usize];
+            let death = key[young as usize] as u32;
             if keep_zero || death != r as u32 {
                 pairs.push((r as u32, death));
             }
@@ -403,8 +414,7 @@ fn first(
         out.sort_unstable_by(|a, b| b.cmp(a));
     };
     for r in 0..vol.order.len() {
-        let (p, _, v) = vol.voxel(r);
-        let allowed = vol.allowed[p];
+        let (allowed, v) = vol.voxel(r);
         for &s in &tables.slots[2] {
             if tables.deciding[s] & !allowed != 0 {
                 continue;
