@@ -11,6 +11,11 @@ For each image (uniform noise and smoothed noise, seed-fixed numpy, float32; 102
   GUDHI old   gudhi.CubicalComplex(top_dimensional_cells=...) + persistence() (T)
   CubicalRipser  cripser.computePH(img, maxdim=1) (V)
 
+Volumes (--volumes, default 64 and 128 voxels a side; uniform and smoothed noise): ours (CPU
+backend, V and T, all three dimensions) against CubicalRipser's full computePH(vol, maxdim=2) (V)
+and, up to --gudhi-volume-max voxels a side, GUDHI's CubicalComplex (T), with the same pair-count
+checks in H0, H1 and H2.
+
 Then a training batch (64 probability maps of 256x256 by default, superlevel as the loss uses): ours
 on the whole batch in one call (diagrams, and the loss with its gradient map, end to end; one core
 and all cores), the references in a Python loop over the maps (diagrams only).
@@ -27,6 +32,7 @@ Usage:
   python3 scripts/side_by_side.py --quick            # repeat 2, no GUDHI old path
   python3 scripts/side_by_side.py --batch 16 128     # a smaller training batch (--no-batch: none)
   python3 scripts/side_by_side.py --criterion        # only print criterion medians from target/criterion
+  python3 scripts/side_by_side.py --sizes 256 --no-batch --volumes 64 128 --volume-repeat 3
 """
 
 import os
@@ -162,6 +168,70 @@ def cripser_run(img):
     import cripser
     r = cripser.computePH(img, maxdim=1)
     return [r[r[:, 0] == k][:, 1:3] for k in (0, 1)]
+
+
+def cripser_volume(vol):
+    import cripser
+    r = cripser.computePH(vol, maxdim=2)
+    return [r[r[:, 0] == k][:, 1:3] for k in (0, 1, 2)]
+
+
+def gudhi_volume(vol):
+    import gudhi
+    cc = gudhi.CubicalComplex(top_dimensional_cells=vol)
+    cc.persistence(homology_coeff_field=2, min_persistence=0)
+    return [cc.persistence_intervals_in_dimension(k) for k in (0, 1, 2)]
+
+
+def make_volumes(sizes):
+    out = []
+    for n in sizes:
+        rng = np.random.default_rng(3000 + n)
+        out.append((f"uniform noise {n}^3", rng.random((n, n, n)).astype(np.float32)))
+        a = rng.random((n, n, n))
+        for axis in range(3):
+            for _ in range(2):
+                a = (np.roll(a, 1, axis) + a + np.roll(a, -1, axis)) / 3.0
+        out.append((f"smoothed noise {n}^3", a.astype(np.float32)))
+    return out
+
+
+def run_volumes(args, tmp, checks):
+    """Ours (CPU) on volumes against CubicalRipser (V) and, for small ones, GUDHI (T)."""
+    rows, ratios = [], []
+    for name, vol in make_volumes(args.volumes):
+        path = os.path.join(tmp, name.replace(" ", "_").replace("^", "") + ".npy")
+        np.save(path, vol)
+        med, counts = {}, {}
+        for construction in ("v", "t"):
+            report, err = time_ours(path, "cpu", construction, args.volume_repeat)
+            if report is None:
+                print(f"ours cpu {construction} on {name} failed: {err}", file=sys.stderr)
+                continue
+            k = [report["pairs"][0] - 1, *report["pairs"][1:]]
+            counts[("ours", construction)] = k
+            med[construction] = report["median_s"]
+            rows.append((name, "ours (cpu)", construction.upper(), report["median_s"], report["min_s"], k))
+        vol64 = vol.astype(np.float64)
+        m, lo, res = time_python(lambda: cripser_volume(vol64), args.volume_repeat)
+        med["cripser"] = m
+        counts[("CubicalRipser", "v")] = finite_counts(res)
+        rows.append((name, "CubicalRipser computePH (maxdim=2)", "V", m, lo, counts[("CubicalRipser", "v")]))
+        if max(vol.shape) <= args.gudhi_volume_max:
+            m, lo, res = time_python(lambda: gudhi_volume(vol64), args.volume_repeat)
+            med["gudhi"] = m
+            counts[("GUDHI", "t")] = finite_counts(res)
+            rows.append((name, "GUDHI CubicalComplex.persistence", "T", m, lo, counts[("GUDHI", "t")]))
+        for (lib, construction), k in counts.items():
+            if lib == "ours":
+                continue
+            ours = counts.get(("ours", construction))
+            checks.append(f"{'ok' if k == ours else 'MISMATCH'} {name} {construction.upper()}: finite pairs "
+                          f"with birth != death (H0, H1, H2): ours {ours}, {lib} {k}")
+        ratios.append(f"| {name} | {ratio(med.get('cripser'), med.get('v'))} | "
+                      f"{ratio(med.get('gudhi'), med.get('t'))} |")
+        print(f"done: {name}", file=sys.stderr)
+    return rows, ratios
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +405,8 @@ def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1024], help="image sides (default 1024)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1024],
+                    help="image sides (default 1024; none: skip the 2D images)")
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per measurement (default 5)")
     ap.add_argument("--gpu-repeat", type=int, default=None,
                     help="timed runs for our GPU backend (default: min(repeat, 3); lavapipe is slow)")
@@ -343,6 +414,11 @@ def main():
     ap.add_argument("--batch", type=int, nargs=2, default=[64, 256], metavar=("B", "SIZE"),
                     help="training batch: B maps of SIZE x SIZE (default 64 256)")
     ap.add_argument("--no-batch", action="store_true", help="skip the training-batch comparison")
+    ap.add_argument("--volumes", type=int, nargs="*", default=[64, 128], metavar="SIDE",
+                    help="volume sides (default 64 128; none: skip volumes)")
+    ap.add_argument("--volume-repeat", type=int, default=3, help="timed runs per volume measurement")
+    ap.add_argument("--gudhi-volume-max", type=int, default=64,
+                    help="time GUDHI's CubicalComplex on volumes up to this side (default 64)")
     ap.add_argument("--no-gpu", action="store_true", help="skip our GPU backend")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run cargo build --release first (when the CLI exists)")
@@ -436,6 +512,9 @@ def main():
             rows.append((name, "ratios", None, med, None, None))
             print(f"done: {name}", file=sys.stderr)
 
+        volume_rows, volume_ratios = [], []
+        if args.volumes:
+            volume_rows, volume_ratios = run_volumes(args, tmp, checks)
         batch_rows, batch_ratios = [], []
         if not args.no_batch:
             batch_rows, batch_ratios = run_batch(args, tmp, repeat, gpu_repeat, checks, adapters)
@@ -466,6 +545,20 @@ def main():
     print("|---|---:|---:|---:|---:|")
     for line in ratio_lines:
         print(line)
+    if volume_rows:
+        print()
+        print("Volumes (all three dimensions; ours: CPU backend, in-process timing after one warm-up):")
+        print()
+        print("| volume | library / backend | construction | median | min | finite pairs H0, H1, H2 |")
+        print("|---|---|---|---:|---:|---|")
+        for name, lib, construction, m, lo, k in volume_rows:
+            print(f"| {name} | {lib} | {construction} | {fmt_s(m)} | {fmt_s(lo)} | "
+                  f"{', '.join(map(str, k)) if k else '-'} |")
+        print()
+        print("| volume | CubicalRipser / ours-cpu (V) | GUDHI CubicalComplex / ours-cpu (T) |")
+        print("|---|---:|---:|")
+        for line in volume_ratios:
+            print(line)
     if batch_rows:
         b, n = args.batch
         print()
