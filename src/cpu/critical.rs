@@ -763,7 +763,7 @@ pub fn persistence_pairs(
 
 /// `rayon::join` when asked and rayon's pool has more than one thread; otherwise one after the other, on this
 /// thread (handing work to a single pool thread costs milliseconds of scheduling).
-fn join<A: Send, B: Send>(
+pub(crate) fn join<A: Send, B: Send>(
     parallel: bool,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,

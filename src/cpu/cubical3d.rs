@@ -246,14 +246,80 @@ fn allowed_masks(rank: &[u32], [d, h, w]: [usize; 3], t: bool) -> Vec<u32> {
     allowed
 }
 
-#[inline]
-fn find(parent: &mut [u32], mut v: u32) -> u32 {
-    while parent[v as usize] != v {
-        let grand = parent[parent[v as usize] as usize];
-        parent[v as usize] = grand;
-        v = grand;
+/// Union-find with the elder rule: roots are the oldest node of their component. A node's parent,
+/// age and entry rank share one 16-byte record, so a find that reaches a root has its age at hand.
+struct Forest {
+    /// `[parent, age, entry rank, unused]` per node.
+    nodes: Vec<[u32; 4]>,
+}
+
+impl Forest {
+    fn new(len: usize) -> Self {
+        Self {
+            nodes: vec![[NONE, 0, 0, 0]; len],
+        }
     }
-    v
+
+    #[inline]
+    fn add(&mut self, v: usize, age: u32, entry: u32) {
+        self.nodes[v] = [v as u32, age, entry, 0];
+    }
+
+    /// Find with path halving.
+    #[inline]
+    fn find(&mut self, mut v: u32) -> u32 {
+        loop {
+            let parent = self.nodes[v as usize][0];
+            if parent == v {
+                return v;
+            }
+            let grand = self.nodes[parent as usize][0];
+            self.nodes[v as usize][0] = grand;
+            v = grand;
+        }
+    }
+
+    /// Merges the components of `a` and `b`; returns the entry rank of the younger root, which
+    /// dies, or `None` when they were one component.
+    #[inline]
+    fn union(&mut self, a: u32, b: u32) -> Option<u32> {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return None;
+        }
+        let (young, old) = if self.nodes[ra as usize][1] > self.nodes[rb as usize][1] {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        self.nodes[young as usize][0] = old;
+        Some(self.nodes[young as usize][2])
+    }
+}
+
+/// How many ranks ahead the sweeps prefetch: a sweep in filtration order visits voxels all over the
+/// volume, so without it each step waits for several cache misses one after the other.
+const AHEAD: usize = 16;
+
+/// Ask for the cache lines of `data` around vertex-grid index `v` (the 3x3 lines of its
+/// neighbourhood in z and y, `per_vertex` elements per vertex). Only a hint: no load, no fault.
+#[inline]
+fn prefetch_around<T>(data: &[T], vol: &Volume, v: usize, per_vertex: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let [sz, sy, _] = vol.vertex_stride;
+        for dz in [0, sz, sz.wrapping_neg()] {
+            for dy in [0, sy, sy.wrapping_neg()] {
+                let at = v.wrapping_add(dz).wrapping_add(dy).wrapping_mul(per_vertex);
+                let pointer = data.as_ptr().wrapping_add(at) as *const i8;
+                // SAFETY: a prefetch never dereferences its address and cannot fault
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pointer) };
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, vol, v, per_vertex);
 }
 
 /// Voxel-level pairs `(birth rank, death rank)` of one dimension.
@@ -263,20 +329,23 @@ type RankPairs = Vec<(u32, u32)>;
 /// the edges that are not negative, or [`NEGATIVE`]; and the entry rank of each such position.
 fn zeroth(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u32>, Vec<u32>) {
     let nv = vol.vertices();
-    let mut parent = vec![NONE; nv];
-    // a vertex's age (its position in the order) above its entry rank (the pair's birth): one load
-    let mut key = vec![0u64; nv];
+    // a vertex's age is its position in the order; its entry rank is the birth of its class
+    let mut forest = Forest::new(nv);
     let mut edge_position = vec![NONE; 3 * nv];
     let mut position_rank = Vec::with_capacity(2 * vol.order.len());
     let mut pairs = Vec::new();
     let mut next_age = 0u32;
-    for r in 0..vol.order.len() {
+    let n = vol.order.len();
+    for r in 0..n {
+        if r + AHEAD < n {
+            let ahead = vol.vertex[r + AHEAD] as usize;
+            prefetch_around(&forest.nodes, vol, ahead, 1);
+            prefetch_around(&edge_position, vol, ahead, 3);
+        }
         let (allowed, v) = vol.voxel(r);
         for &s in &tables.slots[0] {
             if tables.deciding[s] & !allowed == 0 {
-                let b = vol.base(tables, v, s);
-                parent[b] = b as u32;
-                key[b] = (next_age as u64) << 32 | r as u64;
+                forest.add(vol.base(tables, v, s), next_age, r as u32);
                 next_age += 1;
             }
         }
@@ -287,50 +356,48 @@ fn zeroth(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u32
             let b = vol.base(tables, v, s);
             let a = tables.axis[s];
             let e = 3 * b + a;
-            let (ra, rb) = (
-                find(&mut parent, b as u32),
-                find(&mut parent, (b + vol.vertex_stride[a]) as u32),
-            );
-            if ra == rb {
-                edge_position[e] = position_rank.len() as u32;
-                position_rank.push(r as u32);
-                continue;
-            }
-            let (young, old) = if key[ra as usize] > key[rb as usize] {
-                (ra, rb)
-            } else {
-                (rb, ra)
-            };
-            parent[young as usize] = old;
-            edge_position[e] = NEGATIVE;
-            let birth = key[young as usize] as u32;
-            if keep_zero || birth != r as u32 {
-                pairs.push((birth, r as u32));
+            match forest.union(b as u32, (b + vol.vertex_stride[a]) as u32) {
+                None => {
+                    edge_position[e] = position_rank.len() as u32;
+                    position_rank.push(r as u32);
+                }
+                Some(birth) => {
+                    edge_position[e] = NEGATIVE;
+                    if keep_zero || birth != r as u32 {
+                        pairs.push((birth, r as u32));
+                    }
+                }
             }
         }
     }
     (pairs, edge_position, position_rank)
 }
 
-/// H2: the backward sweep over cubes and squares. Returns the pairs and a bit set of the positive
-/// squares (`3 * base + axis`).
-fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64>) {
+/// One bit per square, in the order of the backward sweep, set for the positive ones.
+struct SquareBits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+/// H2: the backward sweep over cubes and squares. Returns the pairs and which squares are positive.
+fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, SquareBits) {
     let nv = vol.vertices();
     let exterior = nv;
-    let mut parent = vec![NONE; nv + 1];
-    // ages count cubes in backward order (the exterior is the oldest), above the entry ranks
-    let mut key = vec![0u64; nv + 1];
-    parent[exterior] = exterior as u32;
-    let mut positive = vec![0u64; (3 * nv).div_ceil(64)];
+    // ages count cubes in backward order; the exterior is the oldest
+    let mut forest = Forest::new(nv + 1);
+    forest.add(exterior, 0, NONE);
+    let mut positive: Vec<u64> = Vec::with_capacity((3 * vol.order.len()).div_ceil(64));
+    let mut squares = 0usize;
     let mut pairs = Vec::new();
     let mut next_age = 1u32;
     for r in (0..vol.order.len()).rev() {
+        if r >= AHEAD {
+            prefetch_around(&forest.nodes, vol, vol.vertex[r - AHEAD] as usize, 1);
+        }
         let (allowed, v) = vol.voxel(r);
         for &s in tables.slots[3].iter().rev() {
             if tables.deciding[s] & !allowed == 0 {
-                let b = vol.base(tables, v, s);
-                parent[b] = b as u32;
-                key[b] = (next_age as u64) << 32 | r as u64;
+                forest.add(vol.base(tables, v, s), next_age, r as u32);
                 next_age += 1;
             }
         }
@@ -352,39 +419,35 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, Vec<u64
             } else {
                 exterior
             };
-            let (ra, rb) = (
-                find(&mut parent, below as u32),
-                find(&mut parent, above as u32),
-            );
-            if ra == rb {
-                continue;
+            if squares % 64 == 0 {
+                positive.push(0);
             }
-            let (young, old) = if key[ra as usize] > key[rb as usize] {
-                (ra, rb)
-            } else {
-                (rb, ra)
-            };
-            parent[young as usize] = old;
-            let square = 3 * b + a;
-            positive[square / 64] |= 1 << (square % 64);
-            let death = key[young as usize] as u32;
-            if keep_zero || death != r as u32 {
-                pairs.push((r as u32, death));
+            let merged = forest.union(below as u32, above as u32);
+            if let Some(death) = merged {
+                positive[squares / 64] |= 1 << (squares % 64);
+                if keep_zero || death != r as u32 {
+                    pairs.push((r as u32, death));
+                }
             }
+            squares += 1;
         }
     }
+    let positive = SquareBits {
+        words: positive,
+        len: squares,
+    };
     (pairs, positive)
 }
 
 /// H1: reduction of the columns of the negative squares, in forward order, over the rows of the
-/// edges that are not negative.
+/// edges that are not negative. `positive` is [`second`]'s bit per square, read backward.
 fn first(
     vol: &Volume,
     tables: &Tables,
     keep_zero: bool,
     edge_position: &[u32],
     position_rank: &[u32],
-    positive: &[u64],
+    positive: &SquareBits,
 ) -> RankPairs {
     // the owner of each pivot: the square whose reduced column ends there
     let mut owner = vec![NONE; position_rank.len()];
@@ -395,6 +458,7 @@ fn first(
     let mut other: Vec<u32> = Vec::with_capacity(64);
     let mut sum: Vec<u32> = Vec::with_capacity(64);
     let mut pairs = Vec::new();
+    let mut squares = positive.len;
     let boundary = |square: usize, out: &mut Vec<u32>| {
         let (b, closed) = (square / 3, square % 3);
         out.clear();
@@ -413,14 +477,19 @@ fn first(
         }
         out.sort_unstable_by(|a, b| b.cmp(a));
     };
-    for r in 0..vol.order.len() {
+    let n = vol.order.len();
+    for r in 0..n {
+        if r + AHEAD < n {
+            prefetch_around(edge_position, vol, vol.vertex[r + AHEAD] as usize, 3);
+        }
         let (allowed, v) = vol.voxel(r);
         for &s in &tables.slots[2] {
             if tables.deciding[s] & !allowed != 0 {
                 continue;
             }
             let square = 3 * vol.base(tables, v, s) + tables.axis[s];
-            if positive[square / 64] >> (square % 64) & 1 == 1 {
+            squares -= 1;
+            if positive.words[squares / 64] >> (squares % 64) & 1 == 1 {
                 continue;
             }
             boundary(square, &mut column);
@@ -432,12 +501,12 @@ fn first(
                 }
                 if o & (1 << 31) != 0 {
                     let (_, start, len) = reduced[(o & !(1 << 31)) as usize];
-                    other.clear();
-                    other.extend_from_slice(&stored[start as usize..(start + len) as usize]);
+                    let owned = &stored[start as usize..(start + len) as usize];
+                    symmetric_difference(&column, owned, &mut sum);
                 } else {
                     boundary(o as usize, &mut other);
+                    symmetric_difference(&column, &other, &mut sum);
                 }
-                symmetric_difference(&column, &other, &mut sum);
                 std::mem::swap(&mut column, &mut sum);
                 added = true;
             }
@@ -504,8 +573,12 @@ pub fn persistence_pairs(
     let keep_zero = options.keep_zero_persistence;
     let tables = Tables::new(options.construction);
     let vol = Volume::new(values, shape, options)?;
-    let (h0, edge_position, position_rank) = zeroth(&vol, &tables, keep_zero);
-    let (h2, positive) = second(&vol, &tables, keep_zero);
+    // the two union-find sweeps are independent: on two threads when there are two and enough work
+    let ((h0, edge_position, position_rank), (h2, positive)) = super::critical::join(
+        vol.order.len() > 1 << 16,
+        || zeroth(&vol, &tables, keep_zero),
+        || second(&vol, &tables, keep_zero),
+    );
     let h1 = first(
         &vol,
         &tables,
