@@ -227,6 +227,16 @@ impl Context {
     /// The diagram (H0, H1, H2) of one `D x H x W` volume (any strides). The V and T constructions
     /// only. Volumes are computed on the CPU backend for now, also by a GPU context (each
     /// diagram's `backend` says which answered).
+    ///
+    /// ```
+    /// use wgpu_persistence::{Context, Options};
+    /// // a hollow 3x3x3 cube of ones around a zero: superlevel, one component and one void
+    /// let mut volume = ndarray::Array3::<f32>::ones((3, 3, 3));
+    /// volume[[1, 1, 1]] = 0.0;
+    /// let d = Context::cpu().compute_volume(volume.view(), &Options::default().superlevel()).unwrap();
+    /// assert_eq!((d.dim(0).len(), d.dim(1).len(), d.dim(2).len()), (1, 0, 1));
+    /// assert_eq!(d.dim(2)[0].death_index, Some(13)); // the void dies when the centre enters
+    /// ```
     pub fn compute_volume<T: Pixel>(
         &self,
         volume: ArrayView3<'_, T>,
