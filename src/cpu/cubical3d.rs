@@ -419,7 +419,7 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, SquareB
             } else {
                 exterior
             };
-            if squares % 64 == 0 {
+            if squares.is_multiple_of(64) {
                 positive.push(0);
             }
             let merged = forest.union(below as u32, above as u32);
