@@ -14,6 +14,8 @@
 //!   ranking, H0 and H1 passes (timestamp queries) is printed.
 //! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
 //!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
+//! - `volume`: `Context::cpu().compute_volume` (V and T, H0, H1, H2) of a 64^3 uniform-noise volume
+//!   (`cpu::cubical3d`; volumes have no GPU path yet).
 //! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission); and
 //!   `loss_and_gradient`: the topological loss (prior 1, 0) of the batch with its gradient map,
 //!   end to end.
@@ -152,6 +154,25 @@ fn cpu_e2e(c: &mut Criterion) {
                 })
             });
         }
+    }
+    group.finish();
+}
+
+fn cpu_volume(c: &mut Criterion) {
+    let ctx = Context::cpu();
+    let mut group = c.benchmark_group("volume");
+    configure(&mut group);
+    let side = 64;
+    let stack = image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
+        .expect("valid volume");
+    for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
+        let options = Options::new(construction);
+        group.bench_function(format!("cpu/{cname}/{side}^3_noise"), |b| {
+            b.iter(|| {
+                ctx.compute_stack(black_box(&stack), &options)
+                    .expect("computes")
+            })
+        });
     }
     group.finish();
 }
@@ -338,5 +359,5 @@ fn print_stages(id: &str, stages: &mut [[f64; 3]]) {
     );
 }
 
-criterion_group!(benches, cpu_stages, cpu_e2e, cpu_batch, gpu);
+criterion_group!(benches, cpu_stages, cpu_e2e, cpu_volume, cpu_batch, gpu);
 criterion_main!(benches);
