@@ -414,3 +414,16 @@ fn euler_characteristic_of_every_sublevel_set() {
         }
     }
 }
+
+#[test]
+fn a_gpu_context_answers_volumes_on_the_cpu_and_says_so() {
+    let Some(gpu) = common::gpu() else { return };
+    let values = quantised(5 * 6 * 7, 4, 3);
+    let o = Options::new(Construction::T).superlevel();
+    let on_gpu = gpu.compute_volume_slice(&values, [5, 6, 7], &o).unwrap();
+    let on_cpu = Context::cpu()
+        .compute_volume_slice(&values, [5, 6, 7], &o)
+        .unwrap();
+    assert_eq!(on_gpu, on_cpu);
+    assert_eq!(on_gpu.backend, wgpu_persistence::Backend::Cpu);
+}

@@ -143,12 +143,13 @@ impl Volume {
         let t = options.construction == Construction::T;
         let vertex_shape = if t { [d + 1, h + 1, w + 1] } else { [d, h, w] };
         let vertices = vertex_shape.iter().product::<usize>();
-        // edges and squares are numbered 3 * vertex + axis, below the two sentinels
-        if vertices.saturating_mul(3) >= (NEGATIVE - 1) as usize {
+        // edges and squares are numbered 3 * vertex + axis; H1 tags reduced columns with bit 31, so
+        // every such number stays below 2^31 (V always does; a thin T volume may not)
+        if vertices.saturating_mul(3) >= 1 << 31 {
             return Err(Error::TooLarge {
-                what: "cells of the volume's complex",
+                what: "edges of the volume's T complex (3 per vertex)",
                 value: vertices as u64 * 3,
-                limit: (NEGATIVE - 1) as u64,
+                limit: (1u64 << 31) - 1,
             });
         }
         let cube_shape = if t { [d, h, w] } else { [d - 1, h - 1, w - 1] };
