@@ -228,6 +228,12 @@ impl Context {
     /// only. Volumes are computed on the CPU backend for now, also by a GPU context (each
     /// diagram's `backend` says which answered).
     ///
+    /// With `keep_zero_persistence`, every pair of the cell complex is reported: in V that is one H0
+    /// pair per voxel, as for an image, but the T complex of a volume has more vertices than voxels
+    /// (`(D+1)(H+1)(W+1)`), each with its H0 pair. A T volume whose complex has `2^31 / 3` vertices
+    /// or more (only thin ones, such as `1 x 1 x N` with `N` past about 179M) is refused with
+    /// [`Error::TooLarge`].
+    ///
     /// ```
     /// use wgpu_persistence::{Context, Options};
     /// // a hollow 3x3x3 cube of ones around a zero: superlevel, one component and one void
@@ -391,8 +397,11 @@ impl Context {
         }
         let sorted = cpu::gradient_scatter::sort_contributions(&contributions);
         let gradient = match &self.engine {
-            Some(engine) => engine.gradient_scatter(&sorted, stack.values.len())?,
-            None => cpu::gradient_scatter::gradient_scatter(&sorted, stack.values.len()),
+            // volumes are computed on the CPU, their gradient too (no GPU binding limit applies)
+            Some(engine) if !stack.volume => {
+                engine.gradient_scatter(&sorted, stack.values.len())?
+            }
+            _ => cpu::gradient_scatter::gradient_scatter(&sorted, stack.values.len()),
         };
         let mut shape = vec![stack.count];
         shape.extend(stack.item_shape());

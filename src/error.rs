@@ -61,6 +61,9 @@ pub enum Error {
         /// Rounds that were run.
         rounds: u32,
     },
+    /// An invariant of an algorithm failed (a bug: please report it, with the input).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Invalid argument that is not about the image itself.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -46,7 +46,8 @@ pub struct Options {
     pub construction: Construction,
     /// Sublevel (default) or superlevel.
     pub filtration: Filtration,
-    /// Keep pairs whose birth equals their death (dropped by default).
+    /// Keep pairs whose birth equals their death (dropped by default). For volumes these are the
+    /// pairs of every cell (see [`crate::Context::compute_volume`]).
     pub keep_zero_persistence: bool,
 }
 

@@ -160,8 +160,14 @@ fn a_one_slice_volume_has_the_image_diagram() {
             let values = quantised(h * w, levels, (h * 100 + w) as u64 + levels as u64);
             for construction in [Construction::V, Construction::T] {
                 for superlevel in [false, true] {
-                    {
-                        let keep = false;
+                    // with zero-persistence pairs kept, V volumes still match images; T volumes
+                    // have more vertices than voxels, so more H0 pairs
+                    let keeps: &[bool] = if construction == Construction::V {
+                        &[false, true]
+                    } else {
+                        &[false]
+                    };
+                    for &keep in keeps {
                         let o = options(construction, superlevel).keep_zero_persistence(keep);
                         let image = ctx.compute_slice(&values, [h, w], &o).unwrap();
                         let volume = ctx.compute_volume_slice(&values, [1, h, w], &o).unwrap();
@@ -173,7 +179,7 @@ fn a_one_slice_volume_has_the_image_diagram() {
             }
         }
     }
-    assert_eq!(cases, 96);
+    assert_eq!(cases, 144);
 }
 
 #[test]
@@ -426,4 +432,27 @@ fn a_gpu_context_answers_volumes_on_the_cpu_and_says_so() {
         .unwrap();
     assert_eq!(on_gpu, on_cpu);
     assert_eq!(on_gpu.backend, wgpu_persistence::Backend::Cpu);
+    // and the loss of a volume, gradient included
+    let volume = Array3::from_shape_vec((5, 6, 7), values)
+        .unwrap()
+        .mapv(|v| v / 4.0);
+    let loss = TopologicalLoss::new(&[1, 0, 1]);
+    let a = gpu.topological_loss_volume(volume.view(), &loss).unwrap();
+    let b = Context::cpu()
+        .topological_loss_volume(volume.view(), &loss)
+        .unwrap();
+    assert_eq!((a.loss, &a.gradient), (b.loss, &b.gradient));
+}
+
+#[test]
+fn the_cpu_pipeline_checks_its_shape() {
+    let o = Options::default();
+    assert!(matches!(
+        wgpu_persistence::cpu::cubical3d::persistence_pairs(&[0.0; 5], [2, 2, 2], &o),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        wgpu_persistence::cpu::cubical3d::persistence_pairs(&[0.0; 4], [0, 2, 2], &o),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }

@@ -449,11 +449,11 @@ fn first(
     edge_position: &[u32],
     position_rank: &[u32],
     positive: &SquareBits,
-) -> RankPairs {
+) -> Result<RankPairs> {
     // the owner of each pivot: the square whose reduced column ends there
     let mut owner = vec![NONE; position_rank.len()];
     // reduced columns that differ from their boundary: (square, start, length) in `stored`
-    let mut reduced: Vec<(u32, u32, u32)> = Vec::new();
+    let mut reduced: Vec<(usize, usize)> = Vec::new();
     let mut stored: Vec<u32> = Vec::new();
     let mut column: Vec<u32> = Vec::with_capacity(64);
     let mut other: Vec<u32> = Vec::with_capacity(64);
@@ -501,8 +501,8 @@ fn first(
                     break;
                 }
                 if o & (1 << 31) != 0 {
-                    let (_, start, len) = reduced[(o & !(1 << 31)) as usize];
-                    let owned = &stored[start as usize..(start + len) as usize];
+                    let (start, end) = reduced[(o & !(1 << 31)) as usize];
+                    let owned = &stored[start..end];
                     symmetric_difference(&column, owned, &mut sum);
                 } else {
                     boundary(o as usize, &mut other);
@@ -513,11 +513,12 @@ fn first(
             }
             // a square that is not positive kills a class: its reduced column is never empty
             let Some(&pivot) = column.first() else {
-                debug_assert!(false, "negative square {square} reduced to zero");
-                continue;
+                return Err(Error::Internal(format!(
+                    "a negative square ({square}) reduced to zero in H1"
+                )));
             };
             owner[pivot as usize] = if added {
-                reduced.push((square as u32, stored.len() as u32, column.len() as u32));
+                reduced.push((stored.len(), stored.len() + column.len()));
                 stored.extend_from_slice(&column);
                 (reduced.len() - 1) as u32 | 1 << 31
             } else {
@@ -529,7 +530,7 @@ fn first(
             }
         }
     }
-    pairs
+    Ok(pairs)
 }
 
 /// `a + b` over Z/2 of two columns sorted descending, into `out` (sorted descending).
@@ -568,6 +569,13 @@ pub fn persistence_pairs(
             "the Freudenthal construction is 2D only; use V or T for volumes".into(),
         ));
     }
+    if values.len() != shape.iter().product::<usize>() {
+        return Err(Error::ShapeMismatch {
+            len: values.len(),
+            shape: shape.to_vec(),
+            expected: shape.iter().product(),
+        });
+    }
     if values.is_empty() {
         return Ok(vec![Vec::new(); 3]);
     }
@@ -587,7 +595,7 @@ pub fn persistence_pairs(
         &edge_position,
         &position_rank,
         &positive,
-    );
+    )?;
     let superlevel = options.is_superlevel();
     let order = &vol.order;
     let pair = |&(birth, death): &(u32, u32)| {
