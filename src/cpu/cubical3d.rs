@@ -303,24 +303,16 @@ impl Forest {
 const AHEAD: usize = 16;
 
 /// Ask for the cache lines of `data` around vertex-grid index `v` (the 3x3 lines of its
-/// neighbourhood in z and y, `per_vertex` elements per vertex). Only a hint: no load, no fault.
+/// neighbourhood in z and y, `per_vertex` elements per vertex).
 #[inline]
 fn prefetch_around<T>(data: &[T], vol: &Volume, v: usize, per_vertex: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let [sz, sy, _] = vol.vertex_stride;
-        for dz in [0, sz, sz.wrapping_neg()] {
-            for dy in [0, sy, sy.wrapping_neg()] {
-                let at = v.wrapping_add(dz).wrapping_add(dy).wrapping_mul(per_vertex);
-                let pointer = data.as_ptr().wrapping_add(at) as *const i8;
-                // SAFETY: a prefetch never dereferences its address and cannot fault
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(pointer) };
-            }
+    let [sz, sy, _] = vol.vertex_stride;
+    for dz in [0, sz, sz.wrapping_neg()] {
+        for dy in [0, sy, sy.wrapping_neg()] {
+            let at = v.wrapping_add(dz).wrapping_add(dy).wrapping_mul(per_vertex);
+            super::prefetch(data, at);
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (data, vol, v, per_vertex);
 }
 
 /// Voxel-level pairs `(birth rank, death rank)` of one dimension.

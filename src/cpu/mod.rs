@@ -16,6 +16,22 @@ use crate::options::Options;
 use crate::Result;
 use rayon::prelude::*;
 
+/// Asks for the cache line of `data[index]`: only a hint (no load, no fault, even out of bounds).
+/// Sweeps in filtration order read arrays all over memory; asking a few steps ahead overlaps the
+/// misses instead of waiting for each in turn.
+#[inline]
+pub(crate) fn prefetch<T>(data: &[T], index: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let pointer = data.as_ptr().wrapping_add(index) as *const i8;
+        // SAFETY: a prefetch never dereferences its address and cannot fault
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(pointer) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, index);
+}
+
 /// The pair record of dying vertex `vertex` of `grid`, killed by the edge with processing key `key`.
 /// Mirrors `shaders/compact_pairs.wgsl`.
 pub fn raw_pair(grid: &Grid, vertex: u32, key: (u32, u32), order: &[u32], rank: &[u32]) -> RawPair {
