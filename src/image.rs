@@ -192,35 +192,7 @@ pub fn from_volume_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageS
             })
         }
     };
-    let expected = element_count(shape)?;
-    if expected != data.len() {
-        return Err(Error::ShapeMismatch {
-            len: data.len(),
-            shape: shape.to_vec(),
-            expected,
-        });
-    }
-    check_size3(count, depth, height, width)?;
-    let values = normalise(data.iter().map(|v| v.to_f32()), expected, shape)?;
-    Ok(ImageStack {
-        values,
-        count,
-        depth,
-        height,
-        width,
-        volume: true,
-    })
-}
-
-fn element_count(shape: &[usize]) -> Result<usize> {
-    shape
-        .iter()
-        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
-        .ok_or(Error::TooLarge {
-            what: "element count",
-            value: u64::MAX,
-            limit: MAX_PIXELS as u64,
-        })
+    stack_from_slice(data, shape, [count, depth, height, width], true)
 }
 
 /// Validate a row-major slice with a shape: `[H, W]` for one image, `[B, H, W]` for a batch.
@@ -236,7 +208,24 @@ pub fn from_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
             })
         }
     };
-    let expected = element_count(shape)?;
+    stack_from_slice(data, shape, [count, 1, height, width], false)
+}
+
+/// The stack of `[count, depth, height, width]` items a slice of the given shape holds.
+fn stack_from_slice<T: Pixel>(
+    data: &[T],
+    shape: &[usize],
+    [count, depth, height, width]: [usize; 4],
+    volume: bool,
+) -> Result<ImageStack> {
+    let expected = shape
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .ok_or(Error::TooLarge {
+            what: "element count",
+            value: u64::MAX,
+            limit: MAX_PIXELS as u64,
+        })?;
     if expected != data.len() {
         return Err(Error::ShapeMismatch {
             len: data.len(),
@@ -244,15 +233,15 @@ pub fn from_slice<T: Pixel>(data: &[T], shape: &[usize]) -> Result<ImageStack> {
             expected,
         });
     }
-    check_size(count, height, width)?;
+    check_size3(count, depth, height, width)?;
     let values = normalise(data.iter().map(|v| v.to_f32()), expected, shape)?;
     Ok(ImageStack {
         values,
         count,
-        depth: 1,
+        depth,
         height,
         width,
-        volume: false,
+        volume,
     })
 }
 

@@ -4,52 +4,9 @@
 mod common;
 
 use serde_json::Value;
-use wgpu_persistence::{Construction, Diagram, Options};
+use wgpu_persistence::{Construction, Options};
 
-fn num(v: &Value) -> f32 {
-    match v {
-        Value::String(s) => s.parse().expect("inf or -inf"),
-        other => other.as_f64().expect("number") as f32,
-    }
-}
-
-struct Expected {
-    finite: Vec<(f32, f32)>,
-    essential: Vec<f32>,
-}
-
-fn expected(diagram: &Value, dim: &str) -> Expected {
-    let d = &diagram[dim];
-    let mut finite: Vec<(f32, f32)> = d["finite"]
-        .as_array()
-        .map(|a| a.iter().map(|p| (num(&p[0]), num(&p[1]))).collect())
-        .unwrap_or_default();
-    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let mut essential: Vec<f32> = d["essential"]
-        .as_array()
-        .map(|a| a.iter().map(num).collect())
-        .unwrap_or_default();
-    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    Expected { finite, essential }
-}
-
-fn ours(d: &Diagram, dim: usize) -> Expected {
-    let mut finite: Vec<(f32, f32)> = d
-        .dim(dim)
-        .iter()
-        .filter(|p| !p.is_essential())
-        .map(|p| (p.birth, p.death))
-        .collect();
-    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let mut essential: Vec<f32> = d
-        .dim(dim)
-        .iter()
-        .filter(|p| p.is_essential())
-        .map(|p| p.birth)
-        .collect();
-    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    Expected { finite, essential }
-}
+use common::{expected, num, ours};
 
 #[test]
 fn diagrams_equal_gudhi() {
@@ -88,19 +45,19 @@ fn diagrams_equal_gudhi() {
                         .unwrap();
                     common::check_indices(&values, &d);
                     for dim in 0..2 {
-                        let want = expected(&case["diagrams"][&name], &dim.to_string());
-                        let got = ours(&d, dim);
+                        let (want_finite, want_essential) = expected(&case["diagrams"][&name], dim);
+                        let (finite, essential) = ours(&d, dim);
                         let label =
                             format!("{} {name} H{dim} on {}", path.display(), ctx.backend());
                         assert_eq!(
-                            got.finite.len(),
-                            want.finite.len(),
+                            finite.len(),
+                            want_finite.len(),
                             "{label}: finite pair count"
                         );
-                        for (g, w) in got.finite.iter().zip(&want.finite) {
+                        for (g, w) in finite.iter().zip(&want_finite) {
                             assert_eq!(g, w, "{label}");
                         }
-                        assert_eq!(got.essential, want.essential, "{label}: essential");
+                        assert_eq!(essential, want_essential, "{label}: essential");
                     }
                     checked += 1;
                 }

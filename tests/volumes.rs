@@ -7,48 +7,7 @@ use ndarray::{Array3, Array4, Axis};
 use serde_json::Value;
 use wgpu_persistence::{Construction, Context, Diagram, Error, Options, TopologicalLoss};
 
-fn num(v: &Value) -> f32 {
-    match v {
-        Value::String(s) => s.parse().expect("inf or -inf"),
-        other => other.as_f64().expect("number") as f32,
-    }
-}
-
-/// `(finite pairs sorted, essential births sorted)` of one dimension.
-type Multiset = (Vec<(f32, f32)>, Vec<f32>);
-
-fn expected(diagram: &Value, dim: usize) -> Multiset {
-    let d = &diagram[dim.to_string()];
-    let mut finite: Vec<(f32, f32)> = d["finite"]
-        .as_array()
-        .map(|a| a.iter().map(|p| (num(&p[0]), num(&p[1]))).collect())
-        .unwrap_or_default();
-    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let mut essential: Vec<f32> = d["essential"]
-        .as_array()
-        .map(|a| a.iter().map(num).collect())
-        .unwrap_or_default();
-    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (finite, essential)
-}
-
-fn ours(d: &Diagram, dim: usize) -> Multiset {
-    let mut finite: Vec<(f32, f32)> = d
-        .dim(dim)
-        .iter()
-        .filter(|p| !p.is_essential())
-        .map(|p| (p.birth, p.death))
-        .collect();
-    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let mut essential: Vec<f32> = d
-        .dim(dim)
-        .iter()
-        .filter(|p| p.is_essential())
-        .map(|p| p.birth)
-        .collect();
-    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (finite, essential)
-}
+use common::{expected, num, ours};
 
 fn options(construction: Construction, superlevel: bool) -> Options {
     let o = Options::new(construction);

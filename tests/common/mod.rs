@@ -40,3 +40,50 @@ pub fn check_indices(values: &[f32], d: &Diagram) {
         }
     }
 }
+
+/// A golden-file number: a JSON number, or the strings "inf" / "-inf".
+pub fn num(v: &serde_json::Value) -> f32 {
+    match v {
+        serde_json::Value::String(s) => s.parse().expect("inf or -inf"),
+        other => other.as_f64().expect("number") as f32,
+    }
+}
+
+/// One dimension of a diagram as a multiset: finite `(birth, death)` pairs and essential births,
+/// both sorted.
+pub type Multiset = (Vec<(f32, f32)>, Vec<f32>);
+
+/// Dimension `dim` of a golden diagram (`{"0": {"finite": [[b, d], ...], "essential": [b, ...]}}`).
+pub fn expected(diagram: &serde_json::Value, dim: usize) -> Multiset {
+    let d = &diagram[dim.to_string()];
+    let mut finite: Vec<(f32, f32)> = d["finite"]
+        .as_array()
+        .map(|a| a.iter().map(|p| (num(&p[0]), num(&p[1]))).collect())
+        .unwrap_or_default();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d["essential"]
+        .as_array()
+        .map(|a| a.iter().map(num).collect())
+        .unwrap_or_default();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (finite, essential)
+}
+
+/// Dimension `dim` of one of our diagrams, as [`expected`] gives a golden one.
+pub fn ours(d: &Diagram, dim: usize) -> Multiset {
+    let mut finite: Vec<(f32, f32)> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| !p.is_essential())
+        .map(|p| (p.birth, p.death))
+        .collect();
+    finite.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut essential: Vec<f32> = d
+        .dim(dim)
+        .iter()
+        .filter(|p| p.is_essential())
+        .map(|p| p.birth)
+        .collect();
+    essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (finite, essential)
+}
