@@ -180,20 +180,20 @@ def raw_cripser(img):
 # Diagram conversion
 # ---------------------------------------------------------------------------
 
-def to_diagram(raw, negate):
+def to_diagram(raw, negate, dims=(0, 1)):
     """raw: (dim, b, d) of a sublevel filtration. Returns
     {dim: {"finite": [(b, d)], "essential": [b]}} in values of the original
-    image (negated back when negate=True), birth == death pairs dropped."""
-    by_dim = {0: [], 1: []}
+    image (negated back when negate=True), birth == death pairs dropped. A full
+    grid has one essential class, in H0."""
+    by_dim = {k: [] for k in dims}
     for d, b, e in raw:
-        if d not in by_dim:
-            assert d <= 1, f"unexpected homology dimension {d}"
+        assert d in by_dim, f"unexpected homology dimension {d}"
         if b == e:
             continue  # zero persistence (covers inf == inf as well)
         assert b < e, f"birth after death in sublevel pair {(d, b, e)}"
         by_dim[d].append((b, e))
     diag = {}
-    for dim in (0, 1):
+    for dim in dims:
         pairs = by_dim[dim]
         inf_pairs = sorted(p for p in pairs if math.isinf(p[1]))
         finite = [p for p in pairs if not math.isinf(p[1])]
@@ -203,7 +203,7 @@ def to_diagram(raw, negate):
             essential = [inf_pairs[0][0]]  # oldest class survives (elder rule)
             finite += inf_pairs[1:]        # killed by a +inf cell
         else:
-            finite += inf_pairs            # 2D grid: H1 has no essential class
+            finite += inf_pairs            # a full grid has no essential class here
         if negate:
             finite = [(-b, -e) for b, e in finite]
             essential = [-b for b in essential]
@@ -219,7 +219,7 @@ def diagram_json(diag):
             "finite": [[jnum(b), jnum(e)] for b, e in diag[dim]["finite"]],
             "essential": [jnum(b) for b in diag[dim]["essential"]],
         }
-        for dim in (0, 1)
+        for dim in sorted(diag)
     }
 
 
@@ -250,8 +250,14 @@ def uf_h0(img, mode):
                 if 0 <= y2 < h and 0 <= x2 < w:
                     i, j = y * w + x, y2 * w + x2
                     edges.append((max(a[i], a[j]), i, j))
+    return elder_h0(a, edges)
+
+
+def elder_h0(a, edges):
+    """Elder-rule H0 of flat values `a` with edges (value, i, j): (pairs (birth, death) in order of
+    death, [essential birth]); ties broken by index as DESIGN.md says."""
     edges.sort()
-    parent = list(range(h * w))
+    parent = list(range(a.size))
 
     def find(i):
         while parent[i] != i:
@@ -269,10 +275,9 @@ def uf_h0(img, mode):
             ri, rj = rj, ri
         pairs.append((a[rj], v))  # younger root dies
         parent[rj] = ri
-    roots = {find(i) for i in range(h * w)}
+    roots = {find(i) for i in range(a.size)}
     assert len(roots) == 1
-    ess = [a[roots.pop()]]
-    return pairs, ess
+    return pairs, [a[roots.pop()]]
 
 
 def check_h0(img, mode, negate, diag, label):

@@ -44,7 +44,8 @@ import gudhi
 import cripser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import VERSIONS, f32, jnum  # noqa: E402
+from make_golden import VERSIONS, diagram_json, elder_h0, f32, jnum  # noqa: E402
+from make_golden import to_diagram as to_diagram_2d  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "golden3d")
@@ -80,43 +81,7 @@ def raw_cripser(vol):
 
 
 def to_diagram(raw, negate):
-    by_dim = {k: [] for k in DIMS}
-    for d, b, e in raw:
-        assert d in by_dim, f"unexpected homology dimension {d}"
-        if b == e:
-            continue
-        assert b < e, f"birth after death in sublevel pair {(d, b, e)}"
-        by_dim[d].append((b, e))
-    diag = {}
-    for dim in DIMS:
-        pairs = by_dim[dim]
-        inf_pairs = sorted(p for p in pairs if math.isinf(p[1]))
-        finite = [p for p in pairs if not math.isinf(p[1])]
-        essential = []
-        if dim == 0:
-            assert inf_pairs, "no essential H0 class"
-            essential = [inf_pairs[0][0]]
-            finite += inf_pairs[1:]
-        else:
-            finite += inf_pairs
-        if negate:
-            finite = [(-b, -e) for b, e in finite]
-            essential = [-b for b in essential]
-        diag[dim] = {
-            "finite": sorted((f32(b), f32(e)) for b, e in finite),
-            "essential": sorted(f32(b) for b in essential),
-        }
-    return diag
-
-
-def diagram_json(diag):
-    return {
-        str(dim): {
-            "finite": [[jnum(b), jnum(e)] for b, e in diag[dim]["finite"]],
-            "essential": [jnum(b) for b in diag[dim]["essential"]],
-        }
-        for dim in DIMS
-    }
+    return to_diagram_2d(raw, negate, DIMS)
 
 
 def neighbours(mode):
@@ -143,28 +108,7 @@ def uf_h0(vol, mode):
                     if 0 <= z2 < d and 0 <= y2 < h and 0 <= x2 < w:
                         i, j = (z * h + y) * w + x, (z2 * h + y2) * w + x2
                         edges.append((max(a[i], a[j]), i, j))
-    edges.sort()
-    parent = list(range(a.size))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    key = lambda i: (a[i], i)
-    pairs = []
-    for v, i, j in edges:
-        ri, rj = find(i), find(j)
-        if ri == rj:
-            continue
-        if key(ri) > key(rj):
-            ri, rj = rj, ri
-        pairs.append((a[rj], v))
-        parent[rj] = ri
-    roots = {find(i) for i in range(a.size)}
-    assert len(roots) == 1
-    return pairs, [a[roots.pop()]]
+    return elder_h0(a, edges)
 
 
 def check_h0(vol, mode, negate, diag, label):
