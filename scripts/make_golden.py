@@ -324,10 +324,11 @@ def cell_values(img, mode):
     return np.concatenate(vals), np.concatenate(dims)
 
 
-def check_euler(img, mode, negate, diag, label):
-    """chi(sublevel set at t) == b0(t) - b1(t) for every cell value t."""
+def check_euler(img, mode, negate, diag, label, cells=None):
+    """chi(sublevel set at t) == b0(t) - b1(t) (+ b2(t) ...) for every cell value t.
+    cells(src, mode) gives (values, dims) of every cell (default: the 2D cell_values)."""
     src = (-img if negate else img).astype(np.float64)
-    vals, dims = cell_values(src, mode)
+    vals, dims = (cells or cell_values)(src, mode)
     sign = np.where(dims % 2 == 0, 1, -1)
     order = np.argsort(vals, kind="stable")
     sv, cs = vals[order], np.cumsum(sign[order])
@@ -335,15 +336,13 @@ def check_euler(img, mode, negate, diag, label):
     for t in np.unique(vals):
         chi = int(cs[np.searchsorted(sv, t, side="right") - 1])
         betti = []
-        for dim in (0, 1):
-            n = 0
-            for b, e in diag[dim]["finite"]:
-                if s * b <= t < s * e:
-                    n += 1
+        for dim in sorted(diag):
+            n = sum(1 for b, e in diag[dim]["finite"] if s * b <= t < s * e)
             n += sum(1 for b in diag[dim]["essential"] if s * b <= t)
             betti.append(n)
-        assert chi == betti[0] - betti[1], (
-            f"{label}: Euler characteristic {chi} != b0-b1 = {betti} at t={t}")
+        alternating = sum((-1) ** k * n for k, n in enumerate(betti))
+        assert chi == alternating, (
+            f"{label}: Euler characteristic {chi} != alternating sum of {betti} at t={t}")
 
 
 def check_values(img, diag, label):

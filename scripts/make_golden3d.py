@@ -45,7 +45,7 @@ import cripser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_golden import VERSIONS, diagram_json, elder_h0, f32, jnum  # noqa: E402
-from make_golden import to_diagram as to_diagram_2d  # noqa: E402
+from make_golden import check_euler, to_diagram as to_diagram_2d  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "golden3d")
@@ -166,24 +166,6 @@ def khalimsky(vol, mode):
     return k.ravel(), (oz + oy + ox).ravel()
 
 
-def check_euler(vol, mode, negate, diag, label):
-    src = (-vol if negate else vol).astype(np.float64)
-    vals, dims = khalimsky(src, mode)
-    sign = np.where(dims % 2 == 0, 1, -1)
-    order = np.argsort(vals, kind="stable")
-    sv, cs = vals[order], np.cumsum(sign[order])
-    s = -1.0 if negate else 1.0
-    for t in np.unique(vals):
-        chi = int(cs[np.searchsorted(sv, t, side="right") - 1])
-        betti = []
-        for dim in DIMS:
-            n = sum(1 for b, e in diag[dim]["finite"] if s * b <= t < s * e)
-            n += sum(1 for b in diag[dim]["essential"] if s * b <= t)
-            betti.append(n)
-        assert chi == betti[0] - betti[1] + betti[2], (
-            f"{label}: Euler characteristic {chi} != b0-b1+b2 = {betti} at t={t}")
-
-
 def check_values(vol, diag, label):
     allowed = {f32(v) for v in vol.ravel()}
     for dim in DIMS:
@@ -250,7 +232,7 @@ def process(name, vol):
             diag = to_diagram(raw_cubical(src, mode), negate=sup)
             check_values(vol, diag, label)
             check_h0(vol, mode, sup, diag, label)
-            check_euler(vol, mode, sup, diag, label)
+            check_euler(vol, mode, sup, diag, label, cells=khalimsky)
             diagrams[f"{mode}_{'super' if sup else 'sub'}"] = diag
     crip = None
     if min(vol.shape) > 1:

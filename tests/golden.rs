@@ -3,31 +3,21 @@
 
 mod common;
 
-use serde_json::Value;
 use wgpu_persistence::{Construction, Options};
 
-use common::{expected, num, ours};
+use common::{expected, ours};
 
 #[test]
 fn diagrams_equal_gudhi() {
     let contexts = common::contexts();
-    let mut dir: Vec<_> = std::fs::read_dir("tests/golden")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    dir.sort();
-    assert!(dir.len() >= 20, "golden files missing");
     let mut checked = 0;
-    for path in dir {
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let shape: Vec<usize> = case["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        let values: Vec<f32> = case["data"].as_array().unwrap().iter().map(num).collect();
+    for golden in common::golden_cases("tests/golden", 20) {
+        let (path, case, shape, values) = (
+            &golden.path,
+            &golden.json,
+            &golden.shape,
+            golden.values.as_slice(),
+        );
         for (tag, construction) in [
             ("v", Construction::V),
             ("t", Construction::T),
@@ -41,9 +31,9 @@ fn diagrams_equal_gudhi() {
                 }
                 for ctx in &contexts {
                     let d = ctx
-                        .compute_slice(&values, [shape[0], shape[1]], &options)
+                        .compute_slice(values, [shape[0], shape[1]], &options)
                         .unwrap();
-                    common::check_indices(&values, &d);
+                    common::check_indices(values, &d);
                     for dim in 0..2 {
                         let (want_finite, want_essential) = expected(&case["diagrams"][&name], dim);
                         let (finite, essential) = ours(&d, dim);

@@ -4,10 +4,9 @@
 mod common;
 
 use ndarray::{Array3, Array4, Axis};
-use serde_json::Value;
 use wgpu_persistence::{Construction, Context, Diagram, Error, Options, TopologicalLoss};
 
-use common::{expected, num, ours};
+use common::{expected, ours};
 
 fn options(construction: Construction, superlevel: bool) -> Options {
     let o = Options::new(construction);
@@ -49,37 +48,28 @@ fn check_order(values: &[f32], d: &Diagram, superlevel: bool) {
 #[test]
 fn volume_diagrams_equal_gudhi() {
     let ctx = Context::cpu();
-    let mut dir: Vec<_> = std::fs::read_dir("tests/golden3d")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    dir.sort();
-    assert!(dir.len() >= 15, "golden files missing");
     let mut checked = 0;
-    for path in dir {
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let shape: Vec<usize> = case["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        let values: Vec<f32> = case["data"].as_array().unwrap().iter().map(num).collect();
+    for golden in common::golden_cases("tests/golden3d", 15) {
+        let (path, case, shape, values) = (
+            &golden.path,
+            &golden.json,
+            &golden.shape,
+            golden.values.as_slice(),
+        );
         for (tag, construction) in [("v", Construction::V), ("t", Construction::T)] {
             for superlevel in [false, true] {
                 let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
                 let d = ctx
                     .compute_volume_slice(
-                        &values,
+                        values,
                         [shape[0], shape[1], shape[2]],
                         &options(construction, superlevel),
                     )
                     .unwrap();
-                assert_eq!(d.shape, shape);
+                assert_eq!(&d.shape, shape);
                 assert_eq!(d.pairs.len(), 3);
-                common::check_indices(&values, &d);
-                check_order(&values, &d, superlevel);
+                common::check_indices(values, &d);
+                check_order(values, &d, superlevel);
                 for dim in 0..3 {
                     let label = format!("{} {name} H{dim}", path.display());
                     let want = expected(&case["diagrams"][&name], dim);

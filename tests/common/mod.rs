@@ -87,3 +87,42 @@ pub fn ours(d: &Diagram, dim: usize) -> Multiset {
     essential.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (finite, essential)
 }
+
+/// One golden file: its path, its JSON, the input's shape and values.
+pub struct GoldenCase {
+    pub path: std::path::PathBuf,
+    pub json: serde_json::Value,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// The golden files of `dir` (at least `at_least` of them), sorted by name.
+pub fn golden_cases(dir: &str, at_least: usize) -> Vec<GoldenCase> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= at_least, "golden files missing in {dir}");
+    paths
+        .into_iter()
+        .map(|path| {
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let shape = json["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let values = json["data"].as_array().unwrap().iter().map(num).collect();
+            GoldenCase {
+                path,
+                json,
+                shape,
+                values,
+            }
+        })
+        .collect()
+}
