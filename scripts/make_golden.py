@@ -165,8 +165,8 @@ def raw_freudenthal(img):
     return [(d, float(b), float(e)) for d, (b, e) in pers]
 
 
-def raw_cripser(img):
-    res = cripser.computePH(img.astype(np.float64), maxdim=1)
+def raw_cripser(img, maxdim=1):
+    res = cripser.computePH(img.astype(np.float64), maxdim=maxdim)
     out = []
     for row in np.asarray(res):
         d, b, e = int(row[0]), float(row[1]), float(row[2])

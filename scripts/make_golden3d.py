@@ -35,17 +35,15 @@ Self-checks (the script aborts if one fails, except the cripser comparison, whic
 """
 
 import json
-import math
 import os
 import sys
 
 import numpy as np
-import gudhi
-import cripser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_golden import VERSIONS, diagram_json, elder_h0, f32, jnum  # noqa: E402
-from make_golden import check_euler, to_diagram as to_diagram_2d  # noqa: E402
+from make_golden import check_euler, raw_cripser, raw_cubical  # noqa: E402
+from make_golden import to_diagram as to_diagram_2d  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "golden3d")
@@ -57,27 +55,6 @@ WARNINGS = []
 def warn(msg):
     WARNINGS.append(msg)
     print(f"\nWARNING: {msg}\n", file=sys.stderr)
-
-
-def raw_cubical(vol, mode):
-    a = vol.astype(np.float64)
-    if mode == "v":
-        cc = gudhi.CubicalComplex(vertices=a)
-    else:
-        cc = gudhi.CubicalComplex(top_dimensional_cells=a)
-    pers = cc.persistence(homology_coeff_field=2, min_persistence=-1)
-    return [(d, float(b), float(e)) for d, (b, e) in pers]
-
-
-def raw_cripser(vol):
-    res = cripser.computePH(vol.astype(np.float64), maxdim=2)
-    out = []
-    for row in np.asarray(res):
-        d, b, e = int(row[0]), float(row[1]), float(row[2])
-        if e >= 1.0e308:
-            e = math.inf
-        out.append((d, b, e))
-    return out
 
 
 def to_diagram(raw, negate):
@@ -236,7 +213,7 @@ def process(name, vol):
             diagrams[f"{mode}_{'super' if sup else 'sub'}"] = diag
     crip = None
     if min(vol.shape) > 1:
-        crip = to_diagram(raw_cripser(vol), negate=False)
+        crip = to_diagram(raw_cripser(vol, maxdim=2), negate=False)
         if crip != diagrams["v_sub"]:
             warn(f"{name}: cripser.computePH and GUDHI v_sub DISAGREE")
     doc = {
