@@ -279,6 +279,15 @@ impl Context {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<(Vec<Diagram>, RunStats)> {
+        // the fields are public: a stack built by hand must still be consistent
+        let expected = stack.count.checked_mul(stack.pixels());
+        if expected != Some(stack.values.len()) || (!stack.volume && stack.depth != 1) {
+            return Err(Error::ShapeMismatch {
+                len: stack.values.len(),
+                shape: [vec![stack.count], stack.item_shape()].concat(),
+                expected: expected.unwrap_or(usize::MAX),
+            });
+        }
         let engine = match &self.engine {
             Some(engine) => engine,
             None => return Ok((cpu::diagrams(stack, options)?, RunStats::default())),

@@ -99,7 +99,7 @@ fn check_size3(count: usize, depth: usize, height: usize, width: usize) -> Resul
     let n = depth.saturating_mul(height).saturating_mul(width);
     if n > MAX_PIXELS {
         return Err(Error::TooLarge {
-            what: "pixels per image",
+            what: "pixels (voxels) per image (volume)",
             value: n as u64,
             limit: MAX_PIXELS as u64,
         });

@@ -1,5 +1,6 @@
 //! Exact persistent homology of 2D images on the GPU (WGSL compute kernels on wgpu), with a native CPU
-//! backend that answers when there is no adapter.
+//! backend that answers when there is no adapter, and of 3D volumes (H0, H1, H2) on the CPU backend
+//! ([`Context::compute_volume`]).
 //!
 //! ```
 //! use wgpu_persistence::{Context, Options, Construction};

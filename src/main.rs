@@ -22,8 +22,8 @@ use serde::{Serialize, Serializer};
 use wgpu_persistence::engine::RunStats;
 use wgpu_persistence::image::Pixel;
 use wgpu_persistence::{
-    BackendChoice, Construction, Context, Diagram, Error, LossKind, Options, RepairOptions,
-    TopologicalLoss,
+    Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options,
+    RepairOptions, TopologicalLoss,
 };
 
 /// The bundled sample (see `data/README.md`), embedded so the binary works from any directory.
@@ -64,7 +64,8 @@ REPEAT times, and prints one JSON line to stdout:
    \"pairs\":[n0,n1(,n2)],\"gpu_stage_median_s\":[ranking,H0,H1]|null}
 gpu_stage_median_s is the median GPU time of each stage from timestamp queries (null on the CPU
 backend or when the adapter cannot time passes); adapter is \"cpu\" on the CPU backend; shape is
-[B,H,W] with --batch (a volume: [D,H,W]); pairs counts the pairs per dimension (summed over a batch) without
+[B,H,W] with --batch (a volume: [D,H,W]; a stack of volumes: [B,D,H,W]); backend says which
+backend computed the diagrams (volumes are computed on the CPU, also with --backend gpu); pairs counts the pairs per dimension (summed over a batch) without
 zero-persistence pairs. Inputs as for `diagram`.";
 
 const MAP_INPUT_HELP: &str = "\
@@ -90,7 +91,8 @@ steps). The map must hold values in [0,1]. Writes the repaired map (float32 .npy
 `key: value` lines: loss_before, loss_after, betti_before, betti_after (of the 0.5-superlevel set,
 comma-separated), steps. If the prior is not reached, a warning goes to stderr (exit status 0).";
 
-/// Exact persistent homology of 2D images on the GPU (wgpu), with a native CPU backend.
+/// Exact persistent homology of 2D images on the GPU (wgpu) and of 3D volumes, with a native CPU
+/// backend.
 #[derive(Debug, Parser)]
 #[command(name = "wgpu-persistence", version, about)]
 struct Cli {
@@ -191,7 +193,8 @@ struct ComputeArgs {
     /// Where to compute.
     #[arg(long, short = 'b', value_enum, ignore_case = true, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
-    /// Treat a 3D .npy (B x H x W) as a stack of 2D images, one diagram each.
+    /// Treat a 3D .npy (B x H x W) as a stack of 2D images and a 4D .npy (B x D x H x W) as a stack
+    /// of volumes, one diagram each.
     #[arg(long)]
     batch: bool,
 }
@@ -331,7 +334,12 @@ fn run_diagram(args: &DiagramArgs) -> CliResult<()> {
     let start = Instant::now();
     let (diagrams, stats) = compute(&ctx, &input, &options)?;
     if args.timings {
-        print_timings(&ctx, start.elapsed().as_secs_f64(), stats.stage_seconds);
+        print_timings(
+            &ctx,
+            &diagrams,
+            start.elapsed().as_secs_f64(),
+            stats.stage_seconds,
+        );
     }
     write_output(args.output.as_deref(), |w| match args.format {
         Format::Csv => write_csv(w, &diagrams, batch),
@@ -413,10 +421,11 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         out
     });
     let report = TimeReport {
-        backend: ctx.backend().to_string(),
-        adapter: ctx
-            .adapter_info()
-            .map_or_else(|| "cpu".to_string(), |info| info.name.clone()),
+        backend: answered_by(&ctx, &diagrams).to_string(),
+        adapter: match (answered_by(&ctx, &diagrams), ctx.adapter_info()) {
+            (Backend::Gpu, Some(info)) => info.name.clone(),
+            _ => "cpu".to_string(),
+        },
         shape: input.images.shape(),
         repeat: args.repeat,
         median_s: median(&seconds),
@@ -425,7 +434,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         gpu_stage_median_s,
     };
     if args.timings {
-        print_timings(&ctx, report.median_s, gpu_stage_median_s);
+        print_timings(&ctx, &diagrams, report.median_s, gpu_stage_median_s);
     }
     write_output(None, |w| {
         serde_json::to_writer(&mut *w, &report)?;
@@ -459,11 +468,14 @@ fn parse_betti(text: &str) -> CliResult<Vec<usize>> {
 }
 
 /// The loss described by the arguments, the map, and a context.
-fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input, Context)> {
+fn prepare(args: &PriorArgs, volumes: bool) -> CliResult<(TopologicalLoss, Input, Context)> {
     let mut loss = TopologicalLoss::new(&parse_betti(&args.betti)?);
     loss.kind = args.kind.into();
     loss.construction = args.construction.into();
     let input = load_map(&args.input)?;
+    if !volumes {
+        single_map(&input)?;
+    }
     let ctx = open_context(args.backend)?;
     Ok((loss, input, ctx))
 }
@@ -480,7 +492,7 @@ fn write_npy<D: ndarray::Dimension>(path: &Path, array: &ndarray::Array<f32, D>)
 }
 
 fn run_loss(args: &LossArgs) -> CliResult<()> {
-    let (loss, input, ctx) = prepare(&args.prior)?;
+    let (loss, input, ctx) = prepare(&args.prior, true)?;
     let value = match &input.images {
         Images::Volume(map) => {
             let result = ctx
@@ -505,7 +517,7 @@ fn run_loss(args: &LossArgs) -> CliResult<()> {
 }
 
 fn run_repair(args: &RepairArgs) -> CliResult<()> {
-    let (loss, input, ctx) = prepare(&args.prior)?;
+    let (loss, input, ctx) = prepare(&args.prior, false)?;
     let map = single_map(&input)?;
     let options = RepairOptions {
         steps: args.steps,
@@ -627,13 +639,10 @@ struct Input {
 }
 
 /// `--timings`: wall time, and the GPU stages when the adapter could time them.
-fn print_timings(ctx: &Context, wall_s: f64, stages: Option<[f64; 3]>) {
+fn print_timings(ctx: &Context, diagrams: &[Diagram], wall_s: f64, stages: Option<[f64; 3]>) {
     let ms = |s: f64| format!("{:.3} ms", s * 1e3);
-    let mut line = format!(
-        "wgpu-persistence: timings: wall {} ({})",
-        ms(wall_s),
-        ctx.backend()
-    );
+    let backend = answered_by(ctx, diagrams);
+    let mut line = format!("wgpu-persistence: timings: wall {} ({backend})", ms(wall_s));
     match stages {
         Some([ranking, h0, h1]) => line.push_str(&format!(
             "; GPU stages (timestamp queries): ranking {}, H0 pairing {}, H1 pairing {}, sum {}",
@@ -642,12 +651,17 @@ fn print_timings(ctx: &Context, wall_s: f64, stages: Option<[f64; 3]>) {
             ms(h1),
             ms(ranking + h0 + h1)
         )),
-        None if ctx.engine().is_some() => {
+        None if backend == Backend::Gpu => {
             line.push_str("; the adapter offers no timestamp queries: no per-stage GPU times")
         }
         None => {}
     }
     let _ = writeln!(io::stderr(), "{line}");
+}
+
+/// Which backend computed the diagrams (a GPU context answers volumes on the CPU).
+fn answered_by(ctx: &Context, diagrams: &[Diagram]) -> Backend {
+    diagrams.first().map_or(ctx.backend(), |d| d.backend)
 }
 
 /// The diagrams of the input, with the run statistics: validation (a copy of the pixels, as every
@@ -697,7 +711,7 @@ fn load_input(args: &ComputeArgs) -> CliResult<Input> {
         ),
         Some(path) => (path.display().to_string(), load_file(path)?),
     };
-    match to_images(values, args.batch) {
+    match to_images(values, Some(args.batch)) {
         Ok(images) => Ok(Input { name, images }),
         Err(e) => Err(fail(format!("'{name}': {e}"))),
     }
@@ -711,7 +725,7 @@ fn load_map(path: &Path) -> CliResult<Input> {
         Some(scale) => values.mapv(|v| v / scale),
         None => values,
     };
-    match to_images(values, false) {
+    match to_images(values, None) {
         Ok(images) => Ok(Input { name, images }),
         Err(e) => Err(fail(format!("'{name}': {e}"))),
     }
@@ -786,8 +800,12 @@ fn decode_image_scaled(
         .map_err(|e| fail(format!("'{name}': {e}")))
 }
 
-/// Check the number of dimensions: 2D, or with `batch` a 3D stack (a 2D image is a stack of one).
-fn to_images(values: ArrayD<f32>, batch: bool) -> Result<Images, String> {
+/// Check the number of dimensions: a 2D image or a 3D volume; with `--batch` a 3D stack of images
+/// (a 2D image is then a stack of one) or a 4D stack of volumes.
+/// `batch`: the value of `--batch`, or `None` for a command that has no such flag (a map).
+fn to_images(values: ArrayD<f32>, batch: Option<bool>) -> Result<Images, String> {
+    let has_flag = batch.is_some();
+    let batch = batch.unwrap_or(false);
     let shape = values.shape().to_vec();
     let bad = |e: ndarray::ShapeError| format!("{e} (shape {shape:?})");
     match (shape.len(), batch) {
@@ -812,7 +830,7 @@ fn to_images(values: ArrayD<f32>, batch: bool) -> Result<Images, String> {
             .into_dimensionality::<ndarray::Ix4>()
             .map(Images::VolumeBatch)
             .map_err(bad),
-        (4, false) => Err(format!(
+        (4, false) if has_flag => Err(format!(
             "expected a 2D image or a 3D volume, got a 4D array (shape {shape:?}); pass --batch \
              to treat it as a stack of volumes"
         )),

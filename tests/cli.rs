@@ -994,3 +994,38 @@ fn bad_betti_and_out_of_range_maps_fail_cleanly() {
     ]);
     assert_clean_failure(&r, &["[0, 1]"]);
 }
+
+#[test]
+fn a_volume_on_the_gpu_backend_says_the_cpu_answered() {
+    if std::env::var("WGPU_PERSISTENCE_NO_GPU").as_deref() == Ok("1") {
+        eprintln!("WGPU_PERSISTENCE_NO_GPU=1: skipping the GPU CLI test");
+        return;
+    }
+    let dir = TempDir::new("gpu3d");
+    let volume = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| ((z * 5 + y * 3 + x) % 7) as f32);
+    let path = dir.npy("volume.npy", &volume);
+    let r = run_ok(&[
+        "time",
+        path_str(&path),
+        "-b",
+        "gpu",
+        "--repeat",
+        "1",
+        "--timings",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON line");
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["adapter"], "cpu");
+    assert_eq!(v["shape"], serde_json::json!([4, 5, 6]));
+    assert!(r.stderr.contains("timings: wall"), "stderr:\n{}", r.stderr);
+    assert!(!r.stderr.contains("timestamp"), "stderr:\n{}", r.stderr);
+}
+
+#[test]
+fn a_4d_map_is_refused_without_a_batch_hint() {
+    let dir = TempDir::new("map4d");
+    let path = dir.npy("map.npy", &ArrayD::<f32>::zeros(vec![2, 2, 2, 2]));
+    let r = run(&["loss", path_str(&path), "--betti", "1,0", "-b", "cpu"]);
+    assert_clean_failure(&r, &["4D"]);
+    assert!(!r.stderr.contains("--batch"), "stderr:\n{}", r.stderr);
+}

@@ -405,3 +405,19 @@ fn the_cpu_pipeline_checks_its_shape() {
         Err(Error::ShapeMismatch { .. })
     ));
 }
+
+#[test]
+fn an_inconsistent_hand_built_stack_is_refused() {
+    let mut stack = wgpu_persistence::image::from_volume_slice(&[0.0f32; 8], &[2, 2, 2]).unwrap();
+    stack.volume = false; // depth 2 but "an image"
+    assert!(matches!(
+        Context::cpu().compute_stack(&stack, &Options::default()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mut short = wgpu_persistence::image::from_slice(&[0.0f32; 6], &[2, 3]).unwrap();
+    short.values.pop();
+    assert!(matches!(
+        Context::cpu().compute_stack(&short, &Options::default()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}

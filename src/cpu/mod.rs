@@ -80,7 +80,8 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
 /// zero-persistence pairs are dropped by the critical-pixel pipeline ([`critical`]); keeping them
 /// takes the reference pipeline ([`raw_pairs`]), which pairs every edge. Volumes take
 /// [`cubical3d`]. The items of a batch are computed in parallel on all cores (rayon's global pool);
-/// one item runs on one thread.
+/// one item runs its two sweeps (H0 and H1 of an image, H0 and H2 of a volume) on two threads when
+/// the pool has them and the item is large enough.
 pub fn diagrams(stack: &ImageStack, options: &Options) -> Result<Vec<Diagram>> {
     let (h, w) = (stack.height, stack.width);
     let one = |b: usize| -> Result<Diagram> {
