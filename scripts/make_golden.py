@@ -540,6 +540,11 @@ def main():
         fh.write(README.format(pip_line=pip_line, **VERSIONS))
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f"{n}.json")) for n in names)
     print(f"wrote {len(names)} cases, {total} bytes, to {OUT_DIR}")
+    report_warnings()
+
+
+def report_warnings():
+    """The closing line of a run: every warning again, or that cripser agreed throughout."""
     if WARNINGS:
         print("\nWARNINGS:", *WARNINGS, sep="\n  ", file=sys.stderr)
     else:

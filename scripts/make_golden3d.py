@@ -42,21 +42,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_golden import VERSIONS, diagram_json, elder_h0, f32, jnum  # noqa: E402
-from make_golden import check_euler, raw_cripser, raw_cubical  # noqa: E402
+from make_golden import check_euler, raw_cripser, raw_cubical, report_warnings, warn  # noqa: E402
 from make_golden import to_diagram as to_diagram_2d  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "golden3d")
 SEED = 20261124
 DIMS = (0, 1, 2)
-WARNINGS = []
-
-
-def warn(msg):
-    WARNINGS.append(msg)
-    print(f"\nWARNING: {msg}\n", file=sys.stderr)
-
-
 def to_diagram(raw, negate):
     return to_diagram_2d(raw, negate, DIMS)
 
@@ -257,10 +249,7 @@ def main():
         process(name, vol)
     with open(os.path.join(OUT_DIR, "README.md"), "w") as fh:
         fh.write(README.format(**VERSIONS))
-    if WARNINGS:
-        print("\nWARNINGS:", *WARNINGS, sep="\n  ", file=sys.stderr)
-    else:
-        print("cripser agreed with GUDHI v_sub on every case where it was compared")
+    report_warnings()
 
 
 if __name__ == "__main__":
