@@ -289,14 +289,15 @@ impl Context {
             });
         }
         let engine = match &self.engine {
-            Some(engine) => engine,
-            None => return Ok((cpu::diagrams(stack, options)?, RunStats::default())),
+            Some(engine) if !stack.volume => engine,
+            gpu => {
+                if gpu.is_some() {
+                    // the GPU pipeline is 2D only so far: volumes answer on the CPU, and say so
+                    log::info!("wgpu-persistence: volumes are computed on the CPU backend");
+                }
+                return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
+            }
         };
-        if stack.volume {
-            // the GPU pipeline is 2D only so far: volumes answer on the CPU, and say so
-            log::info!("wgpu-persistence: volumes are computed on the CPU backend");
-            return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
-        }
         let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = engine.raw_pairs(stack, options)?;
         let diagrams = raw
             .into_iter()

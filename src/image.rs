@@ -91,11 +91,8 @@ fn normalise_view<T: Pixel, D: Dimension>(
     }
 }
 
-fn check_size(count: usize, height: usize, width: usize) -> Result<()> {
-    check_size3(count, 1, height, width)
-}
-
-fn check_size3(count: usize, depth: usize, height: usize, width: usize) -> Result<()> {
+/// Refuses items, or a batch, past [`MAX_PIXELS`].
+fn check_size(count: usize, depth: usize, height: usize, width: usize) -> Result<()> {
     let n = depth.saturating_mul(height).saturating_mul(width);
     if n > MAX_PIXELS {
         return Err(Error::TooLarge {
@@ -115,68 +112,46 @@ fn check_size3(count: usize, depth: usize, height: usize, width: usize) -> Resul
     Ok(())
 }
 
+/// The stack of `[count, depth, height, width]` items a view holds (any strides).
+fn stack_from_view<T: Pixel, D: Dimension>(
+    view: ArrayView<'_, T, D>,
+    [count, depth, height, width]: [usize; 4],
+    volume: bool,
+) -> Result<ImageStack> {
+    check_size(count, depth, height, width)?;
+    let values = normalise_view(view.view(), view.shape())?;
+    Ok(ImageStack {
+        values,
+        count,
+        depth,
+        height,
+        width,
+        volume,
+    })
+}
+
 /// Validate one 2D image (any strides) into a stack of one.
 pub fn from_view2<T: Pixel>(image: ArrayView2<'_, T>) -> Result<ImageStack> {
     let (height, width) = image.dim();
-    let shape = [height, width];
-    check_size(1, height, width)?;
-    let values = normalise_view(image, &shape)?;
-    Ok(ImageStack {
-        values,
-        count: 1,
-        depth: 1,
-        height,
-        width,
-        volume: false,
-    })
+    stack_from_view(image, [1, 1, height, width], false)
 }
 
 /// Validate a `B x H x W` batch (any strides).
 pub fn from_view3<T: Pixel>(batch: ArrayView3<'_, T>) -> Result<ImageStack> {
     let (count, height, width) = batch.dim();
-    let shape = [count, height, width];
-    check_size(count, height, width)?;
-    let values = normalise_view(batch, &shape)?;
-    Ok(ImageStack {
-        values,
-        count,
-        depth: 1,
-        height,
-        width,
-        volume: false,
-    })
+    stack_from_view(batch, [count, 1, height, width], false)
 }
 
 /// Validate one `D x H x W` volume (any strides) into a stack of one.
 pub fn from_volume_view<T: Pixel>(volume: ArrayView3<'_, T>) -> Result<ImageStack> {
     let (depth, height, width) = volume.dim();
-    let shape = [depth, height, width];
-    check_size3(1, depth, height, width)?;
-    let values = normalise_view(volume, &shape)?;
-    Ok(ImageStack {
-        values,
-        count: 1,
-        depth,
-        height,
-        width,
-        volume: true,
-    })
+    stack_from_view(volume, [1, depth, height, width], true)
 }
 
 /// Validate a `B x D x H x W` batch of volumes (any strides).
 pub fn from_volume_batch_view<T: Pixel>(batch: ArrayView4<'_, T>) -> Result<ImageStack> {
     let (count, depth, height, width) = batch.dim();
-    let shape = [count, depth, height, width];
-    check_size3(count, depth, height, width)?;
-    let values = normalise_view(batch, &shape)?;
-    Ok(ImageStack {
-        values,
-        count,
-        depth,
-        height,
-        width,
-        volume: true,
-    })
+    stack_from_view(batch, [count, depth, height, width], true)
 }
 
 /// Validate a row-major slice of volumes: `[D, H, W]` for one, `[B, D, H, W]` for a batch.
@@ -233,7 +208,7 @@ fn stack_from_slice<T: Pixel>(
             expected,
         });
     }
-    check_size3(count, depth, height, width)?;
+    check_size(count, depth, height, width)?;
     let values = normalise(data.iter().map(|v| v.to_f32()), expected, shape)?;
     Ok(ImageStack {
         values,
