@@ -493,26 +493,18 @@ fn write_npy<D: ndarray::Dimension>(path: &Path, array: &ndarray::Array<f32, D>)
 
 fn run_loss(args: &LossArgs) -> CliResult<()> {
     let (loss, input, ctx) = prepare(&args.prior, true)?;
-    let value = match &input.images {
-        Images::Volume(map) => {
-            let result = ctx
-                .topological_loss_volume(map.view(), &loss)
-                .map_err(|e| describe_error(e, &input))?;
-            if let Some(path) = &args.gradient {
-                write_npy(path, &result.gradient)?;
-            }
-            result.loss
-        }
-        _ => {
-            let result = ctx
-                .topological_loss(single_map(&input)?.view(), &loss)
-                .map_err(|e| describe_error(e, &input))?;
-            if let Some(path) = &args.gradient {
-                write_npy(path, &result.gradient)?;
-            }
-            result.loss
-        }
-    };
+    let (value, gradient) = match &input.images {
+        Images::Volume(map) => ctx
+            .topological_loss_volume(map.view(), &loss)
+            .map(|r| (r.loss, r.gradient.into_dyn())),
+        _ => ctx
+            .topological_loss(single_map(&input)?.view(), &loss)
+            .map(|r| (r.loss, r.gradient.into_dyn())),
+    }
+    .map_err(|e| describe_error(e, &input))?;
+    if let Some(path) = &args.gradient {
+        write_npy(path, &gradient)?;
+    }
     write_output(None, |w| writeln!(w, "{value}"))
 }
 
