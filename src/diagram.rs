@@ -113,6 +113,9 @@ pub struct RawPair {
     pub birth_index: u32,
     /// Pixel whose value the killing cell takes, or `u32::MAX`.
     pub death_index: u32,
+    /// Volume graphs only: the slot (`0..27`, offset from its entry voxel) of the edge or square that
+    /// merged, which with that voxel names the cell; 0 otherwise.
+    pub cell_slot: u32,
 }
 
 /// Attach values to raw pairs of one image and order them as the contract says.

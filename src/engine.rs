@@ -991,7 +991,8 @@ impl GpuEngine {
                 let image = r[0] as usize;
                 if let Some(list) = out.get_mut(image) {
                     list.push(RawPair {
-                        dim: r[1],
+                        dim: r[1] & 0xff,
+                        cell_slot: r[1] >> 8,
                         order: ((r[2] as u64) << 32) | r[3] as u64,
                         birth_index: r[4],
                         death_index: r[5],

@@ -29,6 +29,14 @@ pub enum GraphKind {
     FPrimal = 4,
     /// Freudenthal, H1: triangles plus the exterior.
     FDual = 5,
+    /// Volume, V construction, H0: the complex's vertices (the voxels) and edges (6-connected).
+    V3Primal = 6,
+    /// Volume, V construction, H2: the complex's cubes plus the exterior, joined across its squares.
+    V3Dual = 7,
+    /// Volume, T construction, H0: the complex's vertices (voxel corners) and edges.
+    T3Primal = 8,
+    /// Volume, T construction, H2: the cubes (the voxels) plus the exterior, joined across squares.
+    T3Dual = 9,
 }
 
 impl GraphKind {
@@ -40,20 +48,47 @@ impl GraphKind {
             Construction::Freudenthal => (GraphKind::FPrimal, GraphKind::FDual),
         }
     }
-    /// Whether this is a dual (H1) graph.
+    /// The (H0, H2) graphs of a volume's construction: cell-level graphs of the cubical complex,
+    /// whose merging edges are the negative edges and the positive squares that H1 leaves out.
+    /// `None` for Freudenthal (2D only).
+    pub fn of_volume(construction: Construction) -> Option<(GraphKind, GraphKind)> {
+        match construction {
+            Construction::V => Some((GraphKind::V3Primal, GraphKind::V3Dual)),
+            Construction::T => Some((GraphKind::T3Primal, GraphKind::T3Dual)),
+            Construction::Freudenthal => None,
+        }
+    }
+    /// Whether this is a dual graph (H1 of an image, H2 of a volume).
     pub fn is_dual(self) -> bool {
-        matches!(self, GraphKind::VDual | GraphKind::TDual | GraphKind::FDual)
+        matches!(
+            self,
+            GraphKind::VDual
+                | GraphKind::TDual
+                | GraphKind::FDual
+                | GraphKind::V3Dual
+                | GraphKind::T3Dual
+        )
+    }
+    /// Whether this is a graph of a volume's complex.
+    pub fn is_volume(self) -> bool {
+        (self as u32) >= 6
     }
 }
 
 /// Sentinel for "no vertex" / "no key".
 pub const NONE: u32 = u32::MAX;
 
-/// One graph on one `height x width` image.
+/// Offsets of a cell from the voxel it enters at, `{-1, 0, 1}^3`: a volume cell's key is
+/// `SLOTS * rank + slot` with `slot = (oz+1)*9 + (oy+1)*3 + (ox+1)` (the order of `src/cpu/cubical3d.rs`).
+pub const SLOTS: u32 = 27;
+
+/// One graph on one `height x width` image or `depth x height x width` volume.
 #[derive(Debug, Clone, Copy)]
 pub struct Grid {
     /// Which graph.
     pub kind: GraphKind,
+    /// Volume slices (1 for an image).
+    pub depth: u32,
     /// Image rows.
     pub height: u32,
     /// Image columns.
@@ -65,6 +100,17 @@ impl Grid {
     pub fn new(kind: GraphKind, height: usize, width: usize) -> Self {
         Self {
             kind,
+            depth: 1,
+            height: height as u32,
+            width: width as u32,
+        }
+    }
+
+    /// A graph on a volume (`kind` one of the volume kinds).
+    pub fn volume(kind: GraphKind, depth: usize, height: usize, width: usize) -> Self {
+        Self {
+            kind,
+            depth: depth as u32,
             height: height as u32,
             width: width as u32,
         }
@@ -90,6 +136,7 @@ impl Grid {
             GraphKind::VDual => self.squares() + 1,
             GraphKind::TDual => self.pixels() + 1,
             GraphKind::FDual => 2 * self.squares() + 1,
+            _ => self.volume_vertex_count(),
         }
     }
 
@@ -97,6 +144,9 @@ impl Grid {
     pub fn edge_count(&self) -> u32 {
         let hv = self.horizontal() + self.vertical();
         match self.kind {
+            GraphKind::V3Primal | GraphKind::V3Dual | GraphKind::T3Primal | GraphKind::T3Dual => {
+                3 * self.complex_vertices()
+            }
             GraphKind::VPrimal | GraphKind::VDual => hv,
             GraphKind::FPrimal | GraphKind::FDual => hv + self.squares(),
             GraphKind::TPrimal => hv + 2 * self.squares(),
@@ -145,9 +195,15 @@ impl Grid {
     /// The two vertices joined by edge `e` (they may coincide, e.g. the exterior on both sides of an
     /// edge of a one-row image; such an edge never merges anything).
     pub fn edge_vertices(&self, e: u32) -> (u32, u32) {
+        if self.kind.is_volume() {
+            return self.volume_edge_vertices(e);
+        }
         let (a, b, _) = self.edge_pixels(e);
         let (w, h) = (self.width, self.height);
         match self.kind {
+            GraphKind::V3Primal | GraphKind::V3Dual | GraphKind::T3Primal | GraphKind::T3Dual => {
+                self.volume_edge_vertices(e)
+            }
             GraphKind::VPrimal | GraphKind::TPrimal | GraphKind::FPrimal => (a, b),
             GraphKind::TDual => (a, if b == NONE { self.pixels() } else { b }),
             GraphKind::VDual | GraphKind::FDual => {
@@ -209,6 +265,9 @@ impl Grid {
 
     /// Processing key of edge `e` (primal key, complemented for dual graphs).
     pub fn edge_key(&self, e: u32, rank: &[u32]) -> (u32, u32) {
+        if self.kind.is_volume() {
+            return self.volume_edge_key(e, rank);
+        }
         let (hi, lo) = self.primal_edge_key(e, rank);
         if self.kind.is_dual() {
             (!hi, !lo)
@@ -262,6 +321,9 @@ impl Grid {
 
     /// Birth key of vertex `v` in processing order (lower = older).
     pub fn vertex_key(&self, v: u32, rank: &[u32]) -> u32 {
+        if self.kind.is_volume() {
+            return self.volume_vertex_key(v, rank);
+        }
         if !self.kind.is_dual() {
             return rank[v as usize];
         }
@@ -277,13 +339,27 @@ impl Grid {
         match self.kind {
             GraphKind::VDual => k / 4,
             GraphKind::FDual => k / 8,
+            GraphKind::V3Dual | GraphKind::T3Dual => k / SLOTS,
             _ => k,
+        }
+    }
+
+    /// Rank of the pixel whose value vertex `v` (with birth key `vertex_key`) takes: its birth in a
+    /// primal graph, its death in a dual one.
+    pub fn vertex_rank(&self, vertex_key: u32) -> u32 {
+        match self.kind {
+            k if k.is_dual() => self.cell_pixel_rank(vertex_key),
+            GraphKind::V3Primal | GraphKind::T3Primal => vertex_key / SLOTS,
+            _ => vertex_key,
         }
     }
 
     /// The edges incident to vertex `v` (not the exterior cell), at most 8, in the order of
     /// `incident_edges` in `shaders/common/grid.wgsl`.
     pub fn incident_edges(&self, v: u32) -> Vec<u32> {
+        if self.kind.is_volume() {
+            return self.volume_incident_edges(v);
+        }
         let (w, h) = (self.width, self.height);
         let (nh, nv, ns) = (self.horizontal(), self.vertical(), self.squares());
         let mut out = Vec::with_capacity(8);
@@ -352,6 +428,185 @@ impl Grid {
                     if x + 1 == w {
                         out.push(b + 2 * w + h + y);
                     }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The volume graphs: cell-level graphs of the V or T cubical complex (`src/cpu/cubical3d.rs` has the
+/// conventions). Cells are named on the complex's vertex grid (V: `D x H x W`, T: one more per axis):
+/// an edge or a square is `3 * base vertex + axis` (its open axis for an edge, its closed axis for a
+/// square; an id whose cell would leave the grid is a self-loop that never merges), a cube of the
+/// dual graph is numbered on the cube grid, and the exterior comes last. A cell's key is
+/// `(rank of the voxel it enters at, slot of its offset from that voxel)`, the order of the CPU
+/// backend's sweeps, so the edges that merge here are exactly the CPU's negative edges (primal) and
+/// positive squares (dual).
+impl Grid {
+    fn is_t3(&self) -> bool {
+        matches!(self.kind, GraphKind::T3Primal | GraphKind::T3Dual)
+    }
+    /// Vertex grid of the complex, `[z, y, x]`.
+    fn complex_shape(&self) -> [u32; 3] {
+        let t = self.is_t3() as u32;
+        [self.depth + t, self.height + t, self.width + t]
+    }
+    fn complex_vertices(&self) -> u32 {
+        self.complex_shape().iter().product()
+    }
+    /// Cube grid of the complex.
+    fn cube_shape(&self) -> [u32; 3] {
+        self.complex_shape().map(|n| n.saturating_sub(1))
+    }
+    fn volume_vertex_count(&self) -> u32 {
+        match self.kind {
+            GraphKind::V3Primal | GraphKind::T3Primal => self.complex_vertices(),
+            _ => self.cube_shape().iter().product::<u32>() + 1,
+        }
+    }
+    fn vertex_coordinates(&self, v: u32) -> [u32; 3] {
+        let [_, b, c] = self.complex_shape();
+        [v / (b * c), (v / c) % b, v % c]
+    }
+    fn vertex_stride(&self) -> [u32; 3] {
+        let [_, b, c] = self.complex_shape();
+        [b * c, c, 1]
+    }
+    fn cube_index(&self, k: [u32; 3]) -> u32 {
+        let [_, b, c] = self.cube_shape();
+        (k[0] * b + k[1]) * c + k[2]
+    }
+    /// The voxel a cell (Khalimsky coordinates `k`) enters at: the last of its vertices (V) or the
+    /// first of the voxels around it (T); returns `(rank, slot)`.
+    fn cell_entry(&self, k: [u32; 3], rank: &[u32]) -> (u32, u32) {
+        let t = self.is_t3();
+        let size = [self.depth, self.height, self.width];
+        // per axis the voxel coordinates that decide, at most two
+        let mut lo = [0u32; 3];
+        let mut count = [0u32; 3];
+        for i in 0..3 {
+            let odd = k[i] % 2 == 1;
+            (lo[i], count[i]) = match (t, odd) {
+                (false, false) => (k[i] / 2, 1),
+                (false, true) => (k[i] / 2, 2),
+                (true, true) => (k[i] / 2, 1),
+                (true, false) => {
+                    let h = k[i] / 2;
+                    let first = h.saturating_sub(1);
+                    let last = h.min(size[i] - 1);
+                    (first, last + 1 - first)
+                }
+            };
+        }
+        let mut best = (0u32, 0u32);
+        let mut found = false;
+        for dz in 0..count[0] {
+            for dy in 0..count[1] {
+                for dx in 0..count[2] {
+                    let p = [lo[0] + dz, lo[1] + dy, lo[2] + dx];
+                    let r = rank[((p[0] * self.height + p[1]) * self.width + p[2]) as usize];
+                    if !found || (if t { r < best.0 } else { r > best.0 }) {
+                        let mut slot = 0;
+                        for i in 0..3 {
+                            let o = k[i] as i64 - 2 * p[i] as i64 - t as i64;
+                            slot = 3 * slot + (o + 1) as u32;
+                        }
+                        best = (r, slot);
+                        found = true;
+                    }
+                }
+            }
+        }
+        best
+    }
+    /// Whether volume edge id `e` names a cell, and its base vertex's coordinates and axis.
+    fn volume_edge_cell(&self, e: u32) -> Option<([u32; 3], usize)> {
+        let (v, a) = (e / 3, (e % 3) as usize);
+        let c = self.vertex_coordinates(v);
+        let shape = self.complex_shape();
+        let dual = self.kind.is_dual();
+        let fits = (0..3).all(|i| (i == a) == dual || c[i] + 1 < shape[i]);
+        fits.then_some((c, a))
+    }
+    /// Khalimsky coordinates of volume edge `e` (an edge of the complex, or a square for a dual).
+    fn volume_edge_khalimsky(&self, c: [u32; 3], a: usize) -> [u32; 3] {
+        let dual = self.kind.is_dual();
+        std::array::from_fn(|i| 2 * c[i] + ((i == a) != dual) as u32)
+    }
+    fn volume_edge_vertices(&self, e: u32) -> (u32, u32) {
+        let Some((c, a)) = self.volume_edge_cell(e) else {
+            let v = if self.kind.is_dual() {
+                self.vertex_count() - 1
+            } else {
+                e / 3
+            };
+            return (v, v);
+        };
+        let stride = self.vertex_stride();
+        if !self.kind.is_dual() {
+            return (e / 3, e / 3 + stride[a]);
+        }
+        let ext = self.vertex_count() - 1;
+        let below = if c[a] >= 1 {
+            let mut k = c;
+            k[a] -= 1;
+            self.cube_index(k)
+        } else {
+            ext
+        };
+        let above = if c[a] < self.cube_shape()[a] {
+            self.cube_index(c)
+        } else {
+            ext
+        };
+        (below, above)
+    }
+    fn volume_edge_key(&self, e: u32, rank: &[u32]) -> (u32, u32) {
+        let Some((c, a)) = self.volume_edge_cell(e) else {
+            return (NONE, NONE);
+        };
+        let key = self.cell_entry(self.volume_edge_khalimsky(c, a), rank);
+        if self.kind.is_dual() {
+            (!key.0, !key.1)
+        } else {
+            key
+        }
+    }
+    fn volume_vertex_key(&self, v: u32, rank: &[u32]) -> u32 {
+        if !self.kind.is_dual() {
+            let c = self.vertex_coordinates(v);
+            let (r, slot) = self.cell_entry(c.map(|x| 2 * x), rank);
+            return SLOTS * r + slot;
+        }
+        if v == self.vertex_count() - 1 {
+            return 0;
+        }
+        let [_, b, c] = self.cube_shape();
+        let k = [v / (b * c), (v / c) % b, v % c];
+        let (r, slot) = self.cell_entry(k.map(|x| 2 * x + 1), rank);
+        !(SLOTS * r + slot)
+    }
+    fn volume_incident_edges(&self, v: u32) -> Vec<u32> {
+        let stride = self.vertex_stride();
+        let mut out = Vec::with_capacity(6);
+        if self.kind.is_dual() {
+            let [_, b, c] = self.cube_shape();
+            let k = [v / (b * c), (v / c) % b, v % c];
+            let base = k[0] * stride[0] + k[1] * stride[1] + k[2];
+            for a in 0..3 {
+                out.push(3 * base + a as u32);
+                out.push(3 * (base + stride[a]) + a as u32);
+            }
+        } else {
+            let c = self.vertex_coordinates(v);
+            let shape = self.complex_shape();
+            for a in 0..3 {
+                if c[a] + 1 < shape[a] {
+                    out.push(3 * v + a as u32);
+                }
+                if c[a] > 0 {
+                    out.push(3 * (v - stride[a]) + a as u32);
                 }
             }
         }

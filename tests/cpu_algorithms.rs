@@ -199,3 +199,104 @@ fn critical_pixels_equal_the_reference_pipeline() {
         }
     }
 }
+
+const VOLUME_KINDS: [GraphKind; 4] = [
+    GraphKind::V3Primal,
+    GraphKind::V3Dual,
+    GraphKind::T3Primal,
+    GraphKind::T3Dual,
+];
+
+const VOLUME_SHAPES: [[usize; 3]; 8] = [
+    [1, 1, 1],
+    [1, 1, 7],
+    [7, 1, 1],
+    [1, 6, 5],
+    [2, 3, 4],
+    [4, 1, 5],
+    [5, 4, 6],
+    [9, 8, 7],
+];
+
+#[test]
+fn volume_graphs_boruvka_equals_kruskal() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for shape in VOLUME_SHAPES {
+        let [d, h, w] = shape;
+        for levels in [2u32, 5, 1000] {
+            let values: Vec<f32> = (0..d * h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
+            let rank = ranks(&values);
+            for kind in VOLUME_KINDS {
+                let grid = Grid::volume(kind, d, h, w);
+                let (mut seq, roots) = union_find::elder_pairs(&grid, &rank);
+                let (mut par, rounds) = boruvka::boruvka_pairs(&grid, &rank);
+                seq.sort_unstable();
+                par.sort_unstable();
+                assert_eq!(
+                    seq, par,
+                    "{kind:?} {shape:?} levels {levels} rounds {rounds}"
+                );
+                assert_eq!(roots.len(), 1, "{kind:?} {shape:?}: graph not connected");
+                assert_eq!(seq.len() as u32, grid.vertex_count() - 1);
+                // every vertex's incident edges name it as an end
+                for v in 0..grid.vertex_count() - kind.is_dual() as u32 {
+                    for e in grid.incident_edges(v) {
+                        let (a, b) = grid.edge_vertices(e);
+                        assert!(a == v || b == v, "{kind:?} {shape:?} vertex {v} edge {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The merges of the two volume graphs (as the GPU computes them), turned into a diagram by
+/// `persistence_pairs_from_merges`, equal the CPU backend's sweeps in all three dimensions.
+#[test]
+fn volume_graph_merges_give_the_sweeps_diagram() {
+    use wgpu_persistence::cpu::{cubical3d, raw_pair};
+    use wgpu_persistence::{Construction, Options};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    for shape in VOLUME_SHAPES {
+        let [d, h, w] = shape;
+        for levels in [2u32, 4, 1000] {
+            let values: Vec<f32> = (0..d * h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
+            for construction in [Construction::V, Construction::T] {
+                for base in [
+                    Options::new(construction),
+                    Options::new(construction).superlevel(),
+                ] {
+                    for keep in [false, true] {
+                        let options = base.clone().keep_zero_persistence(keep);
+                        let keys = order_keys::order_keys(&values, options.is_superlevel());
+                        let order = radix_sort::radix_sort(&keys);
+                        let rank = radix_sort::rank_scatter(&order);
+                        let (pk, dk) = GraphKind::of_volume(construction).unwrap();
+                        let merges = |kind| {
+                            let grid = Grid::volume(kind, d, h, w);
+                            let (pairs, _) = union_find::elder_pairs(&grid, &rank);
+                            pairs
+                                .into_iter()
+                                .map(|(v, key)| raw_pair(&grid, v, key, &order, &rank))
+                                .collect::<Vec<_>>()
+                        };
+                        let got = cubical3d::persistence_pairs_from_merges(
+                            &values,
+                            shape,
+                            &options,
+                            &merges(pk),
+                            &merges(dk),
+                        )
+                        .unwrap();
+                        let want = cubical3d::persistence_pairs(&values, shape, &options).unwrap();
+                        assert_eq!(got, want, "{shape:?} levels {levels} {options:?}");
+                    }
+                }
+            }
+        }
+    }
+}

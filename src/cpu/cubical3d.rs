@@ -29,7 +29,7 @@
 
 use super::order_keys::order_keys;
 use super::radix_sort::{radix_sort, rank_scatter};
-use crate::diagram::PersistencePair;
+use crate::diagram::{PersistencePair, RawPair};
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
 
@@ -549,13 +549,8 @@ fn symmetric_difference(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
     out.extend_from_slice(&b[j..]);
 }
 
-/// Pairs of one volume (values already validated: no NaN, no `-0.0`), per dimension 0, 1, 2, in the
-/// order of the contract (`DESIGN.md`, section 3), H0's essential class last.
-pub fn persistence_pairs(
-    values: &[f32],
-    shape: [usize; 3],
-    options: &Options,
-) -> Result<Vec<Vec<PersistencePair>>> {
+/// A volume's construction and shape, before anything is computed.
+fn check_shape(values: &[f32], shape: [usize; 3], options: &Options) -> Result<()> {
     if options.construction == Construction::Freudenthal {
         return Err(Error::InvalidArgument(
             "the Freudenthal construction is 2D only; use V or T for volumes".into(),
@@ -568,6 +563,17 @@ pub fn persistence_pairs(
             expected: shape.iter().product(),
         });
     }
+    Ok(())
+}
+
+/// Pairs of one volume (values already validated: no NaN, no `-0.0`), per dimension 0, 1, 2, in the
+/// order of the contract (`DESIGN.md`, section 3), H0's essential class last.
+pub fn persistence_pairs(
+    values: &[f32],
+    shape: [usize; 3],
+    options: &Options,
+) -> Result<Vec<Vec<PersistencePair>>> {
+    check_shape(values, shape, options)?;
     if values.is_empty() {
         return Ok(vec![Vec::new(); 3]);
     }
@@ -588,6 +594,118 @@ pub fn persistence_pairs(
         &position_rank,
         &positive,
     )?;
+    Ok(assemble(values, &vol, options, [h0, h1, h2]))
+}
+
+/// Pairs of one volume from the merges of its H0 and H2 graphs ([`crate::grid::GraphKind::of_volume`]),
+/// every merge included (zero persistence too), as the GPU pairing computes them: the H0 and H2
+/// pairs are theirs, and H1 is reduced here with their cells (negative edges, positive squares)
+/// left out. `primal` and `dual` are the raw pairs of the two graphs (essential records are skipped).
+pub fn persistence_pairs_from_merges(
+    values: &[f32],
+    shape: [usize; 3],
+    options: &Options,
+    primal: &[RawPair],
+    dual: &[RawPair],
+) -> Result<Vec<Vec<PersistencePair>>> {
+    check_shape(values, shape, options)?;
+    if values.is_empty() {
+        return Ok(vec![Vec::new(); 3]);
+    }
+    let keep_zero = options.keep_zero_persistence;
+    let tables = Tables::new(options.construction);
+    let vol = Volume::new(values, shape, options)?;
+    let [_, h, w] = shape;
+    let cells = 3 * vol.vertices();
+    // the cell of each merge: named by the voxel it enters at and its slot
+    let mark = |merges: &[RawPair], dim: usize, at_death: bool| -> Result<(Vec<u64>, RankPairs)> {
+        let mut bits = vec![0u64; cells.div_ceil(64)];
+        let mut pairs = Vec::with_capacity(merges.len());
+        for m in merges.iter().filter(|m| m.order != u64::MAX) {
+            let (birth, death) = ((m.order & 0xffff_ffff) as u32, (m.order >> 32) as u32);
+            let p = if at_death {
+                m.death_index
+            } else {
+                m.birth_index
+            } as usize;
+            let s = m.cell_slot as usize;
+            let n = values.len();
+            if p >= n
+                || birth as usize >= n
+                || death as usize >= n
+                || !tables.slots[dim].contains(&s)
+            {
+                return Err(Error::Internal(format!(
+                    "a merge names no {dim}-cell (voxel {p}, slot {s})"
+                )));
+            }
+            let c = [p / (h * w), (p / w) % h, p % w];
+            let v = c[0] * vol.vertex_stride[0] + c[1] * vol.vertex_stride[1] + c[2];
+            let cell = 3 * vol.base(&tables, v, s) + tables.axis[s];
+            bits[cell / 64] |= 1 << (cell % 64);
+            if keep_zero || birth != death {
+                pairs.push((birth, death));
+            }
+        }
+        Ok((bits, pairs))
+    };
+    let (negative, h0) = mark(primal, 1, true)?;
+    let (positive, h2) = mark(dual, 2, false)?;
+    let is_set = |bits: &[u64], cell: usize| bits[cell / 64] >> (cell % 64) & 1 == 1;
+    // the rows of H1: the edges that are not negative, numbered in the forward order
+    let mut edge_position = vec![NONE; cells];
+    let mut position_rank = Vec::with_capacity(2 * vol.order.len());
+    for r in 0..vol.order.len() {
+        let (allowed, v) = vol.voxel(r);
+        for &s in &tables.slots[1] {
+            if tables.deciding[s] & !allowed == 0 {
+                let e = 3 * vol.base(&tables, v, s) + tables.axis[s];
+                edge_position[e] = if is_set(&negative, e) {
+                    NEGATIVE
+                } else {
+                    position_rank.push(r as u32);
+                    (position_rank.len() - 1) as u32
+                };
+            }
+        }
+    }
+    // the positive squares, one bit per square in the backward order (as `second` gives them)
+    let mut words: Vec<u64> = Vec::with_capacity((3 * vol.order.len()).div_ceil(64));
+    let mut len = 0usize;
+    for r in (0..vol.order.len()).rev() {
+        let (allowed, v) = vol.voxel(r);
+        for &s in tables.slots[2].iter().rev() {
+            if tables.deciding[s] & !allowed == 0 {
+                if len.is_multiple_of(64) {
+                    words.push(0);
+                }
+                let square = 3 * vol.base(&tables, v, s) + tables.axis[s];
+                words[len / 64] |= (is_set(&positive, square) as u64) << (len % 64);
+                len += 1;
+            }
+        }
+    }
+    let positive = SquareBits { words, len };
+    let h1 = first(
+        &vol,
+        &tables,
+        keep_zero,
+        &edge_position,
+        &position_rank,
+        &positive,
+    )?;
+    Ok(assemble(values, &vol, options, [h0, h1, h2]))
+}
+
+/// The diagram from the voxel-level pairs of each dimension: values attached, ordered as the
+/// contract says, zero persistence dropped unless kept, H0's essential class last.
+fn assemble(
+    values: &[f32],
+    vol: &Volume,
+    options: &Options,
+    dims: [RankPairs; 3],
+) -> Vec<Vec<PersistencePair>> {
+    let keep_zero = options.keep_zero_persistence;
     let superlevel = options.is_superlevel();
     let order = &vol.order;
     let pair = |&(birth, death): &(u32, u32)| {
@@ -603,7 +721,7 @@ pub fn persistence_pairs(
         }
     };
     let mut out = Vec::with_capacity(3);
-    for mut pairs in [h0, h1, h2] {
+    for mut pairs in dims {
         // by death rank, then birth rank; drop equal values unless asked to keep them
         pairs.sort_unstable_by_key(|&(b, d)| ((d as u64) << 32) | b as u64);
         out.push(
@@ -625,7 +743,7 @@ pub fn persistence_pairs(
         birth_index: first_voxel,
         death_index: None,
     });
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -36,16 +36,24 @@ pub(crate) fn prefetch<T>(data: &[T], index: usize) {
 /// Mirrors `shaders/compact_pairs.wgsl`.
 pub fn raw_pair(grid: &Grid, vertex: u32, key: (u32, u32), order: &[u32], rank: &[u32]) -> RawPair {
     // pairs are ordered by the rank of the death pixel, then of the birth pixel
-    let (birth_rank, death_rank) = if !grid.kind.is_dual() {
-        (rank[vertex as usize], key.0)
+    let vertex_rank = grid.vertex_rank(grid.vertex_key(vertex, rank));
+    let dual = grid.kind.is_dual();
+    let (birth_rank, death_rank) = if dual {
+        (!key.0, vertex_rank)
     } else {
-        (!key.0, grid.cell_pixel_rank(grid.vertex_key(vertex, rank)))
+        (vertex_rank, key.0)
     };
     RawPair {
-        dim: grid.kind.is_dual() as u32,
+        // H1 of an image, H2 of a volume
+        dim: dual as u32 * (1 + grid.kind.is_volume() as u32),
         order: ((death_rank as u64) << 32) | birth_rank as u64,
         birth_index: order[birth_rank as usize],
         death_index: order[death_rank as usize],
+        cell_slot: match (grid.kind.is_volume(), dual) {
+            (false, _) => 0,
+            (true, false) => key.1,
+            (true, true) => !key.1,
+        },
     }
 }
 
@@ -70,6 +78,7 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
                 order: u64::MAX,
                 birth_index: r,
                 death_index: NONE,
+                cell_slot: 0,
             }));
         }
     }

@@ -109,6 +109,9 @@ pub fn elder_pairs_by_pixel(
     order: &[u32],
 ) -> (Vec<ElderPair>, Vec<u32>) {
     use crate::grid::GraphKind::*;
+    if grid.kind.is_volume() {
+        return elder_pairs(grid, rank);
+    }
     let nv = grid.vertex_count();
     let n = grid.height * grid.width;
     let vkey: Vec<u32> = if grid.kind.is_dual() {
@@ -193,6 +196,7 @@ pub fn elder_pairs_by_pixel(
                 }
             }
         }
+        V3Primal | V3Dual | T3Primal | T3Dual => {} // answered by `elder_pairs` above
     }
     let roots = (0..nv).filter(|&v| parent[v as usize] == v).collect();
     (pairs, roots)
