@@ -594,9 +594,9 @@ impl Grid {
             let [_, b, c] = self.cube_shape();
             let k = [v / (b * c), (v / c) % b, v % c];
             let base = k[0] * stride[0] + k[1] * stride[1] + k[2];
-            for a in 0..3 {
-                out.push(3 * base + a as u32);
-                out.push(3 * (base + stride[a]) + a as u32);
+            for (a, step) in (0u32..).zip(stride) {
+                out.push(3 * base + a);
+                out.push(3 * (base + step) + a);
             }
         } else {
             let c = self.vertex_coordinates(v);
