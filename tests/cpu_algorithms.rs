@@ -271,7 +271,7 @@ fn volume_graph_merges_give_the_sweeps_diagram() {
                     Options::new(construction).superlevel(),
                 ] {
                     for keep in [false, true] {
-                        let options = base.clone().keep_zero_persistence(keep);
+                        let options = base.keep_zero_persistence(keep);
                         let keys = order_keys::order_keys(&values, options.is_superlevel());
                         let order = radix_sort::radix_sort(&keys);
                         let rank = radix_sort::rank_scatter(&order);
