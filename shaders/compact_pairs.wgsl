@@ -1,6 +1,7 @@
 // Every dead vertex becomes one pair record (and, in a primal graph, every root an essential class),
 // appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
-// asked for. The host orders the records (their order keys are unique).
+// asked for. The host orders the records (their order keys are unique). For a volume graph the record
+// also names the cell that merged (its slot, above the dimension's 8 bits), for H1 on the host.
 #import params
 #import control
 #import grid
@@ -42,20 +43,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let local_v = v % params.vertices;
     let base = image * params.pixels;
     let hi = death[v].x;
+    let own_rank = vertex_rank(vkey[v]);
     if hi == NONE && death[v].y == NONE {
         if !is_dual() && parent[v] == v {
-            append(PairRecord(image, 0u, NONE, NONE, local_v, NONE));
+            append(PairRecord(image, 0u, NONE, NONE, order[base + own_rank], NONE));
         }
         return;
     }
     // ordered by the rank of the death pixel, then of the birth pixel
-    var birth_rank = rank[base + local_v];
+    var birth_rank = own_rank;
     var death_rank = hi;
+    // dimension (H1 of an image, H2 of a volume); for a volume, the slot of the merging cell above it
+    var dim = 0u;
+    if is_volume() {
+        dim = death[v].y << 8u;
+    }
     if is_dual() {
         birth_rank = ~hi;
-        death_rank = cell_pixel_rank(vkey[v]);
+        death_rank = own_rank;
+        dim = select(1u, 2u | ((~death[v].y) << 8u), is_volume());
     }
-    let r = PairRecord(image, select(0u, 1u, is_dual()), death_rank, birth_rank,
+    let r = PairRecord(image, dim, death_rank, birth_rank,
                        order[base + birth_rank], order[base + death_rank]);
     if (params.flags & 1u) == 0u && keys[base + r.birth_index] == keys[base + r.death_index] {
         return;

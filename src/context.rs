@@ -11,6 +11,7 @@ use crate::image::{self, ImageStack, Pixel};
 use crate::loss::{loss_contributions, TopologicalLoss};
 use crate::options::Options;
 use crate::{cpu, Error, Result};
+use rayon::prelude::*;
 
 /// Which backend a [`Context`] should use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -225,8 +226,8 @@ impl Context {
     }
 
     /// The diagram (H0, H1, H2) of one `D x H x W` volume (any strides). The V and T constructions
-    /// only. Volumes are computed on the CPU backend for now, also by a GPU context (each
-    /// diagram's `backend` says which answered).
+    /// only. A GPU context pairs H0 and H2 on the GPU and reduces H1 on the host (its diagrams say
+    /// `Backend::Gpu`); the CPU backend computes all three on the CPU.
     ///
     /// With `keep_zero_persistence`, every pair of the cell complex is reported: in V that is one H0
     /// pair per voxel, as for an image, but the T complex of a volume has more vertices than voxels
@@ -288,17 +289,34 @@ impl Context {
                 expected: expected.unwrap_or(usize::MAX),
             });
         }
-        let engine = match &self.engine {
-            Some(engine) if !stack.volume => engine,
-            gpu => {
-                if gpu.is_some() {
-                    // the GPU pipeline is 2D only so far: volumes answer on the CPU, and say so
-                    log::info!("wgpu-persistence: volumes are computed on the CPU backend");
-                }
-                return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
-            }
+        let Some(engine) = &self.engine else {
+            return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
         };
         let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = engine.raw_pairs(stack, options)?;
+        if stack.volume {
+            // H0 and H2 (and which cells merged) come from the GPU, H1 is reduced on the host
+            let shape = [stack.depth, stack.height, stack.width];
+            let diagrams = raw
+                .into_par_iter()
+                .enumerate()
+                .map(|(b, merges)| {
+                    let (primal, dual): (Vec<RawPair>, Vec<RawPair>) =
+                        merges.into_iter().partition(|m| m.dim == 0);
+                    Ok(Diagram {
+                        pairs: cpu::cubical3d::persistence_pairs_from_merges(
+                            stack.image(b),
+                            shape,
+                            options,
+                            &primal,
+                            &dual,
+                        )?,
+                        shape: stack.item_shape(),
+                        backend: Backend::Gpu,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            return Ok((diagrams, stats));
+        }
         let diagrams = raw
             .into_iter()
             .enumerate()
@@ -407,10 +425,7 @@ impl Context {
         }
         let sorted = cpu::gradient_scatter::sort_contributions(&contributions);
         let gradient = match &self.engine {
-            // volumes are computed on the CPU, their gradient too (no GPU binding limit applies)
-            Some(engine) if !stack.volume => {
-                engine.gradient_scatter(&sorted, stack.values.len())?
-            }
+            Some(engine) => engine.gradient_scatter(&sorted, stack.values.len())?,
             _ => cpu::gradient_scatter::gradient_scatter(&sorted, stack.values.len()),
         };
         let mut shape = vec![stack.count];

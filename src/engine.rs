@@ -20,8 +20,10 @@ use crate::kernels::{
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
 
-/// Rounds recorded at first; doubled (and remembered) when an input needs more.
-pub const INITIAL_ROUNDS: u32 = 24;
+/// Rounds recorded at first for a new shape; doubled (and remembered for that shape) when an input
+/// needs more. Rounds past convergence dispatch no work but still cost a few dispatches each, which
+/// on a CPU adapter (lavapipe) is most of the time of a small diagram; images of noise need 10-20.
+pub const INITIAL_ROUNDS: u32 = 8;
 /// Rounds after which the engine gives up with [`Error::NotConverged`] (never seen: each round at
 /// least one component per connected group of components merges, and in practice they halve).
 const MAX_ROUNDS: u32 = 1 << 14;
@@ -107,9 +109,64 @@ struct ScanParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct WorkspaceKey {
     images: usize,
+    /// Slices of a volume (1 for images).
+    depth: usize,
     height: usize,
     width: usize,
+    volume: bool,
     construction: Construction,
+}
+
+impl WorkspaceKey {
+    fn of(stack: &ImageStack, options: &Options) -> Self {
+        Self {
+            images: stack.count,
+            depth: stack.depth,
+            height: stack.height,
+            width: stack.width,
+            volume: stack.volume,
+            construction: options.construction,
+        }
+    }
+
+    /// Pixels (voxels) of one image (volume).
+    fn pixels(&self) -> usize {
+        self.depth * self.height * self.width
+    }
+
+    /// The H0 graph and the dual graph (H1 of an image, H2 of a volume).
+    fn grids(&self) -> Result<[Grid; 2]> {
+        if self.volume {
+            let (p, d) = GraphKind::of_volume(self.construction).ok_or_else(|| {
+                Error::InvalidArgument(
+                    "the Freudenthal construction is 2D only; use V or T for volumes".into(),
+                )
+            })?;
+            let (dd, h, w) = (self.depth, self.height, self.width);
+            return Ok([Grid::volume(p, dd, h, w), Grid::volume(d, dd, h, w)]);
+        }
+        let (p, d) = GraphKind::of(self.construction);
+        Ok([
+            Grid::new(p, self.height, self.width),
+            Grid::new(d, self.height, self.width),
+        ])
+    }
+}
+
+/// The parameters of one graph of a batch.
+fn graph_params(grid: &Grid, images: usize, pixels: usize, flags: u32) -> GraphParams {
+    GraphParams {
+        kind: grid.kind as u32,
+        height: grid.height,
+        width: grid.width,
+        images: images as u32,
+        pixels: pixels as u32,
+        vertices: grid.vertex_count(),
+        edges: grid.edge_count(),
+        flags,
+        depth: grid.depth,
+        _pad: [0; 3],
+    }
 }
 
 struct ScanLevel {
@@ -156,6 +213,8 @@ struct Workspace {
     readback: wgpu::Buffer,
     /// Query set of six timestamps and the buffer they resolve into, when the device can time passes.
     timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
+    /// Hooking rounds recorded per graph: the most this shape has needed (at least [`INITIAL_ROUNDS`]).
+    rounds_hint: AtomicU32,
     _keep: Vec<wgpu::Buffer>,
 }
 
@@ -184,14 +243,50 @@ fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffe
 
 /// Whether a stack fits the device: the largest storage binding and buffer it needs.
 fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey) -> Result<()> {
-    let (p, d) = GraphKind::of(key.construction);
-    let max_vertices = [p, d]
-        .iter()
-        .map(|&k| Grid::new(k, key.height, key.width).vertex_count() as u64)
-        .max()
-        .unwrap_or(0);
-    let pixels = (key.images * key.height * key.width) as u64;
-    let biggest = (max_vertices * key.images as u64 * (RECORD_WORDS as u64) * 4).max(pixels * 4);
+    let grids = key.grids()?;
+    // every index the kernels compute is a u32: vertices and edges of the batch, volume cell keys
+    let per_item = key.pixels() as u64;
+    let (mut max_vertices, mut max_edges) = (0u64, 0u64);
+    for g in &grids {
+        // counts are computed in u64 here: a grid past u32 is refused before its u32 counts are used
+        let complex: u64 = if g.kind.is_volume() {
+            let t = matches!(g.kind, GraphKind::T3Primal | GraphKind::T3Dual) as u64;
+            (key.depth as u64 + t) * (key.height as u64 + t) * (key.width as u64 + t)
+        } else {
+            per_item
+        };
+        max_vertices = max_vertices.max(complex + 1);
+        max_edges = max_edges.max(if g.kind.is_volume() {
+            3 * complex
+        } else {
+            4 * complex
+        });
+    }
+    let images = key.images as u64;
+    let index_limit = u32::MAX as u64 - 1;
+    let cell_keys = if key.volume {
+        per_item * crate::grid::SLOTS as u64
+    } else {
+        0
+    };
+    for (what, value) in [
+        ("pixels in one batch", images * per_item),
+        ("graph vertices in one batch", images * max_vertices),
+        ("graph edges in one batch", images * max_edges),
+        ("cell keys of one volume (27 per voxel)", cell_keys),
+    ] {
+        if value > index_limit {
+            return Err(Error::TooLarge {
+                what,
+                value,
+                limit: index_limit,
+            });
+        }
+    }
+    let pixels = images * per_item;
+    let biggest = (max_vertices * images * (RECORD_WORDS as u64) * 4)
+        .max(max_edges * images * 4)
+        .max(pixels * 4);
     let limit = limits
         .max_storage_buffer_binding_size
         .min(limits.max_buffer_size);
@@ -206,10 +301,10 @@ fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey) -> Result<()> {
 }
 
 impl Workspace {
-    fn new(device: &wgpu::Device, k: &Kernels, key: WorkspaceKey) -> Self {
+    fn new(device: &wgpu::Device, k: &Kernels, key: WorkspaceKey, grids: [Grid; 2]) -> Self {
         use wgpu::BufferUsages as U;
-        let total = (key.images * key.height * key.width) as u32;
-        let pixels = (key.height * key.width) as u32;
+        let total = (key.images * key.pixels()) as u32;
+        let pixels = key.pixels() as u32;
         let bytes = total as u64 * 4;
         let values = storage(device, "values", bytes, U::COPY_DST);
         let keys = storage(device, "keys", bytes, U::empty());
@@ -339,11 +434,6 @@ impl Workspace {
             .bind(device, &[&rank_params, sorted_payload, &rank, &order]);
 
         // pairing: the primal and the dual graph share the per-vertex arrays and the lists
-        let (primal, dual) = GraphKind::of(key.construction);
-        let grids = [
-            Grid::new(primal, key.height, key.width),
-            Grid::new(dual, key.height, key.width),
-        ];
         let max_v = grids
             .iter()
             .map(|g| g.vertex_count() as u64)
@@ -372,16 +462,7 @@ impl Workspace {
         let mut graphs = vec![];
         for grid in grids {
             let nv = grid.vertex_count() as u64 * key.images as u64;
-            let gp = GraphParams {
-                kind: grid.kind as u32,
-                height: grid.height,
-                width: grid.width,
-                images: key.images as u32,
-                pixels,
-                vertices: grid.vertex_count(),
-                edges: grid.edge_count(),
-                flags: 0,
-            };
+            let gp = graph_params(&grid, key.images, pixels as usize, 0);
             let params = uniform(device, "graph_params", &gp);
             let control = storage(
                 device,
@@ -541,6 +622,7 @@ impl Workspace {
         Workspace {
             key,
             timestamps,
+            rounds_hint: AtomicU32::new(INITIAL_ROUNDS),
             values,
             key_params,
             keys_bind,
@@ -566,7 +648,6 @@ pub struct GpuEngine {
     kernels: Kernels,
     info: wgpu::AdapterInfo,
     workspace: Mutex<Option<Workspace>>,
-    rounds_hint: AtomicU32,
     lost: Arc<Mutex<Option<String>>>,
 }
 
@@ -586,7 +667,7 @@ pub struct RunStats {
     pub rounds: [u32; 2],
     /// Submissions made.
     pub submissions: u32,
-    /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the H1 pairing (each with
+    /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the dual pairing (H1 of images, H2 of volumes; each with
     /// its compaction), from timestamp queries of the last submission, when the adapter offers them.
     pub stage_seconds: Option<[f64; 3]>,
 }
@@ -608,7 +689,6 @@ impl GpuEngine {
             kernels,
             info,
             workspace: Mutex::new(None),
-            rounds_hint: AtomicU32::new(INITIAL_ROUNDS),
             lost,
         }
     }
@@ -683,13 +763,9 @@ impl GpuEngine {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<std::sync::MutexGuard<'_, Option<Workspace>>> {
-        let key = WorkspaceKey {
-            images: stack.count,
-            height: stack.height,
-            width: stack.width,
-            construction: options.construction,
-        };
+        let key = WorkspaceKey::of(stack, options);
         check_limits(&self.device.limits(), &key)?;
+        let grids = key.grids()?;
         self.check_lost()?;
         let mut guard = self
             .workspace
@@ -698,7 +774,7 @@ impl GpuEngine {
         if guard.as_ref().map(|w| w.key) != Some(key) {
             *guard = None; // free the old buffers first
             let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-            let ws = Workspace::new(&self.device, &self.kernels, key);
+            let ws = Workspace::new(&self.device, &self.kernels, key, grids);
             if let Some(e) = pollster::block_on(scope.pop()) {
                 return Err(Error::Device(format!("allocating the workspace: {e}")));
             }
@@ -867,8 +943,8 @@ impl GpuEngine {
         self.write_inputs(ws, stack, options);
         // Rounds are recorded up front (empty once converged, through indirect dispatches); if a graph
         // needs more than were recorded, the whole diagram is run again with twice as many, and the
-        // engine remembers the count for the next call.
-        let mut rounds = self.rounds_hint.load(Ordering::Relaxed);
+        // workspace remembers the count for the next call of this shape.
+        let mut rounds = ws.rounds_hint.load(Ordering::Relaxed);
         let mut stats = RunStats::default();
         let control = loop {
             for g in &ws.graphs {
@@ -944,7 +1020,7 @@ impl GpuEngine {
                 return Err(Error::NotConverged { rounds });
             }
             rounds *= 2;
-            self.rounds_hint.fetch_max(rounds, Ordering::Relaxed);
+            ws.rounds_hint.fetch_max(rounds, Ordering::Relaxed);
         };
         for i in 0..ws.graphs.len() {
             stats.rounds[i] = control[i * CONTROL_WORDS + 3];
@@ -1080,17 +1156,10 @@ impl GpuEngine {
                 _pad: [0; 2],
             }),
         );
+        // a volume's merges all come back (zero persistence too): H1 on the host needs their cells
+        let keep = options.keep_zero_persistence || stack.volume;
         for g in &ws.graphs {
-            let gp = GraphParams {
-                kind: g.grid.kind as u32,
-                height: g.grid.height,
-                width: g.grid.width,
-                images: stack.count as u32,
-                pixels: (stack.height * stack.width) as u32,
-                vertices: g.grid.vertex_count(),
-                edges: g.grid.edge_count(),
-                flags: options.keep_zero_persistence as u32,
-            };
+            let gp = graph_params(&g.grid, stack.count, stack.pixels(), keep as u32);
             self.queue
                 .write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
         }

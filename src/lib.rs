@@ -1,6 +1,6 @@
-//! Exact persistent homology of 2D images on the GPU (WGSL compute kernels on wgpu), with a native CPU
-//! backend that answers when there is no adapter, and of 3D volumes (H0, H1, H2) on the CPU backend
-//! ([`Context::compute_volume`]).
+//! Exact persistent homology of 2D images and 3D volumes ([`Context::compute_volume`]: H0, H1, H2)
+//! on the GPU (WGSL compute kernels on wgpu), with a native CPU backend that answers when there is no
+//! adapter. For volumes the GPU pairs H0 and H2 and the host reduces H1.
 //!
 //! ```
 //! use wgpu_persistence::{Context, Options, Construction};

@@ -996,7 +996,7 @@ fn bad_betti_and_out_of_range_maps_fail_cleanly() {
 }
 
 #[test]
-fn a_volume_on_the_gpu_backend_says_the_cpu_answered() {
+fn a_volume_on_the_gpu_backend_is_paired_on_the_gpu() {
     if std::env::var("WGPU_PERSISTENCE_NO_GPU").as_deref() == Ok("1") {
         eprintln!("WGPU_PERSISTENCE_NO_GPU=1: skipping the GPU CLI test");
         return;
@@ -1014,11 +1014,15 @@ fn a_volume_on_the_gpu_backend_says_the_cpu_answered() {
         "--timings",
     ]);
     let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON line");
-    assert_eq!(v["backend"], "cpu");
-    assert_eq!(v["adapter"], "cpu");
+    assert_eq!(v["backend"], "gpu");
+    assert_ne!(v["adapter"], "cpu");
     assert_eq!(v["shape"], serde_json::json!([4, 5, 6]));
+    assert_eq!(v["pairs"].as_array().map(Vec::len), Some(3));
     assert!(r.stderr.contains("timings: wall"), "stderr:\n{}", r.stderr);
-    assert!(!r.stderr.contains("timestamp"), "stderr:\n{}", r.stderr);
+    assert!(r.stderr.contains("(gpu)"), "stderr:\n{}", r.stderr);
+    if r.stderr.contains("GPU stages") {
+        assert!(r.stderr.contains("H2 pairing"), "stderr:\n{}", r.stderr);
+    }
 }
 
 #[test]

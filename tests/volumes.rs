@@ -47,38 +47,40 @@ fn check_order(values: &[f32], d: &Diagram, superlevel: bool) {
 
 #[test]
 fn volume_diagrams_equal_gudhi() {
-    let ctx = Context::cpu();
     let mut checked = 0;
-    for golden in common::golden_cases("tests/golden3d", 15) {
-        let (path, case, shape, values) = (
-            &golden.path,
-            &golden.json,
-            &golden.shape,
-            golden.values.as_slice(),
-        );
-        for (tag, construction) in [("v", Construction::V), ("t", Construction::T)] {
-            for superlevel in [false, true] {
-                let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
-                let d = ctx
-                    .compute_volume_slice(
-                        values,
-                        [shape[0], shape[1], shape[2]],
-                        &options(construction, superlevel),
-                    )
-                    .unwrap();
-                assert_eq!(&d.shape, shape);
-                assert_eq!(d.pairs.len(), 3);
-                common::check_indices(values, &d);
-                check_order(values, &d, superlevel);
-                for dim in 0..3 {
-                    let label = format!("{} {name} H{dim}", path.display());
-                    let want = expected(&case["diagrams"][&name], dim);
-                    assert_eq!(ours(&d, dim), want, "{label}");
-                    if tag == "v" && !superlevel && !case["cripser_v_sub"].is_null() {
-                        assert_eq!(ours(&d, dim), expected(&case["cripser_v_sub"], dim));
+    for ctx in common::contexts() {
+        for golden in common::golden_cases("tests/golden3d", 15) {
+            let (path, case, shape, values) = (
+                &golden.path,
+                &golden.json,
+                &golden.shape,
+                golden.values.as_slice(),
+            );
+            for (tag, construction) in [("v", Construction::V), ("t", Construction::T)] {
+                for superlevel in [false, true] {
+                    let name = format!("{tag}_{}", if superlevel { "super" } else { "sub" });
+                    let d = ctx
+                        .compute_volume_slice(
+                            values,
+                            [shape[0], shape[1], shape[2]],
+                            &options(construction, superlevel),
+                        )
+                        .unwrap();
+                    assert_eq!(&d.shape, shape);
+                    assert_eq!(d.pairs.len(), 3);
+                    common::check_indices(values, &d);
+                    check_order(values, &d, superlevel);
+                    for dim in 0..3 {
+                        let label = format!("{} {name} H{dim}", path.display());
+                        let want = expected(&case["diagrams"][&name], dim);
+                        assert_eq!(ours(&d, dim), want, "{label}");
+                        if tag == "v" && !superlevel && !case["cripser_v_sub"].is_null() {
+                            assert_eq!(ours(&d, dim), expected(&case["cripser_v_sub"], dim));
+                        }
                     }
+                    assert_eq!(d.backend, ctx.backend());
+                    checked += 1;
                 }
-                checked += 1;
             }
         }
     }
@@ -370,27 +372,95 @@ fn euler_characteristic_of_every_sublevel_set() {
     }
 }
 
+/// Per shape, a batch of volumes that stress the GPU pairing: ties at 2 and 5 levels, distinct
+/// values, a constant and a checkerboard; thin shapes, and sizes past one workgroup and past one
+/// dispatch row of the select pass.
+fn gpu_batches() -> Vec<([usize; 3], Vec<f32>)> {
+    let shapes = [
+        [1, 1, 1],
+        [1, 1, 9],
+        [9, 1, 1],
+        [1, 7, 1],
+        [1, 6, 7],
+        [6, 1, 7],
+        [2, 5, 6],
+        [5, 6, 7],
+        [7, 9, 11],
+        [17, 16, 15],
+        [40, 33, 35],
+    ];
+    let mut batches = vec![];
+    for (i, shape) in shapes.into_iter().enumerate() {
+        let n: usize = shape.iter().product();
+        let [_, h, w] = shape;
+        let mut values = vec![];
+        for levels in [2, 5, 1 << 20] {
+            values.extend(quantised(n, levels, 40 + i as u64 + levels as u64));
+        }
+        values.extend(vec![0.5; n]);
+        values.extend((0..n).map(|p| ((p / (h * w) + (p / w) % h + p % w) % 2) as f32));
+        batches.push((shape, values));
+    }
+    batches
+}
+
 #[test]
-fn a_gpu_context_answers_volumes_on_the_cpu_and_says_so() {
+fn the_gpu_pipeline_equals_the_cpu_on_volumes() {
     let Some(gpu) = common::gpu() else { return };
-    let values = quantised(5 * 6 * 7, 4, 3);
-    let o = Options::new(Construction::T).superlevel();
-    let on_gpu = gpu.compute_volume_slice(&values, [5, 6, 7], &o).unwrap();
-    let on_cpu = Context::cpu()
-        .compute_volume_slice(&values, [5, 6, 7], &o)
-        .unwrap();
-    assert_eq!(on_gpu, on_cpu);
-    assert_eq!(on_gpu.backend, wgpu_persistence::Backend::Cpu);
-    // and the loss of a volume, gradient included
-    let volume = Array3::from_shape_vec((5, 6, 7), values)
+    let cpu = Context::cpu();
+    let mut checked = 0;
+    for (shape, values) in gpu_batches() {
+        let n: usize = shape.iter().product();
+        let [d, h, w] = shape;
+        let batch = Array4::from_shape_vec((values.len() / n, d, h, w), values.clone()).unwrap();
+        for construction in [Construction::V, Construction::T] {
+            for superlevel in [false, true] {
+                for keep in [false, true] {
+                    let o = options(construction, superlevel).keep_zero_persistence(keep);
+                    let g = gpu.compute_volume_batch(batch.view(), &o).unwrap();
+                    let c = cpu.compute_volume_batch(batch.view(), &o).unwrap();
+                    for (b, (g, c)) in g.iter().zip(&c).enumerate() {
+                        assert_eq!(g.pairs, c.pairs, "{shape:?} volume {b} {o:?}");
+                        assert_eq!(g.backend, wgpu_persistence::Backend::Gpu);
+                        common::check_indices(&values[b * n..(b + 1) * n], g);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{checked} volume diagrams compared, GPU against CPU");
+}
+
+#[test]
+fn the_gpu_pipeline_computes_batches_of_volumes_and_their_loss() {
+    let Some(gpu) = common::gpu() else { return };
+    let (b, d, h, w) = (3, 6, 7, 5);
+    let values = quantised(b * d * h * w, 6, 21);
+    let batch = Array4::from_shape_vec((b, d, h, w), values.clone())
         .unwrap()
-        .mapv(|v| v / 4.0);
+        .mapv(|v| v / 6.0);
+    for construction in [Construction::V, Construction::T] {
+        let o = options(construction, true);
+        let on_gpu = gpu.compute_volume_batch(batch.view(), &o).unwrap();
+        let on_cpu = Context::cpu()
+            .compute_volume_batch(batch.view(), &o)
+            .unwrap();
+        assert_eq!(on_gpu.len(), b);
+        for (g, c) in on_gpu.iter().zip(&on_cpu) {
+            assert_eq!(g.pairs, c.pairs);
+            assert_eq!(g.backend, wgpu_persistence::Backend::Gpu);
+        }
+    }
+    // one volume alone, and the loss of a volume, gradient included, scattered on the GPU
+    let volume = batch.index_axis(Axis(0), 1).to_owned();
     let loss = TopologicalLoss::new(&[1, 0, 1]);
     let a = gpu.topological_loss_volume(volume.view(), &loss).unwrap();
     let b = Context::cpu()
         .topological_loss_volume(volume.view(), &loss)
         .unwrap();
     assert_eq!((a.loss, &a.gradient), (b.loss, &b.gradient));
+    assert!(a.gradient.iter().any(|&g| g != 0.0));
 }
 
 #[test]

@@ -1,8 +1,13 @@
-// The six graphs of src/grid.rs, line for line. Needs `params: GraphParams` and `rank: array<u32>`
-// (pixel ranks of the whole batch) in the including shader.
+// The six image graphs and four volume graphs of src/grid.rs, line for line. Needs
+// `params: GraphParams` and `rank: array<u32>` (pixel ranks of the whole batch) in the including shader.
 
 fn is_dual() -> bool {
-    return params.kind == 1u || params.kind == 3u || params.kind == 5u;
+    let k = params.kind;
+    return k == 1u || k == 3u || k == 5u || k == 7u || k == 9u;
+}
+
+fn is_volume() -> bool {
+    return params.kind >= 6u;
 }
 
 fn squares() -> u32 {
@@ -56,6 +61,9 @@ fn edge_pixels(e_in: u32) -> vec3<u32> {
 
 // The two (image-local) vertices joined by edge e.
 fn edge_vertices(e: u32) -> vec2<u32> {
+    if is_volume() {
+        return volume_edge_vertices(e);
+    }
     let ends = edge_pixels(e);
     let k = params.kind;
     if k == 0u || k == 2u || k == 4u {
@@ -121,6 +129,9 @@ fn primal_edge_key(image: u32, e: u32) -> vec2<u32> {
 
 // Processing key: the primal key, complemented for the dual graphs.
 fn edge_key(image: u32, e: u32) -> vec2<u32> {
+    if is_volume() {
+        return volume_edge_key(image, e);
+    }
     let k = primal_edge_key(image, e);
     if is_dual() {
         return ~k;
@@ -166,6 +177,9 @@ fn primal_cell_key(image: u32, v: u32) -> u32 {
 
 // Birth key (lower = older) of image-local vertex v.
 fn vertex_key(image: u32, v: u32) -> u32 {
+    if is_volume() {
+        return volume_vertex_key(image, v);
+    }
     if !is_dual() {
         return rank_of(image, v);
     }
@@ -184,11 +198,29 @@ fn cell_pixel_rank(vkey: u32) -> u32 {
     if params.kind == 5u {
         return k / 8u;
     }
+    if is_volume() {
+        return k / SLOTS;
+    }
     return k;
+}
+
+// Rank of the pixel whose value vertex v (birth key vkey) takes: its birth in a primal graph, its
+// death in a dual one.
+fn vertex_rank(vkey: u32) -> u32 {
+    if is_dual() {
+        return cell_pixel_rank(vkey);
+    }
+    if is_volume() {
+        return vkey / SLOTS;
+    }
+    return vkey;
 }
 
 // The edges incident to image-local vertex v (not the exterior cell), at most 8; returns how many.
 fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
+    if is_volume() {
+        return volume_incident_edges(v, out);
+    }
     let w = params.width;
     let h = params.height;
     let nh = n_horizontal();
@@ -275,6 +307,179 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
         }
         if x + 1u == w {
             (*out)[n] = b + 2u * w + h + y;
+            n += 1u;
+        }
+    }
+    return n;
+}
+
+// ---- Volume graphs: cell-level graphs of the V or T cubical complex (src/grid.rs has the naming) ----
+
+// A volume cell's key is SLOTS * rank + slot, slot = (oz+1)*9 + (oy+1)*3 + (ox+1) for its offset
+// from the voxel it enters at.
+const SLOTS: u32 = 27u;
+
+fn is_t3() -> bool {
+    return params.kind == 8u || params.kind == 9u;
+}
+
+// Vertex grid of the complex, (z, y, x).
+fn complex_shape() -> vec3<u32> {
+    let t = select(0u, 1u, is_t3());
+    return vec3<u32>(params.depth + t, params.height + t, params.width + t);
+}
+
+fn cube_shape() -> vec3<u32> {
+    return max(complex_shape(), vec3<u32>(1u)) - vec3<u32>(1u);
+}
+
+fn vertex_coordinates(v: u32) -> vec3<u32> {
+    let s = complex_shape();
+    return vec3<u32>(v / (s.y * s.z), (v / s.z) % s.y, v % s.z);
+}
+
+fn vertex_stride() -> vec3<u32> {
+    let s = complex_shape();
+    return vec3<u32>(s.y * s.z, s.z, 1u);
+}
+
+fn cube_index(k: vec3<u32>) -> u32 {
+    let c = cube_shape();
+    return (k.x * c.y + k.y) * c.z + k.z;
+}
+
+// (rank, slot) of the voxel a cell (Khalimsky coordinates k) enters at: the last of its vertices
+// (V) or the first of the voxels around it (T).
+fn cell_entry(image: u32, k: vec3<u32>) -> vec2<u32> {
+    let t = is_t3();
+    let size = vec3<u32>(params.depth, params.height, params.width);
+    var lo = vec3<u32>(0u);
+    var count = vec3<u32>(1u);
+    for (var i = 0u; i < 3u; i++) {
+        let odd = (k[i] & 1u) == 1u;
+        let h = k[i] / 2u;
+        lo[i] = h;
+        if !t && odd {
+            count[i] = 2u;
+        } else if t && !odd {
+            let first = select(0u, h - 1u, h >= 1u);
+            let last = min(h, size[i] - 1u);
+            lo[i] = first;
+            count[i] = last + 1u - first;
+        }
+    }
+    var best = vec2<u32>(0u, 0u);
+    var found = false;
+    for (var dz = 0u; dz < count.x; dz++) {
+        for (var dy = 0u; dy < count.y; dy++) {
+            for (var dx = 0u; dx < count.z; dx++) {
+                let p = lo + vec3<u32>(dz, dy, dx);
+                let r = rank_of(image, (p.x * params.height + p.y) * params.width + p.z);
+                if !found || (t && r < best.x) || (!t && r > best.x) {
+                    let o = vec3<i32>(k) - 2 * vec3<i32>(p) - vec3<i32>(select(0, 1, t)) + vec3<i32>(1);
+                    best = vec2<u32>(r, u32(o.x * 9 + o.y * 3 + o.z));
+                    found = true;
+                }
+            }
+        }
+    }
+    return best;
+}
+
+// Whether volume edge id e names a cell (an edge, or a square for a dual graph) inside the grid.
+fn volume_edge_valid(e: u32) -> bool {
+    let a = e % 3u;
+    let c = vertex_coordinates(e / 3u);
+    let s = complex_shape();
+    let dual = is_dual();
+    for (var i = 0u; i < 3u; i++) {
+        if (i == a) != dual && c[i] + 1u >= s[i] {
+            return false;
+        }
+    }
+    return true;
+}
+
+fn volume_edge_vertices(e: u32) -> vec2<u32> {
+    let ext = params.vertices - 1u;
+    if !volume_edge_valid(e) {
+        let v = select(e / 3u, ext, is_dual());
+        return vec2<u32>(v, v);
+    }
+    let a = e % 3u;
+    if !is_dual() {
+        return vec2<u32>(e / 3u, e / 3u + vertex_stride()[a]);
+    }
+    let c = vertex_coordinates(e / 3u);
+    var below = ext;
+    var above = ext;
+    if c[a] >= 1u {
+        var k = c;
+        k[a] = k[a] - 1u;
+        below = cube_index(k);
+    }
+    if c[a] < cube_shape()[a] {
+        above = cube_index(c);
+    }
+    return vec2<u32>(below, above);
+}
+
+fn volume_edge_key(image: u32, e: u32) -> vec2<u32> {
+    if !volume_edge_valid(e) {
+        return vec2<u32>(NONE, NONE);
+    }
+    let a = e % 3u;
+    let dual = is_dual();
+    var k = 2u * vertex_coordinates(e / 3u);
+    for (var i = 0u; i < 3u; i++) {
+        if (i == a) != dual {
+            k[i] = k[i] + 1u;
+        }
+    }
+    let key = cell_entry(image, k);
+    if dual {
+        return ~key;
+    }
+    return key;
+}
+
+fn volume_vertex_key(image: u32, v: u32) -> u32 {
+    if !is_dual() {
+        let e = cell_entry(image, 2u * vertex_coordinates(v));
+        return SLOTS * e.x + e.y;
+    }
+    if v == params.vertices - 1u {
+        return 0u;
+    }
+    let c = cube_shape();
+    let k = vec3<u32>(v / (c.y * c.z), (v / c.z) % c.y, v % c.z);
+    let e = cell_entry(image, 2u * k + vec3<u32>(1u));
+    return ~(SLOTS * e.x + e.y);
+}
+
+fn volume_incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
+    let stride = vertex_stride();
+    var n = 0u;
+    if is_dual() {
+        let c = cube_shape();
+        let k = vec3<u32>(v / (c.y * c.z), (v / c.z) % c.y, v % c.z);
+        let base = k.x * stride.x + k.y * stride.y + k.z;
+        for (var a = 0u; a < 3u; a++) {
+            (*out)[n] = 3u * base + a;
+            (*out)[n + 1u] = 3u * (base + stride[a]) + a;
+            n += 2u;
+        }
+        return n;
+    }
+    let c = vertex_coordinates(v);
+    let s = complex_shape();
+    for (var a = 0u; a < 3u; a++) {
+        if c[a] + 1u < s[a] {
+            (*out)[n] = 3u * v + a;
+            n += 1u;
+        }
+        if c[a] > 0u {
+            (*out)[n] = 3u * (v - stride[a]) + a;
             n += 1u;
         }
     }

@@ -1,6 +1,7 @@
 // Parameters of one graph of a batch (see src/kernels/mod.rs, GraphParams).
 struct GraphParams {
-    kind: u32,       // GraphKind: 0 VPrimal, 1 VDual, 2 TPrimal, 3 TDual, 4 FPrimal, 5 FDual
+    kind: u32,       // GraphKind: 0 VPrimal, 1 VDual, 2 TPrimal, 3 TDual, 4 FPrimal, 5 FDual,
+                     // 6 V3Primal, 7 V3Dual, 8 T3Primal, 9 T3Dual
     height: u32,
     width: u32,
     images: u32,
@@ -8,6 +9,10 @@ struct GraphParams {
     vertices: u32,   // vertices of one image's graph
     edges: u32,      // edges of one image's graph
     flags: u32,      // bit 0: keep zero-persistence pairs
+    depth: u32,      // volume slices (1 for images)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const NONE: u32 = 0xffffffffu;

@@ -41,6 +41,10 @@ pub struct GraphParams {
     pub edges: u32,
     /// Bit 0: keep zero-persistence pairs.
     pub flags: u32,
+    /// Volume slices (1 for images).
+    pub depth: u32,
+    /// Padding to 16 bytes.
+    pub _pad: [u32; 3],
 }
 
 /// How a binding is used by a kernel.
