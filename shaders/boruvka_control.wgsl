@@ -3,9 +3,8 @@
 // MODE 0, start of a round: once every hook is done every later dispatch is empty; otherwise the
 //         live-edge and root lists of the last round become this round's input.
 // MODE 1, after the first select pass: size of the other two select passes (live edges).
-// MODE 2, after the hook: size of the pointer-jump steps (roots that hooked).
-// MODE 3, after a pointer-jump step: once a step moved nothing, the remaining steps are empty.
-// MODE 4, start of the first round (boruvka_first_round): counts it; the next round then sees every
+// MODE 2, after the hook: size of the pointer jump (roots that hooked).
+// MODE 3, start of the first round (boruvka_first_round): counts it; the next round then sees every
 //         edge, implicitly.
 #import params
 #import control
@@ -47,23 +46,15 @@ fn main() {
         control[C_ROOTS_IN] = control[C_ROOTS_OUT];
         control[C_ROOTS_OUT] = 0u;
         control[C_HOOKED] = 0u;
-        control[C_CHANGED] = 0u;
         set_groups(SLOT_SELECT_FIRST, count_or_all(control[C_EDGES_IN], control[C_EDGES]));
         set_groups(SLOT_HOOK, count_or_all(control[C_ROOTS_IN], control[C_VERTICES]));
-    } else if MODE == 4u {
+    } else if MODE == 3u {
         control[C_ROUNDS] += 1u;
         control[C_ROOTS_OUT] = 0u;
         control[C_HOOKED] = 0u;
-        control[C_CHANGED] = 0u;
     } else if MODE == 1u {
         set_groups(SLOT_SELECT_REST, control[C_EDGES_OUT]);
-    } else if MODE == 2u {
-        set_groups(SLOT_JUMP, control[C_HOOKED]);
-        control[C_CHANGED] = 0u;
     } else {
-        if control[C_CHANGED] == 0u {
-            set_groups(SLOT_JUMP, 0u);
-        }
-        control[C_CHANGED] = 0u;
+        set_groups(SLOT_JUMP, control[C_HOOKED]);
     }
 }

@@ -1,7 +1,8 @@
-// One step of pointer jumping, parent[v] = parent[parent[v]], over the roots that hooked in this
-// round (listed from params.images*vertices on in `hooked`); raises C_CHANGED when something moved.
-// Racing updates are benign: every value read is an ancestor of v. Other vertices are not visited:
-// boruvka_select points the ends of live edges at their roots itself.
+// Points every root that hooked in this round (listed from params.images*vertices on in `hooked`)
+// straight at the root of its tree, in one dispatch. Hooks only go from a younger root to an older one,
+// so the chains are acyclic and short (they follow best edges of one round). Racing updates are benign:
+// a thread writes only its own vertex, and every value another thread reads there is an ancestor.
+// Other vertices are not visited: boruvka_select points the ends of live edges at their roots itself.
 #import params
 #import control
 
@@ -18,10 +19,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let v = hooked[params.images * params.vertices + id];
-    let p = parent[v];
-    let g = parent[p];
-    if g != p {
-        parent[v] = g;
-        atomicOr(&control[C_CHANGED], 1u);
+    var r = parent[v];
+    loop {
+        let p = parent[r];
+        if p == r {
+            break;
+        }
+        r = p;
     }
+    parent[v] = r;
 }

@@ -192,7 +192,6 @@ struct GraphStage {
     control_bind: Vec<wgpu::BindGroup>,
     compact: wgpu::BindGroup,
     vertex_groups: (u32, u32),
-    jumps: u32,
 }
 
 /// Every buffer and bind group for one batch shape, reused across calls of that shape.
@@ -573,7 +572,6 @@ impl Workspace {
                 control_bind,
                 compact,
                 vertex_groups: groups_for(nv, 256),
-                jumps: u64::BITS - nv.leading_zeros() + 1,
             });
         }
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
@@ -1182,17 +1180,14 @@ impl GpuEngine {
             k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1))
         };
         // round 1 vertex by vertex, then rounds over the live edges and roots
-        control(pass, 4);
+        control(pass, 3);
         k.boruvka_first_round
             .0
             .dispatch(pass, &g.first_round, g.vertex_groups);
         control(pass, 2);
-        for _ in 0..g.jumps {
-            k.pointer_jump
-                .0
-                .dispatch_indirect(pass, &g.jump[0], &g.args, SLOT_JUMP);
-            control(pass, 3);
-        }
+        k.pointer_jump
+            .0
+            .dispatch_indirect(pass, &g.jump[0], &g.args, SLOT_JUMP);
         for round in 1..rounds as usize {
             let p = round % 2;
             control(pass, 0);
@@ -1219,12 +1214,9 @@ impl GpuEngine {
                 .0
                 .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
             control(pass, 2);
-            for _ in 0..g.jumps {
-                k.pointer_jump
-                    .0
-                    .dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
-                control(pass, 3);
-            }
+            k.pointer_jump
+                .0
+                .dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
         }
     }
 }

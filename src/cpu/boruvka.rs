@@ -125,18 +125,17 @@ pub fn boruvka_hook(s: &mut BoruvkaState) {
     }
 }
 
-/// `pointer_jump`: one step `parent[v] = parent[parent[v]]`; returns whether anything changed.
-pub fn pointer_jump(s: &mut BoruvkaState) -> bool {
-    let old = s.parent.clone();
-    let mut changed = false;
-    for v in 0..old.len() {
-        let g = old[old[v] as usize];
-        if g != old[v] {
-            s.parent[v] = g;
-            changed = true;
+/// `pointer_jump`: every vertex points straight at its root (the GPU visits only the roots that
+/// hooked this round; `boruvka_select` points the others at their roots when it meets them, so the
+/// roots seen by the next round are the same).
+pub fn pointer_jump(s: &mut BoruvkaState) {
+    for v in 0..s.parent.len() {
+        let mut r = s.parent[v];
+        while s.parent[r as usize] != r {
+            r = s.parent[r as usize];
         }
+        s.parent[v] = r;
     }
-    changed
 }
 
 /// Run rounds until one component is left (graphs here are connected); returns the pairs like
@@ -149,7 +148,7 @@ pub fn boruvka_pairs(grid: &Grid, rank: &[u32]) -> (Vec<super::union_find::Elder
         boruvka_select(grid, rank, &mut s);
         let before = s.hooks;
         boruvka_hook(&mut s);
-        while pointer_jump(&mut s) {}
+        pointer_jump(&mut s);
         rounds += 1;
         if s.hooks == before {
             break; // disconnected graph: nothing left to merge

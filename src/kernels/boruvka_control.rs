@@ -2,13 +2,13 @@
 
 use super::{shader, Binding, ComputeKernel};
 
-/// `MODE` 0 (start of a round), 1 (after the first select pass), 2 (after the hook), 3 (after a
-/// pointer-jump step), 4 (start of the first round). Bindings: control, args.
+/// `MODE` 0 (start of a round), 1 (after the first select pass), 2 (after the hook), 3 (start of
+/// the first round). Bindings: control, args.
 #[derive(Debug)]
-pub struct BoruvkaControl(pub [ComputeKernel; 5]);
+pub struct BoruvkaControl(pub [ComputeKernel; 4]);
 
 impl BoruvkaControl {
-    /// Compile both modes.
+    /// Compile every mode.
     pub fn new(device: &wgpu::Device) -> Self {
         let make = |mode: f64| {
             ComputeKernel::new(
@@ -19,6 +19,6 @@ impl BoruvkaControl {
                 &[("MODE", mode)],
             )
         };
-        Self([make(0.0), make(1.0), make(2.0), make(3.0), make(4.0)])
+        Self([make(0.0), make(1.0), make(2.0), make(3.0)])
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{shader, Binding, ComputeKernel};
 
-/// One pointer-jumping step over the roots that hooked this round.
+/// Points the roots that hooked this round straight at their new roots.
 /// Bindings: params, parent, control, hooked.
 #[derive(Debug)]
 pub struct PointerJump(pub ComputeKernel);
