@@ -20,10 +20,16 @@ use crate::kernels::{
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
 
-/// Rounds recorded at first for a new shape; doubled (and remembered for that shape) when an input
-/// needs more. Rounds past convergence dispatch no work but still cost a few dispatches each, which
-/// on a CPU adapter (lavapipe) is most of the time of a small diagram; images of noise need 10-20.
+/// Fewest rounds recorded at first for a new shape: the budget is `log2(vertices) + 4` but at least
+/// this, doubled (and remembered for that shape) when an input needs more. Rounds past convergence
+/// dispatch no work but still cost 8 dispatches each, which on a CPU adapter (lavapipe) is most of the
+/// time of a small diagram; noise images need about `log2(pixels)` rounds (11 for 64^2, 19 for 256^2).
 pub const INITIAL_ROUNDS: u32 = 8;
+
+/// The first budget of hooking rounds for graphs of up to `vertices` vertices per image.
+fn initial_rounds(vertices: u64) -> u32 {
+    (u64::BITS - vertices.leading_zeros() + 4).max(INITIAL_ROUNDS)
+}
 /// Rounds after which the engine gives up with [`Error::NotConverged`] (never seen: each round at
 /// least one component per connected group of components merges, and in practice they halve).
 const MAX_ROUNDS: u32 = 1 << 14;
@@ -620,7 +626,13 @@ impl Workspace {
         Workspace {
             key,
             timestamps,
-            rounds_hint: AtomicU32::new(INITIAL_ROUNDS),
+            rounds_hint: AtomicU32::new(initial_rounds(
+                grids
+                    .iter()
+                    .map(|g| g.vertex_count() as u64)
+                    .max()
+                    .unwrap_or(1),
+            )),
             values,
             key_params,
             keys_bind,
@@ -939,25 +951,31 @@ impl GpuEngine {
         let k = &self.kernels;
         let total = stack.values.len() as u32;
         self.write_inputs(ws, stack, options);
-        // Rounds are recorded up front (empty once converged, through indirect dispatches); if a graph
-        // needs more than were recorded, the whole diagram is run again with twice as many, and the
-        // workspace remembers the count for the next call of this shape.
+        // Rounds are recorded up front (empty once converged, through indirect dispatches). A graph
+        // that needs more is run again (from its init: the two graphs share their per-vertex arrays,
+        // so its state is gone) in another submission with twice as many rounds, without ranking
+        // again; the workspace remembers the count for the next call of this shape, which then needs
+        // one submission.
         let mut rounds = ws.rounds_hint.load(Ordering::Relaxed);
         let mut stats = RunStats::default();
+        let mut seconds = [0.0f64; 3];
+        let period = self.queue.get_timestamp_period() as f64 * 1e-9;
+        // the graphs still going; the first submission also ranks
+        let mut first = true;
+        let mut going: Vec<usize> = (0..ws.graphs.len()).collect();
         let control = loop {
-            for g in &ws.graphs {
-                self.queue.write_buffer(
-                    &g.control,
-                    0,
-                    bytemuck::cast_slice(&Self::initial_control(g, stack.count)),
-                );
+            for &i in &going {
+                let g = &ws.graphs[i];
+                let initial = Self::initial_control(g, stack.count);
+                self.queue
+                    .write_buffer(&g.control, 0, bytemuck::cast_slice(&initial));
             }
             let mut encoder = self
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("wgpu-persistence.diagram"),
                 });
-            // three passes (ranking, H0 pairing, H1 pairing), timed when the adapter can
+            // three passes (ranking, H0 pairing, dual pairing), timed when the adapter can
             let timestamps = |i: u32| {
                 ws.timestamps
                     .as_ref()
@@ -967,14 +985,15 @@ impl GpuEngine {
                         end_of_pass_write_index: Some(2 * i + 1),
                     })
             };
-            {
+            if first {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("wgpu-persistence.ranking"),
                     timestamp_writes: timestamps(0),
                 });
                 self.record_ranking(&mut pass, ws, total);
             }
-            for (i, g) in ws.graphs.iter().enumerate() {
+            for &i in &going {
+                let g = &ws.graphs[i];
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("wgpu-persistence.pairing"),
                     timestamp_writes: timestamps(i as u32 + 1),
@@ -987,14 +1006,17 @@ impl GpuEngine {
                     .0
                     .dispatch(&mut pass, &g.compact, g.vertex_groups);
             }
+            // the passes written in this submission: ranking (first only), then the graphs going
+            let first_query = if first { 0 } else { 2 * (going[0] as u32 + 1) };
+            let last_query = 2 * (going[going.len() - 1] as u32 + 2);
             if let Some((set, resolve)) = &ws.timestamps {
-                encoder.resolve_query_set(set, 0..6, resolve, 0);
+                encoder.resolve_query_set(set, first_query..last_query, resolve, 0);
                 encoder.copy_buffer_to_buffer(
                     resolve,
                     0,
                     &ws.readback,
                     (2 * CONTROL_WORDS * 4) as u64,
-                    Some(48),
+                    Some(8 * (last_query - first_query) as u64),
                 );
             }
             for (i, g) in ws.graphs.iter().enumerate() {
@@ -1009,14 +1031,25 @@ impl GpuEngine {
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;
             let control = self.read_words(&ws.readback, READBACK_BYTES)?;
-            let converged = (0..ws.graphs.len())
-                .all(|i| control[i * CONTROL_WORDS] >= control[i * CONTROL_WORDS + 1]);
-            if converged {
+            if ws.timestamps.is_some() {
+                let t = &control[2 * CONTROL_WORDS..];
+                let tick = |q: u32| {
+                    let j = 2 * (q - first_query) as usize;
+                    (t[j] as u64) | ((t[j + 1] as u64) << 32)
+                };
+                for stage in (first_query / 2)..(last_query / 2) {
+                    let ticks = tick(2 * stage + 1).saturating_sub(tick(2 * stage));
+                    seconds[stage as usize] += ticks as f64 * period;
+                }
+            }
+            going.retain(|&i| control[i * CONTROL_WORDS] < control[i * CONTROL_WORDS + 1]);
+            if going.is_empty() {
                 break control;
             }
             if rounds >= MAX_ROUNDS {
                 return Err(Error::NotConverged { rounds });
             }
+            first = false;
             rounds *= 2;
             ws.rounds_hint.fetch_max(rounds, Ordering::Relaxed);
         };
@@ -1024,13 +1057,6 @@ impl GpuEngine {
             stats.rounds[i] = control[i * CONTROL_WORDS + 3];
         }
         if ws.timestamps.is_some() {
-            let period = self.queue.get_timestamp_period() as f64 * 1e-9;
-            let t = &control[2 * CONTROL_WORDS..];
-            let tick = |i: usize| (t[2 * i] as u64) | ((t[2 * i + 1] as u64) << 32);
-            let mut seconds = [0.0; 3];
-            for (s, stage) in seconds.iter_mut().zip(0..) {
-                *s = tick(2 * stage + 1).saturating_sub(tick(2 * stage)) as f64 * period;
-            }
             stats.stage_seconds = Some(seconds);
         }
         // read back exactly the records written
@@ -1174,6 +1200,7 @@ impl GpuEngine {
         control
     }
 
+    /// Records `rounds` hooking rounds of graph `g` (the first is the vertex-local one).
     fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
         let k = &self.kernels;
         let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| {

@@ -21,7 +21,8 @@ fn staircase(k: usize) -> Vec<f32> {
 fn staircase_needs_many_rounds_and_still_matches() {
     let Some(gpu) = common::gpu() else { return };
     let cpu = Context::cpu();
-    // 40 nested basins need about 41 rounds: the engine must raise its budget (INITIAL_ROUNDS) three times
+    // 40 nested basins need about 41 rounds, more than a first budget for 81 pixels: the engine must
+    // raise its budget
     let row = staircase(40);
     for (shape, values) in [([1, row.len()], row.clone()), ([row.len(), 1], row.clone())] {
         let stack = from_slice(&values, &shape).unwrap();
