@@ -19,6 +19,17 @@ fn ranks(values: &[f32]) -> Vec<u32> {
     radix_sort::rank_scatter(&radix_sort::radix_sort(&keys))
 }
 
+/// The Borůvka port pairs as Kruskal does, on a connected graph.
+fn check_boruvka(grid: &Grid, rank: &[u32], label: &str) {
+    let (mut seq, roots) = union_find::elder_pairs(grid, rank);
+    let (mut par, rounds) = boruvka::boruvka_pairs(grid, rank);
+    seq.sort_unstable();
+    par.sort_unstable();
+    assert_eq!(seq, par, "{label}: rounds {rounds}");
+    assert_eq!(roots.len(), 1, "{label}: graph not connected");
+    assert_eq!(seq.len() as u32, grid.vertex_count() - 1);
+}
+
 #[test]
 fn boruvka_equals_kruskal() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -40,13 +51,7 @@ fn boruvka_equals_kruskal() {
             let rank = ranks(&values);
             for kind in KINDS {
                 let grid = Grid::new(kind, h, w);
-                let (mut seq, roots) = union_find::elder_pairs(&grid, &rank);
-                let (mut par, rounds) = boruvka::boruvka_pairs(&grid, &rank);
-                seq.sort_unstable();
-                par.sort_unstable();
-                assert_eq!(seq, par, "{kind:?} {h}x{w} levels {levels} rounds {rounds}");
-                assert_eq!(roots.len(), 1, "{kind:?} {h}x{w}: graph not connected");
-                assert_eq!(seq.len() as u32, grid.vertex_count() - 1);
+                check_boruvka(&grid, &rank, &format!("{kind:?} {h}x{w} levels {levels}"));
             }
         }
     }

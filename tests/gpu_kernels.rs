@@ -70,9 +70,38 @@ fn root(parent: &[u32], mut v: u32) -> u32 {
     v
 }
 
+/// After each of the first `rounds` hooking rounds of graph `which`, the GPU's roots and deaths
+/// equal the CPU port's after the same rounds.
+#[allow(clippy::too_many_arguments)]
+fn compare_rounds(
+    engine: &wgpu_persistence::engine::GpuEngine,
+    stack: &wgpu_persistence::image::ImageStack,
+    options: &Options,
+    which: usize,
+    grid: &wgpu_persistence::grid::Grid,
+    rank: &[u32],
+    rounds: u32,
+    label: &str,
+) {
+    use wgpu_persistence::cpu::boruvka;
+    let mut state = boruvka::boruvka_init(grid, rank);
+    for round in 1..=rounds {
+        // the CPU port, one more round
+        boruvka::boruvka_select(grid, rank, &mut state);
+        boruvka::boruvka_hook(&mut state);
+        boruvka::pointer_jump(&mut state);
+        let (parent, death) = engine.pairing_state(stack, options, which, round).unwrap();
+        for v in 0..grid.vertex_count() {
+            let at = format!("{label} round {round} vertex {v}");
+            assert_eq!(root(&parent, v), state.parent[v as usize], "{at}: root");
+            let d = (death[2 * v as usize], death[2 * v as usize + 1]);
+            assert_eq!(d, state.death[v as usize], "{at}: death");
+        }
+    }
+}
+
 #[test]
 fn hooking_rounds_equal_cpu_port_round_by_round() {
-    use wgpu_persistence::cpu::boruvka;
     use wgpu_persistence::grid::{GraphKind, Grid};
     let Some(ctx) = common::gpu() else { return };
     let engine = ctx.engine().expect("gpu context");
@@ -89,23 +118,8 @@ fn hooking_rounds_equal_cpu_port_round_by_round() {
             let (primal, dual) = GraphKind::of(construction);
             for (which, kind) in [(0, primal), (1, dual)] {
                 let grid = Grid::new(kind, h, w);
-                let mut state = boruvka::boruvka_init(&grid, &rank);
-                for rounds in 1..=4u32 {
-                    // the CPU port, one more round
-                    boruvka::boruvka_select(&grid, &rank, &mut state);
-                    boruvka::boruvka_hook(&mut state);
-                    boruvka::pointer_jump(&mut state);
-                    let (parent, death) = engine
-                        .pairing_state(&stack, &options, which, rounds)
-                        .unwrap();
-                    let n = grid.vertex_count() as usize;
-                    for v in 0..n as u32 {
-                        let label = format!("{kind:?} {h}x{w} round {rounds} vertex {v}");
-                        assert_eq!(root(&parent, v), state.parent[v as usize], "{label}: root");
-                        let d = (death[2 * v as usize], death[2 * v as usize + 1]);
-                        assert_eq!(d, state.death[v as usize], "{label}: death");
-                    }
-                }
+                let label = format!("{kind:?} {h}x{w}");
+                compare_rounds(engine, &stack, &options, which, &grid, &rank, 4, &label);
             }
         }
     }
@@ -114,7 +128,6 @@ fn hooking_rounds_equal_cpu_port_round_by_round() {
 /// The same round-by-round check on the four volume graphs (cells of the V and T complexes).
 #[test]
 fn volume_hooking_rounds_equal_cpu_port_round_by_round() {
-    use wgpu_persistence::cpu::boruvka;
     use wgpu_persistence::grid::{GraphKind, Grid};
     let Some(ctx) = common::gpu() else { return };
     let engine = ctx.engine().expect("gpu context");
@@ -137,21 +150,8 @@ fn volume_hooking_rounds_equal_cpu_port_round_by_round() {
             let (primal, dual) = GraphKind::of_volume(construction).unwrap();
             for (which, kind) in [(0, primal), (1, dual)] {
                 let grid = Grid::volume(kind, d, h, w);
-                let mut state = boruvka::boruvka_init(&grid, &rank);
-                for rounds in 1..=3u32 {
-                    boruvka::boruvka_select(&grid, &rank, &mut state);
-                    boruvka::boruvka_hook(&mut state);
-                    boruvka::pointer_jump(&mut state);
-                    let (parent, death) = engine
-                        .pairing_state(&stack, &options, which, rounds)
-                        .unwrap();
-                    for v in 0..grid.vertex_count() {
-                        let label = format!("{kind:?} {shape:?} round {rounds} vertex {v}");
-                        assert_eq!(root(&parent, v), state.parent[v as usize], "{label}: root");
-                        let dd = (death[2 * v as usize], death[2 * v as usize + 1]);
-                        assert_eq!(dd, state.death[v as usize], "{label}: death");
-                    }
-                }
+                let label = format!("{kind:?} {shape:?}");
+                compare_rounds(engine, &stack, &options, which, &grid, &rank, 3, &label);
             }
         }
     }
