@@ -126,7 +126,7 @@ fn check_gpu(ctx: &Context, cpu: &Context, stack: &ImageStack, options: &Options
     let (_, stats) = ctx.compute_stack(stack, options).expect("computes");
     let stages = match stats.stage_seconds {
         Some([rank, h0, h1]) => format!(
-            "GPU timestamps of one run: ranking {:.1} ms, H0 pairing {:.1} ms, H1 pairing {:.1} ms",
+            "GPU timestamps of one run: ranking {:.1} ms, H0 pairing {:.1} ms, dual (H1; a volume's H2) pairing {:.1} ms",
             rank * 1e3,
             h0 * 1e3,
             h1 * 1e3
@@ -296,6 +296,37 @@ fn gpu(c: &mut Criterion) {
     group.finish();
     print_stages("batch/gpu/v/64x256x256_noise", &mut stages);
     loss_batch(c, &ctx, "gpu");
+    gpu_volume(c, &ctx, &cpu);
+}
+
+/// Volumes on a GPU context: H0 and H2 on the GPU, H1 on the host (the third pass is H2's pairing).
+fn gpu_volume(c: &mut Criterion, ctx: &Context, cpu: &Context) {
+    let mut group = c.benchmark_group("volume");
+    configure(&mut group);
+    let side = 64;
+    let stack = image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
+        .expect("valid volume");
+    for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
+        let options = Options::new(construction);
+        let id = format!("gpu/{cname}/{side}^3_noise");
+        let mut checked = false;
+        let mut stages: Vec<[f64; 3]> = Vec::new();
+        group.bench_function(&id, |b| {
+            if !checked {
+                check_gpu(ctx, cpu, &stack, &options, &id);
+                checked = true;
+            }
+            b.iter(|| {
+                let (diagrams, stats) = ctx
+                    .compute_stack(black_box(&stack), &options)
+                    .expect("computes");
+                stages.extend(stats.stage_seconds);
+                diagrams
+            })
+        });
+        print_stages(&format!("volume/{id} (third pass: H2)"), &mut stages);
+    }
+    group.finish();
 }
 
 fn cpu_batch(c: &mut Criterion) {
