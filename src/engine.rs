@@ -44,6 +44,26 @@ const SLOT_SELECT_REST: u64 = 12;
 const SLOT_HOOK: u64 = 24;
 const SLOT_JUMP: u64 = 36;
 
+/// The kernels that read a graph (`#import grid`), compiled for image graphs or for volume graphs.
+#[derive(Debug)]
+struct GraphKernels {
+    init: BoruvkaInit,
+    first_round: BoruvkaFirstRound,
+    select: BoruvkaSelect,
+    compact: CompactPairs,
+}
+
+impl GraphKernels {
+    fn new(device: &wgpu::Device, volume: bool) -> Self {
+        Self {
+            init: BoruvkaInit::new(device, volume),
+            first_round: BoruvkaFirstRound::new(device, volume),
+            select: BoruvkaSelect::new(device, volume),
+            compact: CompactPairs::new(device, volume),
+        }
+    }
+}
+
 /// Every compiled kernel.
 #[derive(Debug)]
 pub struct Kernels {
@@ -53,17 +73,26 @@ pub struct Kernels {
     scan_reduce: ScanReduce,
     scan_apply: ScanApply,
     rank_scatter: RankScatter,
-    boruvka_init: BoruvkaInit,
-    boruvka_first_round: BoruvkaFirstRound,
-    boruvka_select: BoruvkaSelect,
+    /// The graph kernels for images, and (made on first use) for volumes.
+    image_graphs: GraphKernels,
+    volume_graphs: std::sync::OnceLock<GraphKernels>,
     boruvka_hook: BoruvkaHook,
     pointer_jump: PointerJump,
     boruvka_control: BoruvkaControl,
-    compact_pairs: CompactPairs,
     gradient_scatter: GradientScatter,
 }
 
 impl Kernels {
+    /// The graph kernels for image graphs, or for volume graphs (compiled on first use).
+    fn graphs(&self, device: &wgpu::Device, volume: bool) -> &GraphKernels {
+        if volume {
+            self.volume_graphs
+                .get_or_init(|| GraphKernels::new(device, true))
+        } else {
+            &self.image_graphs
+        }
+    }
+
     fn new(device: &wgpu::Device) -> Self {
         Self {
             order_keys: OrderKeys::new(device),
@@ -72,13 +101,11 @@ impl Kernels {
             scan_reduce: ScanReduce::new(device),
             scan_apply: ScanApply::new(device),
             rank_scatter: RankScatter::new(device),
-            boruvka_init: BoruvkaInit::new(device),
-            boruvka_first_round: BoruvkaFirstRound::new(device),
-            boruvka_select: BoruvkaSelect::new(device),
+            image_graphs: GraphKernels::new(device, false),
+            volume_graphs: std::sync::OnceLock::new(),
             boruvka_hook: BoruvkaHook::new(device),
             pointer_jump: PointerJump::new(device),
             boruvka_control: BoruvkaControl::new(device),
-            compact_pairs: CompactPairs::new(device),
             gradient_scatter: GradientScatter::new(device),
         }
     }
@@ -439,6 +466,7 @@ impl Workspace {
             .bind(device, &[&rank_params, sorted_payload, &rank, &order]);
 
         // pairing: the primal and the dual graph share the per-vertex arrays and the lists
+        let gk = k.graphs(device, key.volume);
         let max_v = grids
             .iter()
             .map(|g| g.vertex_count() as u64)
@@ -487,11 +515,11 @@ impl Workspace {
                 nv * (RECORD_WORDS as u64) * 4,
                 U::COPY_SRC,
             );
-            let init = k
-                .boruvka_init
+            let init = gk
+                .init
                 .0
                 .bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
-            let first_round = k.boruvka_first_round.0.bind(
+            let first_round = gk.first_round.0.bind(
                 device,
                 &[
                     &params,
@@ -506,7 +534,7 @@ impl Workspace {
             // round parity p reads list p and writes list 1 - p
             let select = (0..2)
                 .map(|p| {
-                    k.boruvka_select
+                    gk.select
                         .0
                         .iter()
                         .map(|s| {
@@ -558,7 +586,7 @@ impl Workspace {
                 .iter()
                 .map(|c| c.bind(device, &[&control, &args]))
                 .collect();
-            let compact = k.compact_pairs.0.bind(
+            let compact = gk.compact.0.bind(
                 device,
                 &[
                     &params, &rank, &order, &keys, &parent, &vkey, &death, &records, &control,
@@ -836,8 +864,8 @@ impl GpuEngine {
                 timestamp_writes: None,
             });
             self.record_ranking(&mut pass, ws, total);
-            self.kernels
-                .boruvka_init
+            self.graph_kernels(g)
+                .init
                 .0
                 .dispatch(&mut pass, &g.init, g.vertex_groups);
             self.record_rounds(&mut pass, g, rounds);
@@ -948,7 +976,6 @@ impl GpuEngine {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
-        let k = &self.kernels;
         let total = stack.values.len() as u32;
         self.write_inputs(ws, stack, options);
         // Rounds are recorded up front (empty once converged, through indirect dispatches). A graph
@@ -998,11 +1025,10 @@ impl GpuEngine {
                     label: Some("wgpu-persistence.pairing"),
                     timestamp_writes: timestamps(i as u32 + 1),
                 });
-                k.boruvka_init
-                    .0
-                    .dispatch(&mut pass, &g.init, g.vertex_groups);
+                let gk = self.graph_kernels(g);
+                gk.init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
                 self.record_rounds(&mut pass, g, rounds);
-                k.compact_pairs
+                gk.compact
                     .0
                     .dispatch(&mut pass, &g.compact, g.vertex_groups);
             }
@@ -1189,6 +1215,11 @@ impl GpuEngine {
         }
     }
 
+    /// The graph kernels `g` was bound for.
+    fn graph_kernels(&self, g: &GraphStage) -> &GraphKernels {
+        self.kernels.graphs(&self.device, g.grid.kind.is_volume())
+    }
+
     fn initial_control(g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {
         let mut control = [0u32; CONTROL_WORDS];
         let vertices = g.grid.vertex_count() * images as u32;
@@ -1203,12 +1234,13 @@ impl GpuEngine {
     /// Records `rounds` hooking rounds of graph `g` (the first is the vertex-local one).
     fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
         let k = &self.kernels;
+        let gk = self.graph_kernels(g);
         let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| {
             k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1))
         };
         // round 1 vertex by vertex, then rounds over the live edges and roots
         control(pass, 3);
-        k.boruvka_first_round
+        gk.first_round
             .0
             .dispatch(pass, &g.first_round, g.vertex_groups);
         control(pass, 2);
@@ -1218,25 +1250,10 @@ impl GpuEngine {
         for round in 1..rounds as usize {
             let p = round % 2;
             control(pass, 0);
-            k.boruvka_select.0[0].dispatch_indirect(
-                pass,
-                &g.select[p][0],
-                &g.args,
-                SLOT_SELECT_FIRST,
-            );
+            gk.select.0[0].dispatch_indirect(pass, &g.select[p][0], &g.args, SLOT_SELECT_FIRST);
             control(pass, 1);
-            k.boruvka_select.0[1].dispatch_indirect(
-                pass,
-                &g.select[p][1],
-                &g.args,
-                SLOT_SELECT_REST,
-            );
-            k.boruvka_select.0[2].dispatch_indirect(
-                pass,
-                &g.select[p][2],
-                &g.args,
-                SLOT_SELECT_REST,
-            );
+            gk.select.0[1].dispatch_indirect(pass, &g.select[p][1], &g.args, SLOT_SELECT_REST);
+            gk.select.0[2].dispatch_indirect(pass, &g.select[p][2], &g.args, SLOT_SELECT_REST);
             k.boruvka_hook
                 .0
                 .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);

@@ -8,8 +8,8 @@ use super::{shader, Binding, ComputeKernel};
 pub struct BoruvkaInit(pub ComputeKernel);
 
 impl BoruvkaInit {
-    /// Compile the kernel.
-    pub fn new(device: &wgpu::Device) -> Self {
+    /// Compile the kernel for image graphs or (`volume`) for volume graphs (override `VOLUME`).
+    pub fn new(device: &wgpu::Device, volume: bool) -> Self {
         Self(ComputeKernel::new(
             device,
             "wgpu-persistence.boruvka_init",
@@ -22,7 +22,7 @@ impl BoruvkaInit {
                 Binding::ReadWrite,
                 Binding::ReadWrite,
             ],
-            &[],
+            &[("VOLUME", volume as u8 as f64)],
         ))
     }
 }

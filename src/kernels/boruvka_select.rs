@@ -8,8 +8,8 @@ use super::{shader, Binding, ComputeKernel};
 pub struct BoruvkaSelect(pub [ComputeKernel; 3]);
 
 impl BoruvkaSelect {
-    /// Compile the three passes.
-    pub fn new(device: &wgpu::Device) -> Self {
+    /// Compile the three passes for image graphs or (`volume`) for volume graphs (override `VOLUME`).
+    pub fn new(device: &wgpu::Device, volume: bool) -> Self {
         let make = |mode: f64| {
             ComputeKernel::new(
                 device,
@@ -25,7 +25,7 @@ impl BoruvkaSelect {
                     Binding::Read,
                     Binding::ReadWrite,
                 ],
-                &[("MODE", mode)],
+                &[("MODE", mode), ("VOLUME", volume as u8 as f64)],
             )
         };
         Self([make(0.0), make(1.0), make(2.0)])

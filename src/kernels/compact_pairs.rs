@@ -8,8 +8,8 @@ use super::{shader, Binding, ComputeKernel};
 pub struct CompactPairs(pub ComputeKernel);
 
 impl CompactPairs {
-    /// Compile the kernel.
-    pub fn new(device: &wgpu::Device) -> Self {
+    /// Compile the kernel for image graphs or (`volume`) for volume graphs (override `VOLUME`).
+    pub fn new(device: &wgpu::Device, volume: bool) -> Self {
         Self(ComputeKernel::new(
             device,
             "wgpu-persistence.compact_pairs",
@@ -25,7 +25,7 @@ impl CompactPairs {
                 Binding::ReadWrite,
                 Binding::ReadWrite,
             ],
-            &[],
+            &[("VOLUME", volume as u8 as f64)],
         ))
     }
 }
