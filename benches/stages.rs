@@ -228,6 +228,37 @@ fn gpu_context() -> Option<Context> {
     }
 }
 
+/// One GPU bench of `ctx.compute_stack`: the backends must agree (checked once per bench, outside
+/// the timing: criterion calls the closure per sample; also a warm-up for --quick, which has none),
+/// and the GPU pass times of every run are printed after it as `label`.
+#[allow(clippy::too_many_arguments)]
+fn bench_gpu_stack(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    label: &str,
+    ctx: &Context,
+    cpu: &Context,
+    stack: &ImageStack,
+    options: &Options,
+) {
+    let mut checked = false;
+    let mut stages: Vec<[f64; 3]> = Vec::new();
+    group.bench_function(id, |b| {
+        if !checked {
+            check_gpu(ctx, cpu, stack, options, id);
+            checked = true;
+        }
+        b.iter(|| {
+            let (diagrams, stats) = ctx
+                .compute_stack(black_box(stack), options)
+                .expect("computes");
+            stages.extend(stats.stage_seconds);
+            diagrams
+        })
+    });
+    print_stages(label, &mut stages);
+}
+
 fn gpu(c: &mut Criterion) {
     let Some(ctx) = gpu_context() else {
         return;
@@ -240,24 +271,9 @@ fn gpu(c: &mut Criterion) {
     for (name, stack) in &images {
         for (construction, cname) in CONSTRUCTIONS {
             let options = Options::new(construction);
-            let mut checked = false;
-            let mut stages: Vec<[f64; 3]> = Vec::new();
-            group.bench_function(format!("{cname}/{name}"), |b| {
-                // once per bench (criterion calls this closure per sample), outside the timing:
-                // the backends must agree
-                if !checked {
-                    check_gpu(&ctx, &cpu, stack, &options, &format!("{cname}/{name}"));
-                    checked = true;
-                }
-                b.iter(|| {
-                    let (diagrams, stats) = ctx
-                        .compute_stack(black_box(stack), &options)
-                        .expect("computes");
-                    stages.extend(stats.stage_seconds);
-                    diagrams
-                })
-            });
-            print_stages(&format!("gpu_e2e/{cname}/{name}"), &mut stages);
+            let id = format!("{cname}/{name}");
+            let label = format!("gpu_e2e/{id}");
+            bench_gpu_stack(&mut group, &id, &label, &ctx, &cpu, stack, &options);
         }
     }
     group.finish();
@@ -277,24 +293,10 @@ fn gpu(c: &mut Criterion) {
     let options = Options::new(Construction::V);
     let mut group = c.benchmark_group("batch");
     configure(&mut group);
-    let mut checked = false;
-    let mut stages: Vec<[f64; 3]> = Vec::new();
-    group.bench_function("gpu/v/64x256x256_noise", |b| {
-        // once, outside the timing (and a warm-up for --quick, which has none)
-        if !checked {
-            check_gpu(&ctx, &cpu, &stack, &options, "batch");
-            checked = true;
-        }
-        b.iter(|| {
-            let (diagrams, stats) = ctx
-                .compute_stack(black_box(&stack), &options)
-                .expect("computes");
-            stages.extend(stats.stage_seconds);
-            diagrams
-        })
-    });
+    let id = "gpu/v/64x256x256_noise";
+    let label = format!("batch/{id}");
+    bench_gpu_stack(&mut group, id, &label, &ctx, &cpu, &stack, &options);
     group.finish();
-    print_stages("batch/gpu/v/64x256x256_noise", &mut stages);
     loss_batch(c, &ctx, "gpu");
     gpu_volume(c, &ctx, &cpu);
 }
@@ -309,22 +311,8 @@ fn gpu_volume(c: &mut Criterion, ctx: &Context, cpu: &Context) {
     for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
         let options = Options::new(construction);
         let id = format!("gpu/{cname}/{side}^3_noise");
-        let mut checked = false;
-        let mut stages: Vec<[f64; 3]> = Vec::new();
-        group.bench_function(&id, |b| {
-            if !checked {
-                check_gpu(ctx, cpu, &stack, &options, &id);
-                checked = true;
-            }
-            b.iter(|| {
-                let (diagrams, stats) = ctx
-                    .compute_stack(black_box(&stack), &options)
-                    .expect("computes");
-                stages.extend(stats.stage_seconds);
-                diagrams
-            })
-        });
-        print_stages(&format!("volume/{id} (third pass: H2)"), &mut stages);
+        let label = format!("volume/{id} (third pass: H2)");
+        bench_gpu_stack(&mut group, &id, &label, ctx, cpu, &stack, &options);
     }
     group.finish();
 }
@@ -372,7 +360,7 @@ fn loss_batch(c: &mut Criterion, ctx: &Context, backend: &str) {
 /// Prints the median GPU time of each pass (timestamp queries) over a bench's iterations.
 fn print_stages(id: &str, stages: &mut [[f64; 3]]) {
     if stages.is_empty() {
-        println!("{id}: the adapter offers no timestamp queries");
+        println!("{id}: no GPU pass times (bench filtered out, or the adapter offers no timestamp queries)");
         return;
     }
     let mut median = [0.0; 3];
