@@ -96,6 +96,12 @@ fn images() -> Vec<(&'static str, ImageStack)> {
     ]
 }
 
+/// The `side^3` uniform-noise volume of the volume benches.
+fn noise_volume(side: usize) -> ImageStack {
+    image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
+        .expect("valid volume")
+}
+
 fn batch_stack() -> ImageStack {
     let n = BATCH.iter().product();
     image::from_slice(&noise(n, 3), &BATCH).expect("valid stack")
@@ -163,8 +169,7 @@ fn cpu_volume(c: &mut Criterion) {
     let mut group = c.benchmark_group("volume");
     configure(&mut group);
     let side = 64;
-    let stack = image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
-        .expect("valid volume");
+    let stack = noise_volume(side);
     for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
         let options = Options::new(construction);
         group.bench_function(format!("cpu/{cname}/{side}^3_noise"), |b| {
@@ -306,8 +311,7 @@ fn gpu_volume(c: &mut Criterion, ctx: &Context, cpu: &Context) {
     let mut group = c.benchmark_group("volume");
     configure(&mut group);
     let side = 64;
-    let stack = image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
-        .expect("valid volume");
+    let stack = noise_volume(side);
     for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
         let options = Options::new(construction);
         let id = format!("gpu/{cname}/{side}^3_noise");

@@ -274,19 +274,13 @@ fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffe
 }
 
 /// Whether a stack fits the device: the largest storage binding and buffer it needs.
-fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey) -> Result<()> {
-    let grids = key.grids()?;
+fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> Result<()> {
     // every index the kernels compute is a u32: vertices and edges of the batch, volume cell keys
     let per_item = key.pixels() as u64;
     let (mut max_vertices, mut max_edges) = (0u64, 0u64);
-    for g in &grids {
+    for g in grids {
         // counts are computed in u64 here: a grid past u32 is refused before its u32 counts are used
-        let complex: u64 = if g.kind.is_volume() {
-            let t = matches!(g.kind, GraphKind::T3Primal | GraphKind::T3Dual) as u64;
-            (key.depth as u64 + t) * (key.height as u64 + t) * (key.width as u64 + t)
-        } else {
-            per_item
-        };
+        let complex = g.complex_vertices_u64();
         max_vertices = max_vertices.max(complex + 1);
         max_edges = max_edges.max(if g.kind.is_volume() {
             3 * complex
@@ -802,8 +796,8 @@ impl GpuEngine {
         options: &Options,
     ) -> Result<std::sync::MutexGuard<'_, Option<Workspace>>> {
         let key = WorkspaceKey::of(stack, options);
-        check_limits(&self.device.limits(), &key)?;
         let grids = key.grids()?;
+        check_limits(&self.device.limits(), &key, &grids)?;
         self.check_lost()?;
         let mut guard = self
             .workspace

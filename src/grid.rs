@@ -455,6 +455,15 @@ impl Grid {
     fn complex_vertices(&self) -> u32 {
         self.complex_shape().iter().product()
     }
+    /// Vertices of the complex (a volume graph) or pixels (an image graph), in `u64`: for checking
+    /// a shape against `u32` indices before any `u32` count of it is used.
+    pub(crate) fn complex_vertices_u64(&self) -> u64 {
+        if self.kind.is_volume() {
+            self.complex_shape().iter().map(|&n| n as u64).product()
+        } else {
+            self.height as u64 * self.width as u64
+        }
+    }
     /// Cube grid of the complex.
     fn cube_shape(&self) -> [u32; 3] {
         self.complex_shape().map(|n| n.saturating_sub(1))

@@ -164,11 +164,7 @@ impl Volume {
         drop(by_voxel);
         let vertex = order
             .iter()
-            .map(|&p| {
-                let p = p as usize;
-                let c = [p / (h * w), (p / w) % h, p % w];
-                (c[0] * vertex_stride[0] + c[1] * vertex_stride[1] + c[2]) as u32
-            })
+            .map(|&p| vertex_index(p as usize, [h, w], vertex_stride) as u32)
             .collect();
         Ok(Self {
             order,
@@ -206,6 +202,13 @@ impl Volume {
             + l[1] * self.vertex_stride[1] as i64
             + l[2]) as usize
     }
+}
+
+/// The vertex-grid index of voxel `p` of a `D x H x W` volume (`[h, w]` its rows and columns).
+#[inline]
+fn vertex_index(p: usize, [h, w]: [usize; 2], vertex_stride: [usize; 3]) -> usize {
+    let c = [p / (h * w), (p / w) % h, p % w];
+    c[0] * vertex_stride[0] + c[1] * vertex_stride[1] + c[2]
 }
 
 /// [`Volume::allowed`] for every voxel, from the ranks.
@@ -639,8 +642,7 @@ pub fn persistence_pairs_from_merges(
                     "a merge names no {dim}-cell (voxel {p}, slot {s})"
                 )));
             }
-            let c = [p / (h * w), (p / w) % h, p % w];
-            let v = c[0] * vol.vertex_stride[0] + c[1] * vol.vertex_stride[1] + c[2];
+            let v = vertex_index(p, [h, w], vol.vertex_stride);
             let cell = 3 * vol.base(&tables, v, s) + tables.axis[s];
             bits[cell / 64] |= 1 << (cell % 64);
             if keep_zero || birth != death {
