@@ -1,16 +1,18 @@
 // A root that is younger than the root across its minimum outgoing edge hooks onto it: its class dies
-// at that edge (elder rule). Older roots wait and stay in the root list; a root with no outgoing edge
-// is a finished component and leaves it. Resets the best edge for the next round.
-// roots_out holds the waiting roots from 0 and the roots that hooked from params.images*vertices on.
+// at that edge (elder rule), whose key stays in best_hi/best_lo as the vertex's death (a vertex that is
+// not a root is never offered an edge again). Older roots wait, with their best key reset for the next
+// round, and stay in the root list; a root with no outgoing edge is a finished component and leaves it.
+// roots_out holds the waiting roots from its start and the roots that hooked from its end backwards
+// (together at most the roots that came in, so the two never meet).
 #import params
 #import control
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read_write> parent: array<u32>;
 @group(0) @binding(2) var<storage, read> vkey: array<u32>;
-@group(0) @binding(3) var<storage, read_write> best: array<u32>;
-@group(0) @binding(4) var<storage, read> far_root: array<u32>;
-@group(0) @binding(5) var<storage, read_write> death: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> best_hi: array<u32>;
+@group(0) @binding(4) var<storage, read_write> best_lo: array<u32>;
+@group(0) @binding(5) var<storage, read> far_root: array<u32>;
 @group(0) @binding(6) var<storage, read_write> control: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read> roots_in: array<u32>;
 @group(0) @binding(8) var<storage, read_write> roots_out: array<u32>;
@@ -32,19 +34,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if r == NONE || parent[r] != r {
         return;
     }
-    let key = vec2<u32>(best[2u * r], best[2u * r + 1u]);
-    if key.x == NONE && key.y == NONE {
+    if best_hi[r] == NONE && best_lo[r] == NONE {
         return;
     }
-    best[2u * r] = NONE;
-    best[2u * r + 1u] = NONE;
     let t = far_root[r];
     if vkey[r] > vkey[t] {
         parent[r] = t;
-        death[r] = key;
         atomicAdd(&control[C_HOOKS], 1u);
-        roots_out[total + atomicAdd(&control[C_HOOKED], 1u)] = r;
+        roots_out[total - 1u - atomicAdd(&control[C_HOOKED], 1u)] = r;
     } else {
+        best_hi[r] = NONE;
+        best_lo[r] = NONE;
         roots_out[atomicAdd(&control[C_ROOTS_OUT], 1u)] = r;
     }
 }

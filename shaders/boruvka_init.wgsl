@@ -1,5 +1,5 @@
-// Every vertex starts as its own component: parent = itself, birth key from the ranks, no best edge,
-// not dead. One invocation per vertex of the batch.
+// Every vertex starts as its own component: parent = itself, birth key from the ranks, no best edge
+// and not dead (a vertex's death is its best key once it has hooked). One invocation per vertex of the batch.
 #import params
 #import grid
 
@@ -7,8 +7,8 @@
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
 @group(0) @binding(2) var<storage, read_write> parent: array<u32>;
 @group(0) @binding(3) var<storage, read_write> vkey: array<u32>;
-@group(0) @binding(4) var<storage, read_write> best: array<u32>;
-@group(0) @binding(5) var<storage, read_write> death: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read_write> best_hi: array<u32>;
+@group(0) @binding(5) var<storage, read_write> best_lo: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -19,7 +19,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     parent[v] = v;
     vkey[v] = vertex_key(v / params.vertices, v % params.vertices);
-    best[2u * v] = NONE;
-    best[2u * v + 1u] = NONE;
-    death[v] = vec2<u32>(NONE, NONE);
+    best_hi[v] = NONE;
+    best_lo[v] = NONE;
 }

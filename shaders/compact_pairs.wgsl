@@ -1,6 +1,6 @@
 // Every dead vertex becomes one pair record (and, in a primal graph, every root an essential class),
 // appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
-// asked for. The host orders the records (their order keys are unique). For a volume graph the record
+// asked for. Records past the end of `records` are counted but not written (the host then fails). The host orders the records (their order keys are unique). For a volume graph the record
 // also names the cell that merged (its slot, above the dimension's 8 bits), for H1 on the host.
 #import params
 #import control
@@ -19,9 +19,9 @@ struct PairRecord {
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
 @group(0) @binding(3) var<storage, read> keys: array<u32>;
-@group(0) @binding(4) var<storage, read> parent: array<u32>;
-@group(0) @binding(5) var<storage, read> vkey: array<u32>;
-@group(0) @binding(6) var<storage, read> death: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read> vkey: array<u32>;
+@group(0) @binding(5) var<storage, read> best_hi: array<u32>;
+@group(0) @binding(6) var<storage, read> best_lo: array<u32>;
 @group(0) @binding(7) var<storage, read_write> records: array<PairRecord>;
 @group(0) @binding(8) var<storage, read_write> control: array<atomic<u32>>;
 
@@ -42,10 +42,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let image = v / params.vertices;
     let local_v = v % params.vertices;
     let base = image * params.pixels;
-    let hi = death[v].x;
+    // once the pairing is done, a vertex's best key is the key of the edge it died at, or NONE for
+    // the roots
+    let hi = best_hi[v];
+    let lo = best_lo[v];
     let own_rank = vertex_rank(vkey[v]);
-    if hi == NONE && death[v].y == NONE {
-        if !is_dual() && parent[v] == v {
+    if hi == NONE && lo == NONE {
+        if !is_dual() {
             append(PairRecord(image, 0u, NONE, NONE, order[base + own_rank], NONE));
         }
         return;
@@ -56,12 +59,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     // dimension (H1 of an image, H2 of a volume); for a volume, the slot of the merging cell above it
     var dim = 0u;
     if is_volume() {
-        dim = death[v].y << 8u;
+        dim = lo << 8u;
     }
     if is_dual() {
         birth_rank = ~hi;
         death_rank = own_rank;
-        dim = select(1u, 2u | ((~death[v].y) << 8u), is_volume());
+        dim = select(1u, 2u | ((~lo) << 8u), is_volume());
     }
     let r = PairRecord(image, dim, death_rank, birth_rank,
                        order[base + birth_rank], order[base + death_rank]);

@@ -1,4 +1,4 @@
-// Points every root that hooked in this round (listed from params.images*vertices on in `hooked`)
+// Points every root that hooked in this round (listed from the end of `hooked` backwards)
 // straight at the root of its tree, in one dispatch. Hooks only go from a younger root to an older one,
 // so the chains are acyclic and short (they follow best edges of one round). Racing updates are benign:
 // a thread writes only its own vertex, and every value another thread reads there is an ancestor.
@@ -18,7 +18,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if id >= atomicLoad(&control[C_HOOKED]) {
         return;
     }
-    let v = hooked[params.images * params.vertices + id];
+    let v = hooked[params.images * params.vertices - 1u - id];
     var r = parent[v];
     loop {
         let p = parent[r];

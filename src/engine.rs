@@ -34,6 +34,7 @@ fn initial_rounds(vertices: u64) -> u32 {
 /// least one component per connected group of components merges, and in practice they halve).
 const MAX_ROUNDS: u32 = 1 << 14;
 const RECORD_WORDS: usize = 6;
+const RECORD_BYTES: u64 = RECORD_WORDS as u64 * 4;
 const CONTROL_WORDS: usize = 16;
 /// Control words of both graphs, then six resolved 64-bit timestamps.
 const READBACK_BYTES: u64 = (2 * CONTROL_WORDS * 4 + 48) as u64;
@@ -138,6 +139,16 @@ struct ScanParams {
     _pad: [u32; 2],
 }
 
+/// Capacities below the adapter's, so that small inputs take the paths large ones take (for tests).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapacityOverride {
+    /// Most live edges one edge list holds (`None`: what one storage binding holds).
+    pub edge_list: Option<u32>,
+    /// Compact the pairs on the host even where the records would fit one storage binding.
+    pub host_compaction: bool,
+}
+
 /// What a workspace was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct WorkspaceKey {
@@ -148,10 +159,11 @@ struct WorkspaceKey {
     width: usize,
     volume: bool,
     construction: Construction,
+    capacity: CapacityOverride,
 }
 
 impl WorkspaceKey {
-    fn of(stack: &ImageStack, options: &Options) -> Self {
+    fn of(stack: &ImageStack, options: &Options, capacity: CapacityOverride) -> Self {
         Self {
             images: stack.count,
             depth: stack.depth,
@@ -159,6 +171,7 @@ impl WorkspaceKey {
             width: stack.width,
             volume: stack.volume,
             construction: options.construction,
+            capacity,
         }
     }
 
@@ -225,6 +238,9 @@ struct GraphStage {
     control_bind: Vec<wgpu::BindGroup>,
     compact: wgpu::BindGroup,
     vertex_groups: (u32, u32),
+    /// When the pairs are compacted on the host: where `vkey`, `best_hi` and `best_lo` of this graph
+    /// are copied after its pass (mappable).
+    host_state: Option<[wgpu::Buffer; 3]>,
 }
 
 /// Every buffer and bind group for one batch shape, reused across calls of that shape.
@@ -239,9 +255,15 @@ struct Workspace {
     rank_bind: wgpu::BindGroup,
     rank: wgpu::Buffer,
     order: wgpu::Buffer,
+    keys: wgpu::Buffer,
     parent: wgpu::Buffer,
-    death: wgpu::Buffer,
+    vkey: wgpu::Buffer,
+    best: [wgpu::Buffer; 2],
     graphs: Vec<GraphStage>,
+    /// Live edges one edge list holds (control word `C_CAPACITY`).
+    edge_capacity: u32,
+    /// When the pairs are compacted on the host: the ranking's `order` and `keys` are copied here.
+    host_ranking: Option<[wgpu::Buffer; 2]>,
     readback: wgpu::Buffer,
     /// Query set of six timestamps and the buffer they resolve into, when the device can time passes.
     timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
@@ -309,13 +331,10 @@ fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) ->
             });
         }
     }
-    let pixels = images * per_item;
-    let biggest = (max_vertices * images * (RECORD_WORDS as u64) * 4)
-        .max(max_edges * images * 4)
-        .max(pixels * 4);
-    let limit = limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size);
+    // every binding holds one word per pixel or per vertex; the edge lists and the pair records are
+    // capped at what one binding holds (past it the rounds see every edge, the host compacts)
+    let biggest = (max_vertices * images * 4).max(images * per_item * 4);
+    let limit = binding_limit(limits);
     if biggest > limit {
         return Err(Error::TooLarge {
             what: "bytes in one storage binding on this adapter",
@@ -326,6 +345,25 @@ fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) ->
     Ok(())
 }
 
+/// The most bytes one storage binding may hold on this device.
+fn binding_limit(limits: &wgpu::Limits) -> u64 {
+    limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+}
+
+/// Whether the pairs of these graphs are compacted on the host, from the pairing state read back: for
+/// volumes (they keep every merge, and H1 needs them on the host anyway) and for graphs whose records
+/// (24 bytes a vertex at most) could overflow one storage binding.
+fn host_compaction(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> bool {
+    let records = grids
+        .iter()
+        .map(|g| g.vertex_count() as u64 * key.images as u64 * RECORD_BYTES)
+        .max()
+        .unwrap_or(0);
+    key.volume || key.capacity.host_compaction || records > binding_limit(limits)
+}
+
 impl Workspace {
     fn new(device: &wgpu::Device, k: &Kernels, key: WorkspaceKey, grids: [Grid; 2]) -> Self {
         use wgpu::BufferUsages as U;
@@ -333,7 +371,7 @@ impl Workspace {
         let pixels = key.pixels() as u32;
         let bytes = total as u64 * 4;
         let values = storage(device, "values", bytes, U::COPY_DST);
-        let keys = storage(device, "keys", bytes, U::empty());
+        let keys = storage(device, "keys", bytes, U::COPY_SRC);
         let sort_keys = [
             storage(device, "sort_keys_a", bytes, U::empty()),
             storage(device, "sort_keys_b", bytes, U::empty()),
@@ -473,19 +511,43 @@ impl Workspace {
             .max()
             .unwrap_or(1)
             * key.images as u64;
+        let limits = device.limits();
+        let on_host = host_compaction(&limits, &key, &grids);
         let parent = storage(device, "parent", max_v * 4, U::COPY_SRC);
-        let vkey = storage(device, "vkey", max_v * 4, U::empty());
+        let vkey = storage(device, "vkey", max_v * 4, U::COPY_SRC);
         let far_root = storage(device, "far_root", max_v * 4, U::empty());
-        let best = storage(device, "best", max_v * 8, U::empty());
-        let death = storage(device, "death", max_v * 8, U::COPY_SRC);
+        // each root's best key (high and low word); a dead vertex keeps the key it died at
+        let best = [
+            storage(device, "best_hi", max_v * 4, U::COPY_SRC),
+            storage(device, "best_lo", max_v * 4, U::COPY_SRC),
+        ];
+        let edge_capacity = max_e
+            .min(binding_limit(&limits) / 4)
+            .min(key.capacity.edge_list.unwrap_or(u32::MAX) as u64)
+            .max(1) as u32;
         let edge_lists = [
-            storage(device, "live_edges_a", max_e * 4, U::empty()),
-            storage(device, "live_edges_b", max_e * 4, U::empty()),
+            storage(device, "live_edges_a", edge_capacity as u64 * 4, U::empty()),
+            storage(device, "live_edges_b", edge_capacity as u64 * 4, U::empty()),
         ];
+        // waiting roots from the start, roots that hooked from the end
         let root_lists = [
-            storage(device, "roots_a", max_v * 8, U::empty()),
-            storage(device, "roots_b", max_v * 8, U::empty()),
+            storage(device, "roots_a", max_v * 4, U::empty()),
+            storage(device, "roots_b", max_v * 4, U::empty()),
         ];
+        let mappable = |label: &str, bytes: u64| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(16).next_multiple_of(4),
+                usage: U::MAP_READ | U::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let host_ranking = on_host.then(|| {
+            [
+                mappable("order_readback", bytes),
+                mappable("keys_readback", bytes),
+            ]
+        });
         let mut graphs = vec![];
         for grid in grids {
             let nv = grid.vertex_count() as u64 * key.images as u64;
@@ -506,13 +568,20 @@ impl Workspace {
             let records = storage(
                 device,
                 "pair_records",
-                nv * (RECORD_WORDS as u64) * 4,
+                if on_host { 0 } else { nv * RECORD_BYTES },
                 U::COPY_SRC,
             );
-            let init = gk
-                .init
-                .0
-                .bind(device, &[&params, &rank, &parent, &vkey, &best, &death]);
+            let host_state = on_host.then(|| {
+                [
+                    mappable("vkey_readback", nv * 4),
+                    mappable("best_hi_readback", nv * 4),
+                    mappable("best_lo_readback", nv * 4),
+                ]
+            });
+            let init = gk.init.0.bind(
+                device,
+                &[&params, &rank, &parent, &vkey, &best[0], &best[1]],
+            );
             let first_round = gk.first_round.0.bind(
                 device,
                 &[
@@ -520,7 +589,8 @@ impl Workspace {
                     &rank,
                     &parent,
                     &vkey,
-                    &death,
+                    &best[0],
+                    &best[1],
                     &control,
                     &root_lists[1],
                 ],
@@ -538,7 +608,8 @@ impl Workspace {
                                     &params,
                                     &rank,
                                     &parent,
-                                    &best,
+                                    &best[0],
+                                    &best[1],
                                     &far_root,
                                     &control,
                                     &edge_lists[p],
@@ -557,9 +628,9 @@ impl Workspace {
                             &params,
                             &parent,
                             &vkey,
-                            &best,
+                            &best[0],
+                            &best[1],
                             &far_root,
-                            &death,
                             &control,
                             &root_lists[p],
                             &root_lists[1 - p],
@@ -583,7 +654,7 @@ impl Workspace {
             let compact = gk.compact.0.bind(
                 device,
                 &[
-                    &params, &rank, &order, &keys, &parent, &vkey, &death, &records, &control,
+                    &params, &rank, &order, &keys, &vkey, &best[0], &best[1], &records, &control,
                 ],
             );
             graphs.push(GraphStage {
@@ -600,6 +671,7 @@ impl Workspace {
                 control_bind,
                 compact,
                 vertex_groups: groups_for(nv, 256),
+                host_state,
             });
         }
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
@@ -615,13 +687,9 @@ impl Workspace {
             sort_payload[1].clone(),
             rank.clone(),
             order.clone(),
-            keys,
+            keys.clone(),
             hist,
-            parent.clone(),
-            vkey,
             far_root,
-            best,
-            death.clone(),
             rank_params,
             edge_lists[0].clone(),
             edge_lists[1].clone(),
@@ -664,9 +732,13 @@ impl Workspace {
             rank_bind,
             rank: rank.clone(),
             order: order.clone(),
-            parent: parent.clone(),
-            death: death.clone(),
+            keys,
+            parent,
+            vkey,
+            best,
             graphs,
+            edge_capacity,
+            host_ranking,
             readback,
             _keep: keep,
         }
@@ -681,6 +753,7 @@ pub struct GpuEngine {
     info: wgpu::AdapterInfo,
     workspace: Mutex<Option<Workspace>>,
     lost: Arc<Mutex<Option<String>>>,
+    capacity: Mutex<CapacityOverride>,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -722,6 +795,16 @@ impl GpuEngine {
             info,
             workspace: Mutex::new(None),
             lost,
+            capacity: Mutex::new(CapacityOverride::default()),
+        }
+    }
+
+    /// Caps capacities below the adapter's for the next calls, so that small inputs take the paths
+    /// that large ones take (for tests).
+    #[doc(hidden)]
+    pub fn set_capacity_override(&self, capacity: CapacityOverride) {
+        if let Ok(mut c) = self.capacity.lock() {
+            *c = capacity;
         }
     }
 
@@ -795,7 +878,12 @@ impl GpuEngine {
         stack: &ImageStack,
         options: &Options,
     ) -> Result<std::sync::MutexGuard<'_, Option<Workspace>>> {
-        let key = WorkspaceKey::of(stack, options);
+        let capacity = self
+            .capacity
+            .lock()
+            .map(|c| *c)
+            .map_err(|_| Error::Device("capacity lock poisoned".into()))?;
+        let key = WorkspaceKey::of(stack, options, capacity);
         let grids = key.grids()?;
         check_limits(&self.device.limits(), &key, &grids)?;
         self.check_lost()?;
@@ -838,7 +926,7 @@ impl GpuEngine {
         self.queue.write_buffer(
             &g.control,
             0,
-            bytemuck::cast_slice(&Self::initial_control(g, stack.count)),
+            bytemuck::cast_slice(&Self::initial_control(ws, g, stack.count)),
         );
         let nv = (g.grid.vertex_count() as u64) * stack.count as u64;
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -865,10 +953,14 @@ impl GpuEngine {
             self.record_rounds(&mut pass, g, rounds);
         }
         encoder.copy_buffer_to_buffer(&ws.parent, 0, &readback, 0, Some(nv * 4));
-        encoder.copy_buffer_to_buffer(&ws.death, 0, &readback, nv * 4, Some(nv * 8));
+        encoder.copy_buffer_to_buffer(&ws.best[0], 0, &readback, nv * 4, Some(nv * 4));
+        encoder.copy_buffer_to_buffer(&ws.best[1], 0, &readback, nv * 8, Some(nv * 4));
         self.queue.submit([encoder.finish()]);
         let mut words = self.read_words(&readback, nv * 12)?;
-        let death = words.split_off(nv as usize);
+        let lo = words.split_off(2 * nv as usize);
+        let hi = words.split_off(nv as usize);
+        // a vertex's death is its best key once it has hooked (NONE while it is a root)
+        let death = hi.iter().zip(&lo).flat_map(|(&h, &l)| [h, l]).collect();
         Ok((words, death))
     }
 
@@ -987,7 +1079,7 @@ impl GpuEngine {
         let control = loop {
             for &i in &going {
                 let g = &ws.graphs[i];
-                let initial = Self::initial_control(g, stack.count);
+                let initial = Self::initial_control(ws, g, stack.count);
                 self.queue
                     .write_buffer(&g.control, 0, bytemuck::cast_slice(&initial));
             }
@@ -1007,24 +1099,42 @@ impl GpuEngine {
                     })
             };
             if first {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("wgpu-persistence.ranking"),
-                    timestamp_writes: timestamps(0),
-                });
-                self.record_ranking(&mut pass, ws, total);
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("wgpu-persistence.ranking"),
+                        timestamp_writes: timestamps(0),
+                    });
+                    self.record_ranking(&mut pass, ws, total);
+                }
+                if let Some([order, keys]) = &ws.host_ranking {
+                    let bytes = total as u64 * 4;
+                    encoder.copy_buffer_to_buffer(&ws.order, 0, order, 0, Some(bytes));
+                    encoder.copy_buffer_to_buffer(&ws.keys, 0, keys, 0, Some(bytes));
+                }
             }
             for &i in &going {
                 let g = &ws.graphs[i];
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("wgpu-persistence.pairing"),
-                    timestamp_writes: timestamps(i as u32 + 1),
-                });
-                let gk = self.graph_kernels(g);
-                gk.init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
-                self.record_rounds(&mut pass, g, rounds);
-                gk.compact
-                    .0
-                    .dispatch(&mut pass, &g.compact, g.vertex_groups);
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("wgpu-persistence.pairing"),
+                        timestamp_writes: timestamps(i as u32 + 1),
+                    });
+                    let gk = self.graph_kernels(g);
+                    gk.init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
+                    self.record_rounds(&mut pass, g, rounds);
+                    if g.host_state.is_none() {
+                        gk.compact
+                            .0
+                            .dispatch(&mut pass, &g.compact, g.vertex_groups);
+                    }
+                }
+                // the graphs share the per-vertex arrays: keep this one's state before the next
+                if let Some(state) = &g.host_state {
+                    let bytes = g.grid.vertex_count() as u64 * stack.count as u64 * 4;
+                    for (from, to) in [&ws.vkey, &ws.best[0], &ws.best[1]].into_iter().zip(state) {
+                        encoder.copy_buffer_to_buffer(from, 0, to, 0, Some(bytes));
+                    }
+                }
             }
             // the passes written in this submission: ranking (first only), then the graphs going
             let first_query = if first { 0 } else { 2 * (going[0] as u32 + 1) };
@@ -1079,6 +1189,9 @@ impl GpuEngine {
         if ws.timestamps.is_some() {
             stats.stage_seconds = Some(seconds);
         }
+        if ws.host_ranking.is_some() {
+            return Ok((self.compact_on_host(ws, stack, options)?, stats));
+        }
         // read back exactly the records written
         let counts: Vec<u64> = (0..ws.graphs.len())
             .map(|i| control[i * CONTROL_WORDS + 8] as u64)
@@ -1121,6 +1234,53 @@ impl GpuEngine {
             }
         }
         Ok((out, stats))
+    }
+
+    /// The pairs of every image, compacted on the host ([`crate::cpu::compact_pairs`]) from the
+    /// ranking and the pairing state of each graph that [`Self::run`] copied out.
+    fn compact_on_host(
+        &self,
+        ws: &Workspace,
+        stack: &ImageStack,
+        options: &Options,
+    ) -> Result<Vec<Vec<RawPair>>> {
+        let bytes = stack.values.len() as u64 * 4;
+        let [order, keys] = ws
+            .host_ranking
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no ranking to compact from".into()))?;
+        let (order, keys) = (
+            self.read_words(order, bytes)?,
+            self.read_words(keys, bytes)?,
+        );
+        // a volume's merges all come back (zero persistence too): H1 on the host needs their cells
+        let keep = options.keep_zero_persistence || stack.volume;
+        let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
+        for g in &ws.graphs {
+            let [vkey, hi, lo] = g
+                .host_state
+                .as_ref()
+                .ok_or_else(|| Error::Internal("no pairing state to compact from".into()))?;
+            let bytes = g.grid.vertex_count() as u64 * stack.count as u64 * 4;
+            let (vkey, hi, lo) = (
+                self.read_words(vkey, bytes)?,
+                self.read_words(hi, bytes)?,
+                self.read_words(lo, bytes)?,
+            );
+            let state = crate::cpu::compact_pairs::PairingState {
+                vkey: &vkey,
+                best_hi: &hi,
+                best_lo: &lo,
+                order: &order,
+                keys: &keys,
+            };
+            let lists =
+                crate::cpu::compact_pairs::compact_pairs(&g.grid, stack.count, keep, state)?;
+            for (list, pairs) in out.iter_mut().zip(lists) {
+                list.extend(pairs);
+            }
+        }
+        Ok(out)
     }
 
     fn record_ranking(&self, pass: &mut wgpu::ComputePass<'_>, ws: &Workspace, total: u32) {
@@ -1214,10 +1374,11 @@ impl GpuEngine {
         self.kernels.graphs(&self.device, g.grid.kind.is_volume())
     }
 
-    fn initial_control(g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {
+    fn initial_control(ws: &Workspace, g: &GraphStage, images: usize) -> [u32; CONTROL_WORDS] {
         let mut control = [0u32; CONTROL_WORDS];
         let vertices = g.grid.vertex_count() * images as u32;
         control[1] = vertices - images as u32; // all but one root per image hook
+        control[2] = ws.edge_capacity;
         control[4] = g.grid.edge_count() * images as u32;
         control[5] = vertices;
         control[7] = u32::MAX; // first round: every edge, implicitly

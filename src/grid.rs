@@ -119,6 +119,11 @@ impl Grid {
     fn pixels(&self) -> u32 {
         self.height * self.width
     }
+
+    /// Pixels of one image, voxels of one volume.
+    pub fn pixel_count(&self) -> usize {
+        self.depth as usize * self.height as usize * self.width as usize
+    }
     fn squares(&self) -> u32 {
         self.height.saturating_sub(1) * self.width.saturating_sub(1)
     }

@@ -1,7 +1,7 @@
 // Layout of the control words and of the indirect dispatch slots (see boruvka_control.wgsl).
 const C_HOOKS: u32 = 0u;        // hooks so far
 const C_TARGET: u32 = 1u;       // hooks needed (all vertices but one root per image)
-// word 2 is unused
+const C_CAPACITY: u32 = 2u;     // live edges the edge lists hold (more: the next pass sees every edge)
 const C_ROUNDS: u32 = 3u;       // rounds run
 const C_EDGES: u32 = 4u;        // edges of the batch
 const C_VERTICES: u32 = 5u;     // vertices of the batch

@@ -2,6 +2,7 @@
 //! pipeline that answers when no adapter is present.
 
 pub mod boruvka;
+pub mod compact_pairs;
 pub mod critical;
 pub mod cubical3d;
 pub mod gradient_scatter;

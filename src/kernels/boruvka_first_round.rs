@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Every vertex takes its minimum incident edge and hooks across it if it is younger.
-/// Bindings: params, rank, parent, vkey, death, control, roots_out.
+/// Bindings: params, rank, parent, vkey, best_hi, best_lo, control, roots_out.
 #[derive(Debug)]
 pub struct BoruvkaFirstRound(pub ComputeKernel);
 
@@ -19,6 +19,7 @@ impl BoruvkaFirstRound {
                 Binding::Read,
                 Binding::ReadWrite,
                 Binding::Read,
+                Binding::ReadWrite,
                 Binding::ReadWrite,
                 Binding::ReadWrite,
                 Binding::ReadWrite,

@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Younger roots hook onto the root across their best edge and die there (`shaders/boruvka_hook.wgsl`).
-/// Bindings: params, parent, vkey, best, far_root, death, control, roots_in, roots_out.
+/// Bindings: params, parent, vkey, best_hi, best_lo, far_root, control, roots_in, roots_out.
 #[derive(Debug)]
 pub struct BoruvkaHook(pub ComputeKernel);
 
@@ -19,8 +19,8 @@ impl BoruvkaHook {
                 Binding::ReadWrite,
                 Binding::Read,
                 Binding::ReadWrite,
-                Binding::Read,
                 Binding::ReadWrite,
+                Binding::Read,
                 Binding::ReadWrite,
                 Binding::Read,
                 Binding::ReadWrite,

@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Singleton components, birth keys, cleared edges (`shaders/boruvka_init.wgsl`).
-/// Bindings: params, rank, parent, vkey, best, death.
+/// Bindings: params, rank, parent, vkey, best_hi, best_lo.
 #[derive(Debug)]
 pub struct BoruvkaInit(pub ComputeKernel);
 

@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// The three passes of `boruvka_select.wgsl` (`MODE` 0, 1, 2): best high word, best low word, target.
-/// Bindings: params, rank, parent, best, far_root, control, edges_in, edges_out.
+/// Bindings: params, rank, parent, best_hi, best_lo, far_root, control, edges_in, edges_out.
 #[derive(Debug)]
 pub struct BoruvkaSelect(pub [ComputeKernel; 3]);
 
@@ -18,6 +18,7 @@ impl BoruvkaSelect {
                 &[
                     Binding::Uniform,
                     Binding::Read,
+                    Binding::ReadWrite,
                     Binding::ReadWrite,
                     Binding::ReadWrite,
                     Binding::ReadWrite,

@@ -3,7 +3,7 @@
 use super::{shader, Binding, ComputeKernel};
 
 /// Dead vertices and essential roots to pair records (`shaders/compact_pairs.wgsl`).
-/// Bindings: params, rank, order, keys, parent, vkey, death, records, control.
+/// Bindings: params, rank, order, keys, vkey, best_hi, best_lo, records, control.
 #[derive(Debug)]
 pub struct CompactPairs(pub ComputeKernel);
 
