@@ -6,7 +6,7 @@ use ndarray::{
 };
 
 use crate::diagram::{assemble, Backend, Diagram, RawPair};
-use crate::engine::{GpuEngine, RunStats};
+use crate::engine::{GpuEngine, GpuPairs, RunStats};
 use crate::image::{self, ImageStack, Pixel};
 use crate::loss::{loss_contributions, TopologicalLoss};
 use crate::options::Options;
@@ -159,8 +159,10 @@ impl Context {
     }
 
     /// A context on a device the caller already has (a training stack's or a renderer's). WebGPU's
-    /// default limits suffice (no kernel binds more than 8 storage buffers); larger inputs need the
-    /// adapter's larger `max_storage_buffer_binding_size`, or they are refused with `Error::TooLarge`.
+    /// default limits suffice (no kernel binds more than 8 storage buffers). Each binding holds at
+    /// most 4 bytes per vertex of a graph of the batch (per pixel for the ranking), so the largest
+    /// input is about `max_storage_buffer_binding_size / 4` vertices (33.5M under the default 128 MiB:
+    /// 4096^2 images and 256^3 volumes fit); larger ones are refused with `Error::TooLarge`.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         Self {
             engine: Some(GpuEngine::new(device, queue, info)),
@@ -292,9 +294,14 @@ impl Context {
         let Some(engine) = &self.engine else {
             return Ok((cpu::diagrams(stack, options)?, RunStats::default()));
         };
-        let (raw, stats): (Vec<Vec<RawPair>>, RunStats) = engine.raw_pairs(stack, options)?;
+        let GpuPairs {
+            pairs: raw,
+            apparent,
+            stats,
+        } = engine.raw_pairs(stack, options)?;
         if stack.volume {
-            // H0 and H2 (and which cells merged) come from the GPU, H1 is reduced on the host
+            // H0 and H2 (and which cells merged) and H1's apparent pairs come from the GPU, the rest
+            // of H1 is reduced on the host
             let shape = [stack.depth, stack.height, stack.width];
             let diagrams = raw
                 .into_par_iter()
@@ -302,13 +309,17 @@ impl Context {
                 .map(|(b, merges)| {
                     let (primal, dual): (Vec<RawPair>, Vec<RawPair>) =
                         merges.into_iter().partition(|m| m.dim == 0);
+                    let merges = cpu::cubical3d::Merges {
+                        primal: &primal,
+                        dual: &dual,
+                        apparent: apparent.get(b).map(|a| a.as_slice()),
+                    };
                     Ok(Diagram {
                         pairs: cpu::cubical3d::persistence_pairs_from_merges(
                             stack.image(b),
                             shape,
                             options,
-                            &primal,
-                            &dual,
+                            merges,
                         )?,
                         shape: stack.item_shape(),
                         backend: Backend::Gpu,

@@ -10,10 +10,10 @@ use crate::diagram::RawPair;
 use crate::grid::{GraphKind, Grid};
 use crate::image::ImageStack;
 use crate::kernels::{
-    boruvka_control::BoruvkaControl, boruvka_first_round::BoruvkaFirstRound,
-    boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit, boruvka_select::BoruvkaSelect,
-    compact_pairs::CompactPairs, gradient_scatter::GradientScatter, groups_for,
-    order_keys::OrderKeys, pointer_jump::PointerJump, radix_histogram::RadixHistogram,
+    apparent_pairs::ApparentPairs, boruvka_control::BoruvkaControl,
+    boruvka_first_round::BoruvkaFirstRound, boruvka_hook::BoruvkaHook, boruvka_init::BoruvkaInit,
+    boruvka_select::BoruvkaSelect, compact_pairs::CompactPairs, gradient_scatter::GradientScatter,
+    groups_for, order_keys::OrderKeys, pointer_jump::PointerJump, radix_histogram::RadixHistogram,
     radix_scatter::RadixScatter, rank_scatter::RankScatter, scan_apply::ScanApply,
     scan_reduce::ScanReduce, GraphParams,
 };
@@ -52,6 +52,8 @@ struct GraphKernels {
     first_round: BoruvkaFirstRound,
     select: BoruvkaSelect,
     compact: CompactPairs,
+    /// Volumes only: H1's apparent pairs.
+    apparent: Option<ApparentPairs>,
 }
 
 impl GraphKernels {
@@ -61,6 +63,7 @@ impl GraphKernels {
             first_round: BoruvkaFirstRound::new(device, volume),
             select: BoruvkaSelect::new(device, volume),
             compact: CompactPairs::new(device, volume),
+            apparent: volume.then(|| ApparentPairs::new(device)),
         }
     }
 }
@@ -264,6 +267,8 @@ struct Workspace {
     edge_capacity: u32,
     /// When the pairs are compacted on the host: the ranking's `order` and `keys` are copied here.
     host_ranking: Option<[wgpu::Buffer; 2]>,
+    /// Volumes: the bind group of `apparent_pairs`, its words per volume, and where they are copied.
+    apparent: Option<(wgpu::BindGroup, u64, wgpu::Buffer, wgpu::Buffer)>,
     readback: wgpu::Buffer,
     /// Query set of six timestamps and the buffer they resolve into, when the device can time passes.
     timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
@@ -674,6 +679,22 @@ impl Workspace {
                 host_state,
             });
         }
+        // volumes: H1's apparent pairs, 4 bits per square of the complex, from the ranks
+        let apparent = match (&gk.apparent, graphs.get(1)) {
+            (Some(kernel), Some(dual)) => {
+                let words = (dual.grid.edge_count() as u64).div_ceil(8);
+                let buffer = storage(
+                    device,
+                    "apparent",
+                    words * key.images as u64 * 4,
+                    U::COPY_SRC,
+                );
+                let bind = kernel.0.bind(device, &[&dual.params, &rank, &buffer]);
+                let copy = mappable("apparent_readback", words * key.images as u64 * 4);
+                Some((bind, words, buffer, copy))
+            }
+            _ => None,
+        };
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: READBACK_BYTES,
@@ -739,6 +760,7 @@ impl Workspace {
             graphs,
             edge_capacity,
             host_ranking,
+            apparent,
             readback,
             _keep: keep,
         }
@@ -763,6 +785,19 @@ impl std::fmt::Debug for GpuEngine {
             .field("backend", &self.info.backend)
             .finish()
     }
+}
+
+/// What one GPU run hands back.
+#[derive(Debug, Clone, Default)]
+pub struct GpuPairs {
+    /// The raw pairs of every image (indices local to each image). For volumes, every merge of the
+    /// H0 and H2 graphs (zero persistence too), which H1 on the host needs.
+    pub pairs: Vec<Vec<RawPair>>,
+    /// Volumes: H1's apparent pairs of every volume, 4 bits per square
+    /// ([`crate::cpu::apparent_pairs`]); empty for images.
+    pub apparent: Vec<Vec<u32>>,
+    /// Statistics of the run.
+    pub stats: RunStats,
 }
 
 /// Statistics of the last GPU run (for tests and benches).
@@ -851,12 +886,9 @@ impl GpuEngine {
         Ok(words)
     }
 
-    /// Raw pairs of every image of the stack (indices local to each image), and run statistics.
-    pub fn raw_pairs(
-        &self,
-        stack: &ImageStack,
-        options: &Options,
-    ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+    /// Raw pairs of every image of the stack (indices local to each image), H1's apparent pairs of
+    /// every volume, and run statistics.
+    pub fn raw_pairs(&self, stack: &ImageStack, options: &Options) -> Result<GpuPairs> {
         let guard = self.workspace_for(stack, options)?;
         let ws = guard
             .as_ref()
@@ -1056,12 +1088,7 @@ impl GpuEngine {
         }
     }
 
-    fn run(
-        &self,
-        ws: &Workspace,
-        stack: &ImageStack,
-        options: &Options,
-    ) -> Result<(Vec<Vec<RawPair>>, RunStats)> {
+    fn run(&self, ws: &Workspace, stack: &ImageStack, options: &Options) -> Result<GpuPairs> {
         let total = stack.values.len() as u32;
         self.write_inputs(ws, stack, options);
         // Rounds are recorded up front (empty once converged, through indirect dispatches). A graph
@@ -1105,6 +1132,17 @@ impl GpuEngine {
                         timestamp_writes: timestamps(0),
                     });
                     self.record_ranking(&mut pass, ws, total);
+                    if let (Some((bind, words, _, _)), Some(kernel)) = (
+                        &ws.apparent,
+                        &self.kernels.graphs(&self.device, true).apparent,
+                    ) {
+                        let groups = groups_for(words * stack.count as u64, 256);
+                        kernel.0.dispatch(&mut pass, bind, groups);
+                    }
+                }
+                if let Some((_, words, buffer, copy)) = &ws.apparent {
+                    let bytes = words * stack.count as u64 * 4;
+                    encoder.copy_buffer_to_buffer(buffer, 0, copy, 0, Some(bytes));
                 }
                 if let Some([order, keys]) = &ws.host_ranking {
                     let bytes = total as u64 * 4;
@@ -1189,8 +1227,20 @@ impl GpuEngine {
         if ws.timestamps.is_some() {
             stats.stage_seconds = Some(seconds);
         }
+        let apparent = match &ws.apparent {
+            Some((_, words, _, copy)) => {
+                let all = self.read_words(copy, words * stack.count as u64 * 4)?;
+                all.chunks(*words as usize).map(|c| c.to_vec()).collect()
+            }
+            None => Vec::new(),
+        };
         if ws.host_ranking.is_some() {
-            return Ok((self.compact_on_host(ws, stack, options)?, stats));
+            let pairs = self.compact_on_host(ws, stack, options)?;
+            return Ok(GpuPairs {
+                pairs,
+                apparent,
+                stats,
+            });
         }
         // read back exactly the records written
         let counts: Vec<u64> = (0..ws.graphs.len())
@@ -1233,7 +1283,11 @@ impl GpuEngine {
                 }
             }
         }
-        Ok((out, stats))
+        Ok(GpuPairs {
+            pairs: out,
+            apparent,
+            stats,
+        })
     }
 
     /// The pairs of every image, compacted on the host ([`crate::cpu::compact_pairs`]) from the

@@ -258,9 +258,11 @@ fn volume_graphs_boruvka_equals_kruskal() {
 }
 
 /// The merges of the two volume graphs (as the GPU computes them), turned into a diagram by
-/// `persistence_pairs_from_merges`, equal the CPU backend's sweeps in all three dimensions.
+/// `persistence_pairs_from_merges`, equal the CPU backend's sweeps in all three dimensions, with and
+/// without H1's apparent pairs.
 #[test]
 fn volume_graph_merges_give_the_sweeps_diagram() {
+    use wgpu_persistence::cpu::apparent_pairs::apparent_pairs;
     use wgpu_persistence::cpu::{cubical3d, raw_pair};
     use wgpu_persistence::{Construction, Options};
     let mut rng = rand::rngs::StdRng::seed_from_u64(12);
@@ -289,17 +291,124 @@ fn volume_graph_merges_give_the_sweeps_diagram() {
                                 .map(|(v, key)| raw_pair(&grid, v, key, &order, &rank))
                                 .collect::<Vec<_>>()
                         };
-                        let got = cubical3d::persistence_pairs_from_merges(
-                            &values,
-                            shape,
-                            &options,
-                            &merges(pk),
-                            &merges(dk),
-                        )
-                        .unwrap();
+                        let (primal, dual) = (merges(pk), merges(dk));
+                        let words = apparent_pairs(construction, shape, &rank).unwrap();
                         let want = cubical3d::persistence_pairs(&values, shape, &options).unwrap();
-                        assert_eq!(got, want, "{shape:?} levels {levels} {options:?}");
+                        // without and with H1's apparent pairs taken as they are
+                        for apparent in [None, Some(words.as_slice())] {
+                            let merges = cubical3d::Merges {
+                                primal: &primal,
+                                dual: &dual,
+                                apparent,
+                            };
+                            let got = cubical3d::persistence_pairs_from_merges(
+                                &values, shape, &options, merges,
+                            )
+                            .unwrap();
+                            assert_eq!(
+                                got,
+                                want,
+                                "{shape:?} levels {levels} {options:?} apparent {}",
+                                apparent.is_some()
+                            );
+                        }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// `apparent_pairs` marks exactly the squares whose youngest facet has them as oldest cofacet, checked
+/// against a brute force over every square and edge; and every apparent pair is an H1 pair of the
+/// volume at the same voxels (the CPU backend's diagram, zero persistence kept).
+#[test]
+fn apparent_pairs_are_persistence_pairs() {
+    use wgpu_persistence::cpu::apparent_pairs::{apparent_pairs, APPARENT};
+    use wgpu_persistence::{Construction, Options};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    for shape in VOLUME_SHAPES {
+        let [d, h, w] = shape;
+        for levels in [2u32, 1000] {
+            let values: Vec<f32> = (0..d * h * w)
+                .map(|_| rng.gen_range(0..levels) as f32)
+                .collect();
+            let keys = order_keys::order_keys(&values, false);
+            let order = radix_sort::radix_sort(&keys);
+            let rank = radix_sort::rank_scatter(&order);
+            for construction in [Construction::V, Construction::T] {
+                let words = apparent_pairs(construction, shape, &rank).unwrap();
+                let (pk, dk) = GraphKind::of_volume(construction).unwrap();
+                let (edges, squares) = (Grid::volume(pk, d, h, w), Grid::volume(dk, d, h, w));
+                let n = squares.edge_count();
+                // every valid (square, facet) incidence, found by shared vertices of the primal edge
+                let key = |q: u32| {
+                    let (hi, lo) = squares.edge_key(q, &rank);
+                    (hi != u32::MAX || lo != u32::MAX).then_some((!hi, !lo))
+                };
+                let incident = |q: u32, e: u32| {
+                    // an edge lies in a square when both its vertices are vertices of the square
+                    let (a, b) = edges.edge_vertices(e);
+                    let (base, closed) = (q / 3, q % 3);
+                    let corners: Vec<u32> = (0..3)
+                        .filter(|&i| i != closed)
+                        .map(|i| edges.edge_vertices(3 * base + i).1 - base)
+                        .collect();
+                    let square_vertices = [
+                        base,
+                        base + corners[0],
+                        base + corners[1],
+                        base + corners[0] + corners[1],
+                    ];
+                    a != b && square_vertices.contains(&a) && square_vertices.contains(&b)
+                };
+                let options = Options::new(construction).keep_zero_persistence(true);
+                let diagram =
+                    wgpu_persistence::cpu::cubical3d::persistence_pairs(&values, shape, &options)
+                        .unwrap();
+                let mut apparent = 0;
+                for q in 0..n {
+                    let nibble = words[q as usize / 8] >> (4 * (q % 8)) & 0xf;
+                    let Some(kq) = key(q) else {
+                        assert_eq!(nibble, 0, "{shape:?} square {q} is outside");
+                        continue;
+                    };
+                    let facets: Vec<u32> = (0..edges.edge_count())
+                        .filter(|&e| edges.edge_key(e, &rank).0 != u32::MAX && incident(q, e))
+                        .collect();
+                    assert_eq!(facets.len(), 4, "{shape:?} square {q}");
+                    let youngest = *facets
+                        .iter()
+                        .max_by_key(|&&e| edges.edge_key(e, &rank))
+                        .unwrap();
+                    let oldest_cofacet = (0..n)
+                        .filter(|&p| key(p).is_some() && incident(p, youngest))
+                        .min_by_key(|&p| key(p))
+                        .unwrap();
+                    let want = oldest_cofacet == q;
+                    assert_eq!(
+                        nibble & APPARENT != 0,
+                        want,
+                        "{shape:?} {construction:?} square {q}"
+                    );
+                    if want {
+                        apparent += 1;
+                        // the pair is an H1 pair of the diagram: birth at the edge's entry voxel,
+                        // death at the square's
+                        let birth = order[edges.edge_key(youngest, &rank).0 as usize];
+                        let death = order[kq.0 as usize];
+                        assert!(
+                            diagram[1].iter().any(|p| p.birth_index == birth as usize
+                                && p.death_index == Some(death as usize)),
+                            "{shape:?} {construction:?} apparent square {q}: no H1 pair ({birth}, {death})"
+                        );
+                    }
+                }
+                if n > 30 {
+                    assert!(
+                        apparent > 0,
+                        "{shape:?} {construction:?}: no apparent pair at all"
+                    );
                 }
             }
         }

@@ -185,3 +185,42 @@ fn gradient_scatter_equals_cpu_bit_for_bit() {
         );
     }
 }
+
+#[test]
+fn apparent_pairs_equal_cpu() {
+    use wgpu_persistence::cpu::apparent_pairs::apparent_pairs;
+    let Some(ctx) = common::gpu() else { return };
+    let engine = ctx.engine().expect("gpu context");
+    for (i, &(shape, levels, count)) in [
+        ([1usize, 1, 1], 0u32, 1usize),
+        ([1, 6, 5], 2, 1),
+        ([7, 1, 1], 3, 1),
+        ([6, 7, 5], 3, 3),
+        ([17, 9, 33], 4, 1),
+        ([20, 20, 20], 0, 2),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let [d, h, w] = shape;
+        let values = random(count * d * h * w, levels, 300 + i as u64);
+        let dims = [&[count][..], &shape[..]].concat();
+        let stack = wgpu_persistence::image::from_volume_slice(&values, &dims).unwrap();
+        for construction in [Construction::V, Construction::T] {
+            for options in [
+                Options::new(construction),
+                Options::new(construction).superlevel(),
+            ] {
+                let got = engine.raw_pairs(&stack, &options).unwrap().apparent;
+                assert_eq!(got.len(), count);
+                for (b, words) in got.iter().enumerate() {
+                    let item = &values[b * d * h * w..(b + 1) * d * h * w];
+                    let keys = order_keys::order_keys(item, options.is_superlevel());
+                    let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&keys));
+                    let want = apparent_pairs(construction, shape, &rank).unwrap();
+                    assert_eq!(words, &want, "{shape:?} item {b} {options:?}");
+                }
+            }
+        }
+    }
+}

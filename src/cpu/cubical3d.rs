@@ -27,6 +27,7 @@
 //! which case every cell-level pair is reported (in T this includes one H0 pair per vertex of the
 //! complex, which has more vertices than voxels).
 
+use super::apparent_pairs::APPARENT;
 use super::order_keys::order_keys;
 use super::radix_sort::{radix_sort, rank_scatter};
 use crate::diagram::{PersistencePair, RawPair};
@@ -436,7 +437,8 @@ fn second(vol: &Volume, tables: &Tables, keep_zero: bool) -> (RankPairs, SquareB
 }
 
 /// H1: reduction of the columns of the negative squares, in forward order, over the rows of the
-/// edges that are not negative. `positive` is [`second`]'s bit per square, read backward.
+/// edges that are not negative. `positive` is [`second`]'s bit per square, read backward. A square
+/// that `apparent` marks takes its youngest facet as pivot without building its column.
 fn first(
     vol: &Volume,
     tables: &Tables,
@@ -444,6 +446,7 @@ fn first(
     edge_position: &[u32],
     position_rank: &[u32],
     positive: &SquareBits,
+    apparent: Option<&[u32]>,
 ) -> Result<RankPairs> {
     // the owner of each pivot: the square whose reduced column ends there
     let mut owner = vec![NONE; position_rank.len()];
@@ -473,6 +476,21 @@ fn first(
         }
         out.sort_unstable_by(|a, b| b.cmp(a));
     };
+    // facet `f` of a square, in the order `boundary` lists them (before sorting)
+    let facet = |square: usize, f: u32| {
+        let (b, closed) = (square / 3, square % 3);
+        let (i0, i1) = match closed {
+            0 => (1, 2),
+            1 => (0, 2),
+            _ => (0, 1),
+        };
+        match f {
+            0 => 3 * b + i1,
+            1 => 3 * (b + vol.vertex_stride[i0]) + i1,
+            2 => 3 * b + i0,
+            _ => 3 * (b + vol.vertex_stride[i1]) + i0,
+        }
+    };
     let n = vol.order.len();
     for r in 0..n {
         if r + AHEAD < n {
@@ -486,6 +504,22 @@ fn first(
             let square = 3 * vol.base(tables, v, s) + tables.axis[s];
             squares -= 1;
             if positive.words[squares / 64] >> (squares % 64) & 1 == 1 {
+                continue;
+            }
+            let nibble = apparent.map_or(0, |a| a[square / 8] >> (4 * (square % 8)) & 0xf);
+            if nibble & APPARENT != 0 {
+                // its youngest facet is its pivot, and no older square has claimed it
+                let position = edge_position[facet(square, nibble & 3)];
+                if position == NEGATIVE || owner[position as usize] != NONE {
+                    return Err(Error::Internal(format!(
+                        "square {square} is marked apparent but its facet is not free"
+                    )));
+                }
+                owner[position as usize] = square as u32;
+                let birth = position_rank[position as usize];
+                if keep_zero || birth != r as u32 {
+                    pairs.push((birth, r as u32));
+                }
                 continue;
             }
             boundary(square, &mut column);
@@ -596,21 +630,37 @@ pub fn persistence_pairs(
         &edge_position,
         &position_rank,
         &positive,
+        None,
     )?;
     Ok(assemble(values, &vol, options, [h0, h1, h2]))
+}
+
+/// What the GPU pairing of a volume hands to [`persistence_pairs_from_merges`].
+#[derive(Debug, Clone, Copy)]
+pub struct Merges<'a> {
+    /// Raw pairs of the H0 graph, every merge (zero persistence too); essential records are skipped.
+    pub primal: &'a [RawPair],
+    /// Raw pairs of the H2 graph, likewise.
+    pub dual: &'a [RawPair],
+    /// H1's apparent pairs ([`super::apparent_pairs`]), when known: their columns are not built.
+    pub apparent: Option<&'a [u32]>,
 }
 
 /// Pairs of one volume from the merges of its H0 and H2 graphs ([`crate::grid::GraphKind::of_volume`]),
 /// every merge included (zero persistence too), as the GPU pairing computes them: the H0 and H2
 /// pairs are theirs, and H1 is reduced here with their cells (negative edges, positive squares)
-/// left out. `primal` and `dual` are the raw pairs of the two graphs (essential records are skipped).
+/// left out, and the apparent pairs taken as they are.
 pub fn persistence_pairs_from_merges(
     values: &[f32],
     shape: [usize; 3],
     options: &Options,
-    primal: &[RawPair],
-    dual: &[RawPair],
+    merges: Merges<'_>,
 ) -> Result<Vec<Vec<PersistencePair>>> {
+    let Merges {
+        primal,
+        dual,
+        apparent,
+    } = merges;
     check_shape(values, shape, options)?;
     if values.is_empty() {
         return Ok(vec![Vec::new(); 3]);
@@ -688,6 +738,12 @@ pub fn persistence_pairs_from_merges(
         }
     }
     let positive = SquareBits { words, len };
+    if apparent.is_some_and(|a| a.len() < cells.div_ceil(8)) {
+        return Err(Error::Internal(format!(
+            "{} apparent-pair words for {cells} squares",
+            apparent.map_or(0, |a| a.len())
+        )));
+    }
     let h1 = first(
         &vol,
         &tables,
@@ -695,6 +751,7 @@ pub fn persistence_pairs_from_merges(
         &edge_position,
         &position_rank,
         &positive,
+        apparent,
     )?;
     Ok(assemble(values, &vol, options, [h0, h1, h2]))
 }

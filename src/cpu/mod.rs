@@ -1,6 +1,7 @@
 //! The native CPU backend: a port of every GPU stage (same names as the shaders) and the sequential
 //! pipeline that answers when no adapter is present.
 
+pub mod apparent_pairs;
 pub mod boruvka;
 pub mod compact_pairs;
 pub mod critical;

@@ -1,6 +1,7 @@
 //! One struct per WGSL kernel: its pipeline, its explicit bind-group layout, and how to bind and
 //! dispatch it. Kernels record into a caller's compute pass; only the engine creates encoders and submits.
 
+pub mod apparent_pairs;
 pub mod boruvka_control;
 pub mod boruvka_first_round;
 pub mod boruvka_hook;
