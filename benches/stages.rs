@@ -15,7 +15,11 @@
 //! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
 //!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
 //! - `volume`: `Context::cpu().compute_volume` (V and T, H0, H1, H2) of a 64^3 uniform-noise volume
-//!   (`cpu::cubical3d`; volumes have no GPU path yet).
+//!   (`cpu::cubical3d`), and on the GPU (H0, H2 and H1's apparent pairs on the GPU, the rest of H1
+//!   on the host).
+//! - `volume_h1`: H1 of a 64^3 and a 128^3 uniform-noise volume on the host, as the GPU path runs it
+//!   (`persistence_pairs_from_merges`), without and with H1's apparent pairs, and
+//!   `cpu::apparent_pairs` itself; prints how many H1 pairs are apparent.
 //! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission); and
 //!   `loss_and_gradient`: the topological loss (prior 1, 0) of the batch with its gradient map,
 //!   end to end.
@@ -178,6 +182,69 @@ fn cpu_volume(c: &mut Criterion) {
                     .expect("computes")
             })
         });
+    }
+    group.finish();
+}
+
+/// H1 of a volume on the host, as the GPU path runs it (`persistence_pairs_from_merges`, from the
+/// merges of the H0 and H2 graphs, here made by the CPU's Kruskal so that no adapter is needed),
+/// without and with the apparent pairs, and the apparent pairs computed on the CPU.
+fn volume_h1(c: &mut Criterion) {
+    use wgpu_persistence::cpu::{
+        apparent_pairs::{apparent_pairs, APPARENT},
+        cubical3d, order_keys, radix_sort, raw_pair, union_find,
+    };
+    use wgpu_persistence::grid::{GraphKind, Grid};
+    let mut group = c.benchmark_group("volume_h1");
+    configure(&mut group);
+    for side in [64, 128] {
+        let stack = noise_volume(side);
+        let shape = [side; 3];
+        let values = stack.image(0);
+        let keys = order_keys::order_keys(values, false);
+        let order = radix_sort::radix_sort(&keys);
+        let rank = radix_sort::rank_scatter(&order);
+        for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
+            let options = Options::new(construction);
+            let (pk, dk) = GraphKind::of_volume(construction).expect("volume kinds");
+            let merges = |kind| {
+                let grid = Grid::volume(kind, side, side, side);
+                let (pairs, _) = union_find::elder_pairs(&grid, &rank);
+                pairs
+                    .into_iter()
+                    .map(|(v, key)| raw_pair(&grid, v, key, &order, &rank))
+                    .collect::<Vec<_>>()
+            };
+            let (primal, dual) = (merges(pk), merges(dk));
+            let words = apparent_pairs(construction, shape, &rank).expect("apparent pairs");
+            let marked: u32 = words
+                .iter()
+                .map(|w| (0..8).filter(|s| w >> (4 * s) & APPARENT != 0).count() as u32)
+                .sum();
+            let everything = options.keep_zero_persistence(true);
+            let h1 =
+                cubical3d::persistence_pairs(values, shape, &everything).expect("diagram")[1].len();
+            println!(
+                "volume_h1 {cname} {side}^3: {marked} apparent pairs of {h1} H1 pairs (zero \
+                 persistence included)"
+            );
+            for (label, apparent) in [("no_apparent", None), ("apparent", Some(&words[..]))] {
+                let m = cubical3d::Merges {
+                    primal: &primal,
+                    dual: &dual,
+                    apparent,
+                };
+                group.bench_function(format!("{cname}/{side}^3_noise/from_merges/{label}"), |b| {
+                    b.iter(|| {
+                        cubical3d::persistence_pairs_from_merges(values, shape, &options, m)
+                            .expect("computes")
+                    })
+                });
+            }
+            group.bench_function(format!("{cname}/{side}^3_noise/apparent_pairs_cpu"), |b| {
+                b.iter(|| apparent_pairs(construction, shape, black_box(&rank)).expect("computes"))
+            });
+        }
     }
     group.finish();
 }
@@ -382,5 +449,5 @@ fn print_stages(id: &str, stages: &mut [[f64; 3]]) {
     );
 }
 
-criterion_group!(benches, cpu_stages, cpu_e2e, cpu_volume, cpu_batch, gpu);
+criterion_group!(benches, cpu_stages, cpu_e2e, cpu_volume, volume_h1, cpu_batch, gpu);
 criterion_main!(benches);

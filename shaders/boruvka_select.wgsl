@@ -7,7 +7,8 @@
 // that hook are pointed at their new roots by pointer jumping, so at the start of a round an end of an
 // edge that was live in the last round has its root as grandparent, and after the first pass as parent.
 // The lists hold at most C_CAPACITY edges (the binding limit): past it the pass writes no list, the
-// other two passes and the next round see every edge, implicitly, and follow parents to the root.
+// other two passes and the next round see every edge, implicitly, and follow parents to the root (an
+// edge that died rounds ago may have an end deep in its tree).
 #import params
 #import control
 #import grid
@@ -90,7 +91,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let image = edge / params.edges;
         let e = edge % params.edges;
         let ends = edge_vertices(e) + vec2<u32>(image * params.vertices);
-        if MODE == 0u || implicit {
+        if MODE == 0u && !implicit {
+            // listed edges were live in the last round: their ends' grandparents are roots
+            ra = parent[parent[ends.x]];
+            rb = parent[parent[ends.y]];
+        } else if implicit {
             ra = find(ends.x);
             rb = find(ends.y);
         } else {
