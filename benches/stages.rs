@@ -192,9 +192,9 @@ fn cpu_volume(c: &mut Criterion) {
 fn volume_h1(c: &mut Criterion) {
     use wgpu_persistence::cpu::{
         apparent_pairs::{apparent_pairs, APPARENT},
-        cubical3d, order_keys, radix_sort, raw_pair, union_find,
+        cubical3d, order_keys, radix_sort, volume_merges,
     };
-    use wgpu_persistence::grid::{GraphKind, Grid};
+    use wgpu_persistence::grid::GraphKind;
     let mut group = c.benchmark_group("volume_h1");
     configure(&mut group);
     for side in [64, 128] {
@@ -207,15 +207,8 @@ fn volume_h1(c: &mut Criterion) {
         for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
             let options = Options::new(construction);
             let (pk, dk) = GraphKind::of_volume(construction).expect("volume kinds");
-            let merges = |kind| {
-                let grid = Grid::volume(kind, side, side, side);
-                let (pairs, _) = union_find::elder_pairs(&grid, &rank);
-                pairs
-                    .into_iter()
-                    .map(|(v, key)| raw_pair(&grid, v, key, &order, &rank))
-                    .collect::<Vec<_>>()
-            };
-            let (primal, dual) = (merges(pk), merges(dk));
+            let primal = volume_merges(pk, shape, &rank, &order);
+            let dual = volume_merges(dk, shape, &rank, &order);
             let words = apparent_pairs(construction, shape, &rank).expect("apparent pairs");
             let marked: u32 = words
                 .iter()

@@ -263,7 +263,7 @@ fn volume_graphs_boruvka_equals_kruskal() {
 #[test]
 fn volume_graph_merges_give_the_sweeps_diagram() {
     use wgpu_persistence::cpu::apparent_pairs::apparent_pairs;
-    use wgpu_persistence::cpu::{cubical3d, raw_pair};
+    use wgpu_persistence::cpu::{cubical3d, volume_merges};
     use wgpu_persistence::{Construction, Options};
     let mut rng = rand::rngs::StdRng::seed_from_u64(12);
     for shape in VOLUME_SHAPES {
@@ -283,15 +283,8 @@ fn volume_graph_merges_give_the_sweeps_diagram() {
                         let order = radix_sort::radix_sort(&keys);
                         let rank = radix_sort::rank_scatter(&order);
                         let (pk, dk) = GraphKind::of_volume(construction).unwrap();
-                        let merges = |kind| {
-                            let grid = Grid::volume(kind, d, h, w);
-                            let (pairs, _) = union_find::elder_pairs(&grid, &rank);
-                            pairs
-                                .into_iter()
-                                .map(|(v, key)| raw_pair(&grid, v, key, &order, &rank))
-                                .collect::<Vec<_>>()
-                        };
-                        let (primal, dual) = (merges(pk), merges(dk));
+                        let primal = volume_merges(pk, shape, &rank, &order);
+                        let dual = volume_merges(dk, shape, &rank, &order);
                         let words = apparent_pairs(construction, shape, &rank).unwrap();
                         let want = cubical3d::persistence_pairs(&values, shape, &options).unwrap();
                         // without and with H1's apparent pairs taken as they are

@@ -87,6 +87,23 @@ pub fn raw_pairs(values: &[f32], height: usize, width: usize, options: &Options)
     out
 }
 
+/// Every merge of volume graph `kind` (one of [`GraphKind::of_volume`]'s) of a `D x H x W` volume, by
+/// the sequential reference ([`union_find::elder_pairs`]), as raw pairs: what the GPU pairing of a
+/// volume hands to [`cubical3d::persistence_pairs_from_merges`].
+pub fn volume_merges(
+    kind: GraphKind,
+    [d, h, w]: [usize; 3],
+    rank: &[u32],
+    order: &[u32],
+) -> Vec<RawPair> {
+    let grid = Grid::volume(kind, d, h, w);
+    let (pairs, _) = union_find::elder_pairs(&grid, rank);
+    pairs
+        .into_iter()
+        .map(|(v, key)| raw_pair(&grid, v, key, order, rank))
+        .collect()
+}
+
 /// The CPU backend: the diagram of every image (or volume) of a validated stack. For 2D images,
 /// zero-persistence pairs are dropped by the critical-pixel pipeline ([`critical`]); keeping them
 /// takes the reference pipeline ([`raw_pairs`]), which pairs every edge. Volumes take
