@@ -63,8 +63,8 @@ REPEAT times, and prints one JSON line to stdout:
   {\"backend\":\"gpu\"|\"cpu\",\"adapter\":NAME,\"shape\":[..],\"repeat\":N,\"median_s\":S,\"min_s\":S,
    \"pairs\":[n0,n1(,n2)],\"gpu_stage_median_s\":[ranking,H0,H1 (H2 for volumes)]|null}
 gpu_stage_median_s is the median GPU time of each stage from timestamp queries (null on the CPU
-backend or when the adapter cannot time passes; for volumes the GPU pairs H0 and H2, and H1 is reduced
-on the host, inside median_s); adapter is \"cpu\" on the CPU backend; shape is
+backend or when the adapter cannot time passes; for volumes the GPU pairs H0 and H2 and finds H1's
+apparent pairs in the ranking stage, and the rest of H1 is reduced on the host, inside median_s); adapter is \"cpu\" on the CPU backend; shape is
 [B,H,W] with --batch (a volume: [D,H,W]; a stack of volumes: [B,D,H,W]); backend says which
 backend computed the diagrams; pairs counts the pairs per dimension (summed over a batch) without
 zero-persistence pairs. Inputs as for `diagram`.";
@@ -638,10 +638,14 @@ fn print_timings(ctx: &Context, diagrams: &[Diagram], wall_s: f64, stages: Optio
     let mut line = format!("wgpu-persistence: timings: wall {} ({backend})", ms(wall_s));
     // the dual graph gives H1 of an image, H2 of a volume (whose H1 is reduced on the host)
     let volume = diagrams.first().is_some_and(|d| d.shape.len() == 3);
-    let dual = if volume { "H2" } else { "H1" };
+    let (ranking_label, dual) = if volume {
+        ("ranking and H1 apparent pairs", "H2")
+    } else {
+        ("ranking", "H1")
+    };
     match stages {
         Some([ranking, h0, h1]) => line.push_str(&format!(
-            "; GPU stages (timestamp queries): ranking {}, H0 pairing {}, {dual} pairing {}, sum {}",
+            "; GPU stages (timestamp queries): {ranking_label} {}, H0 pairing {}, {dual} pairing {}, sum {}",
             ms(ranking),
             ms(h0),
             ms(h1),
