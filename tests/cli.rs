@@ -1022,7 +1022,11 @@ fn a_volume_on_the_gpu_backend_is_paired_on_the_gpu() {
     assert!(r.stderr.contains("(gpu)"), "stderr:\n{}", r.stderr);
     if r.stderr.contains("GPU stages") {
         assert!(r.stderr.contains("H2 pairing"), "stderr:\n{}", r.stderr);
-        assert!(r.stderr.contains("H1 apparent pairs"), "stderr:\n{}", r.stderr);
+        assert!(
+            r.stderr.contains("H1 apparent pairs"),
+            "stderr:\n{}",
+            r.stderr
+        );
     }
 }
 
