@@ -1,6 +1,8 @@
 // Every dead vertex becomes one pair record (and, in a primal graph, every root an essential class),
 // appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
-// asked for. Records past the end of `records` are counted but not written (the host then fails). The host orders the records (their order keys are unique). For a volume graph the record
+// asked for. `records` holds one record per vertex (where that would not fit one binding, the engine
+// compacts on the host instead: src/cpu/compact_pairs.rs), so the guard below never drops one. The
+// host orders the records (their order keys are unique). For a volume graph the record
 // also names the cell that merged (its slot, above the dimension's 8 bits), for H1 on the host.
 #import params
 #import control

@@ -159,10 +159,12 @@ impl Context {
     }
 
     /// A context on a device the caller already has (a training stack's or a renderer's). WebGPU's
-    /// default limits suffice (no kernel binds more than 8 storage buffers). Each binding holds at
-    /// most 4 bytes per vertex of a graph of the batch (per pixel for the ranking), so the largest
-    /// input is about `max_storage_buffer_binding_size / 4` vertices (33.5M under the default 128 MiB:
-    /// 4096^2 images and 256^3 volumes fit); larger ones are refused with `Error::TooLarge`.
+    /// default limits suffice (no kernel binds more than 8 storage buffers). Every binding but the
+    /// pair records holds at most 4 bytes per vertex of a graph of the batch (per pixel for the
+    /// ranking), and the records (24 bytes each) are replaced by a compaction on the host where they
+    /// would not fit; so the largest input is `max_storage_buffer_binding_size / 4` vertices per graph
+    /// (33.5M under the default 128 MiB: 4096^2 images and 256^3 volumes fit); larger ones are refused
+    /// with `Error::TooLarge`.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         Self {
             engine: Some(GpuEngine::new(device, queue, info)),

@@ -1,5 +1,6 @@
 //! The GPU engine: records every stage of a diagram (or a whole batch) into one encoder, submits once,
-//! and reads the compacted pairs back.
+//! and reads the compacted pairs back (or, where the pair records would not fit one storage binding,
+//! the pairing state, which the host compacts).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -302,13 +303,13 @@ fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffe
 
 /// Whether a stack fits the device: the largest storage binding and buffer it needs.
 fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> Result<()> {
-    // every index the kernels compute is a u32: vertices and edges of the batch, volume cell keys
+    // every index the kernels compute is a u32: vertices and edges of the batch, cell keys
     let per_item = key.pixels() as u64;
     let (mut max_vertices, mut max_edges) = (0u64, 0u64);
     for g in grids {
         // counts are computed in u64 here: a grid past u32 is refused before its u32 counts are used
         let complex = g.complex_vertices_u64();
-        max_vertices = max_vertices.max(complex + 1);
+        max_vertices = max_vertices.max(g.vertex_count_u64());
         max_edges = max_edges.max(if g.kind.is_volume() {
             3 * complex
         } else {
@@ -316,17 +317,23 @@ fn check_limits(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) ->
         });
     }
     let images = key.images as u64;
-    let index_limit = u32::MAX as u64 - 1;
-    let cell_keys = if key.volume {
-        per_item * crate::grid::SLOTS as u64
-    } else {
-        0
+    // room for a dispatch's padding: invocation ids of a tiled dispatch reach the next 65535 groups
+    let index_limit = u32::MAX as u64 - 65535 * 256;
+    // keys of a cell: 27 per voxel; of a top cell, 4 (V) or 8 (Freudenthal) per pixel
+    let keys_per_item = match (key.volume, key.construction) {
+        (true, _) => crate::grid::SLOTS as u64,
+        (false, Construction::V) => 4,
+        (false, Construction::Freudenthal) => 8,
+        (false, Construction::T) => 1,
     };
     for (what, value) in [
         ("pixels in one batch", images * per_item),
         ("graph vertices in one batch", images * max_vertices),
         ("graph edges in one batch", images * max_edges),
-        ("cell keys of one volume (27 per voxel)", cell_keys),
+        (
+            "cell keys of one image or volume (27 per voxel, at most 8 per pixel)",
+            per_item * keys_per_item,
+        ),
     ] {
         if value > index_limit {
             return Err(Error::TooLarge {
@@ -359,13 +366,13 @@ fn binding_limit(limits: &wgpu::Limits) -> u64 {
 
 /// Whether the pairs of these graphs are compacted on the host, from the pairing state read back: for
 /// volumes (they keep every merge, and H1 needs them on the host anyway) and for graphs whose records
-/// (24 bytes a vertex at most) could overflow one storage binding.
+/// (24 bytes a vertex at most, both graphs together) could overflow one storage binding.
 fn host_compaction(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> bool {
-    let records = grids
+    // both graphs' records come back through one readback buffer
+    let records: u64 = grids
         .iter()
-        .map(|g| g.vertex_count() as u64 * key.images as u64 * RECORD_BYTES)
-        .max()
-        .unwrap_or(0);
+        .map(|g| g.vertex_count_u64() * key.images as u64 * RECORD_BYTES)
+        .sum();
     key.volume || key.capacity.host_compaction || records > binding_limit(limits)
 }
 

@@ -145,6 +145,22 @@ impl Grid {
         }
     }
 
+    /// [`Self::vertex_count`] in `u64`, for checking a shape before any `u32` count of it is used.
+    pub(crate) fn vertex_count_u64(&self) -> u64 {
+        let (h, w) = (self.height as u64, self.width as u64);
+        let squares = h.saturating_sub(1) * w.saturating_sub(1);
+        match self.kind {
+            GraphKind::VPrimal | GraphKind::TPrimal | GraphKind::FPrimal => h * w,
+            GraphKind::VDual => squares + 1,
+            GraphKind::TDual => h * w + 1,
+            GraphKind::FDual => 2 * squares + 1,
+            GraphKind::V3Primal | GraphKind::T3Primal => self.complex_vertices_u64(),
+            GraphKind::V3Dual | GraphKind::T3Dual => {
+                self.cube_shape().iter().map(|&n| n as u64).product::<u64>() + 1
+            }
+        }
+    }
+
     /// Number of edges.
     pub fn edge_count(&self) -> u32 {
         let hv = self.horizontal() + self.vertical();

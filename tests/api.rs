@@ -684,6 +684,22 @@ fn from_device_with_small_limits() {
         assert_eq!(got.pairs, want.pairs, "300x300 {options:?}");
         assert_eq!(got.backend, Backend::Gpu);
     }
+    // 400x400: 0.61 MiB per vertex array in V and T, 1.21 MiB in the Freudenthal dual (2 triangles
+    // per square)
+    let mid = Array2::<f32>::zeros((400, 400));
+    for options in all_options() {
+        let got = ctx.compute(mid.view(), &options);
+        if options.construction == Construction::Freudenthal {
+            assert!(
+                matches!(got, Err(Error::TooLarge { .. })),
+                "400x400 {options:?}: {:?}",
+                got.map(|d| d.shape)
+            );
+        } else {
+            let want = Context::cpu().compute(mid.view(), &options).unwrap();
+            assert_eq!(got.unwrap().pairs, want.pairs, "400x400 {options:?}");
+        }
+    }
     // 600x600: 1.4 MiB per vertex array
     let big = Array2::<f32>::zeros((600, 600));
     for options in all_options() {

@@ -76,9 +76,12 @@ pub fn compact_pairs(
             (true, true) => (!hi as usize, own_rank, 2, !lo),
         };
         let (birth_index, death_index) = (pixel(birth_rank)?, pixel(death_rank)?);
-        if !keep_zero
-            && state.keys[base + birth_index as usize] == state.keys[base + death_index as usize]
-        {
+        let key = |index: u32| {
+            state.keys.get(base + index as usize).ok_or_else(|| {
+                Error::Internal(format!("compact_pairs: vertex {v} names pixel {index}"))
+            })
+        };
+        if !keep_zero && key(birth_index)? == key(death_index)? {
             continue;
         }
         out[list].push(RawPair {

@@ -510,7 +510,7 @@ fn first(
             if nibble & APPARENT != 0 {
                 // its youngest facet is its pivot, and no older square has claimed it
                 let position = edge_position[facet(square, nibble & 3)];
-                if position == NEGATIVE || owner[position as usize] != NONE {
+                if position >= NEGATIVE || owner[position as usize] != NONE {
                     return Err(Error::Internal(format!(
                         "square {square} is marked apparent but its facet is not free"
                     )));
