@@ -20,11 +20,6 @@ fn cell_key(image: u32, k: vec3<u32>) -> u32 {
     return SLOTS * e.x + e.y;
 }
 
-// Whether the edge along axis j at vertex c lies in the complex.
-fn edge_fits(c: vec3<u32>, j: u32) -> bool {
-    return c[j] + 1u < complex_shape()[j];
-}
-
 // Whether the square with closed axis a at vertex c lies in the complex.
 fn square_fits(c: vec3<u32>, a: u32) -> bool {
     let s = complex_shape();
