@@ -495,11 +495,11 @@ impl Grid {
             _ => self.cube_shape().iter().product::<u32>() + 1,
         }
     }
-    fn vertex_coordinates(&self, v: u32) -> [u32; 3] {
+    pub(crate) fn vertex_coordinates(&self, v: u32) -> [u32; 3] {
         let [_, b, c] = self.complex_shape();
         [v / (b * c), (v / c) % b, v % c]
     }
-    fn vertex_stride(&self) -> [u32; 3] {
+    pub(crate) fn vertex_stride(&self) -> [u32; 3] {
         let [_, b, c] = self.complex_shape();
         [b * c, c, 1]
     }

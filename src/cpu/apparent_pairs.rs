@@ -4,6 +4,7 @@
 //! the column of `q` reduces to pivot `e` without any addition. Cells of one dimension are ordered by
 //! (entry voxel's rank, slot), as in [`super::cubical3d`].
 
+use super::cubical3d::square_facets;
 use crate::grid::{GraphKind, Grid, NONE};
 use crate::options::Construction;
 use crate::{Error, Result};
@@ -40,32 +41,22 @@ pub fn apparent_pairs(
         let (hi, lo) = squares.edge_key(q, rank);
         (hi != NONE || lo != NONE).then_some((!hi, !lo))
     };
-    let stride = |i: usize| -> u32 {
-        let t = construction == Construction::T;
-        let s = [d, h, w].map(|n| n as u32 + t as u32);
-        [s[1] * s[2], s[2], 1][i]
-    };
-    let coordinate = |v: u32, i: usize| -> u32 {
-        let t = construction == Construction::T;
-        let s = [d, h, w].map(|n| n as u32 + t as u32);
-        [v / (s[1] * s[2]), (v / s[2]) % s[1], v % s[2]][i]
-    };
+    let stride = edges.vertex_stride();
     let nibble = |q: u32| -> u32 {
         let Some(key) = square_key(q) else {
             return 0;
         };
-        let (b, a) = (q / 3, (q % 3) as usize);
-        let i0 = if a == 0 { 1 } else { 0 };
-        let i1 = if a == 2 { 1 } else { 2 };
-        let facets = [(b, i1), (b + stride(i0), i1), (b, i0), (b + stride(i1), i0)];
-        let (youngest, &(e, j)) = facets
+        let facets = square_facets(q as usize, stride.map(|s| s as usize));
+        let (youngest, &facet) = facets
             .iter()
             .enumerate()
-            .max_by_key(|(_, &(v, j))| edges.edge_key(3 * v + j as u32, rank))
+            .max_by_key(|(_, &f)| edges.edge_key(f as u32, rank))
             .unwrap_or((0, &facets[0]));
+        let (e, j) = ((facet / 3) as u32, facet % 3);
+        let c = edges.vertex_coordinates(e);
         for m in (0..3).filter(|&m| m != j) {
             let closed = (3 - j - m) as u32;
-            let below = (coordinate(e, m) > 0).then(|| e - stride(m));
+            let below = (c[m] > 0).then(|| e - stride[m]);
             for base in [Some(e), below].into_iter().flatten() {
                 if square_key(3 * base + closed).is_some_and(|k| k < key) {
                     return youngest as u32;

@@ -476,21 +476,6 @@ fn first(
         }
         out.sort_unstable_by(|a, b| b.cmp(a));
     };
-    // facet `f` of a square, in the order `boundary` lists them (before sorting)
-    let facet = |square: usize, f: u32| {
-        let (b, closed) = (square / 3, square % 3);
-        let (i0, i1) = match closed {
-            0 => (1, 2),
-            1 => (0, 2),
-            _ => (0, 1),
-        };
-        match f {
-            0 => 3 * b + i1,
-            1 => 3 * (b + vol.vertex_stride[i0]) + i1,
-            2 => 3 * b + i0,
-            _ => 3 * (b + vol.vertex_stride[i1]) + i0,
-        }
-    };
     let n = vol.order.len();
     for r in 0..n {
         if r + AHEAD < n {
@@ -509,7 +494,8 @@ fn first(
             let nibble = apparent.map_or(0, |a| a[square / 8] >> (4 * (square % 8)) & 0xf);
             if nibble & APPARENT != 0 {
                 // its youngest facet is its pivot, and no older square has claimed it
-                let position = edge_position[facet(square, nibble & 3)];
+                let facet = square_facets(square, vol.vertex_stride)[(nibble & 3) as usize];
+                let position = edge_position[facet];
                 if position >= NEGATIVE || owner[position as usize] != NONE {
                     return Err(Error::Internal(format!(
                         "square {square} is marked apparent but its facet is not free"
@@ -560,6 +546,26 @@ fn first(
         }
     }
     Ok(pairs)
+}
+
+/// The four edges of square `3 * b + closed axis` on a vertex grid of strides `vertex_stride`, in the
+/// order `boundary` in [`first`] lists them (before sorting), which the apparent pairs' facet index
+/// ([`super::apparent_pairs`], `shaders/apparent_pairs.wgsl`) follows: along the second open axis at
+/// `b` and one step along the first, then along the first open axis at `b` and one step along the
+/// second.
+pub(crate) fn square_facets(square: usize, vertex_stride: [usize; 3]) -> [usize; 4] {
+    let (b, closed) = (square / 3, square % 3);
+    let (i0, i1) = match closed {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
+    [
+        3 * b + i1,
+        3 * (b + vertex_stride[i0]) + i1,
+        3 * b + i0,
+        3 * (b + vertex_stride[i1]) + i0,
+    ]
 }
 
 /// `a + b` over Z/2 of two columns sorted descending, into `out` (sorted descending).
