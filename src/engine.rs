@@ -292,6 +292,16 @@ fn storage(
     })
 }
 
+/// A buffer the host maps to read what the kernels wrote (copied in).
+fn mappable(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(16).next_multiple_of(4),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
 fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffer {
     use wgpu::util::DeviceExt;
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -546,18 +556,10 @@ impl Workspace {
             storage(device, "roots_a", max_v * 4, U::empty()),
             storage(device, "roots_b", max_v * 4, U::empty()),
         ];
-        let mappable = |label: &str, bytes: u64| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes.max(16).next_multiple_of(4),
-                usage: U::MAP_READ | U::COPY_DST,
-                mapped_at_creation: false,
-            })
-        };
         let host_ranking = on_host.then(|| {
             [
-                mappable("order_readback", bytes),
-                mappable("keys_readback", bytes),
+                mappable(device, "order_readback", bytes),
+                mappable(device, "keys_readback", bytes),
             ]
         });
         let mut graphs = vec![];
@@ -585,9 +587,9 @@ impl Workspace {
             );
             let host_state = on_host.then(|| {
                 [
-                    mappable("vkey_readback", nv * 4),
-                    mappable("best_hi_readback", nv * 4),
-                    mappable("best_lo_readback", nv * 4),
+                    mappable(device, "vkey_readback", nv * 4),
+                    mappable(device, "best_hi_readback", nv * 4),
+                    mappable(device, "best_lo_readback", nv * 4),
                 ]
             });
             let init = gk.init.0.bind(
@@ -697,17 +699,12 @@ impl Workspace {
                     U::COPY_SRC,
                 );
                 let bind = kernel.0.bind(device, &[&dual.params, &rank, &buffer]);
-                let copy = mappable("apparent_readback", words * key.images as u64 * 4);
+                let copy = mappable(device, "apparent_readback", words * key.images as u64 * 4);
                 Some((bind, words, buffer, copy))
             }
             _ => None,
         };
-        let readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: READBACK_BYTES,
-            usage: U::MAP_READ | U::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let readback = mappable(device, "readback", READBACK_BYTES);
         keep.extend([
             sort_keys[0].clone(),
             sort_keys[1].clone(),
@@ -968,12 +965,7 @@ impl GpuEngine {
             bytemuck::cast_slice(&Self::initial_control(ws, g, stack.count)),
         );
         let nv = (g.grid.vertex_count() as u64) * stack.count as u64;
-        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("pairing_state_readback"),
-            size: nv * 12,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let readback = mappable(&self.device, "pairing_state_readback", nv * 12);
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -1040,12 +1032,7 @@ impl GpuEngine {
             bytes,
             wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         );
-        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("gradient_readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let readback = mappable(&self.device, "gradient_readback", bytes);
         let params = uniform(
             &self.device,
             "scatter_params",
@@ -1257,12 +1244,7 @@ impl GpuEngine {
         let total_bytes: u64 = bytes.iter().sum();
         let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
         if total_bytes > 0 {
-            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("records_readback"),
-                size: total_bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
+            let readback = mappable(&self.device, "records_readback", total_bytes);
             let mut encoder = self
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -1381,12 +1363,7 @@ impl GpuEngine {
         let total = stack.values.len() as u32;
         self.write_inputs(ws, stack, options);
         let bytes = total as u64 * 4;
-        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("ranks_readback"),
-            size: 2 * bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let readback = mappable(&self.device, "ranks_readback", 2 * bytes);
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
