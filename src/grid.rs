@@ -134,15 +134,10 @@ impl Grid {
         self.height.saturating_sub(1) * self.width
     }
 
-    /// Number of vertices (for a dual graph the last one is the exterior cell).
+    /// Number of vertices (for a dual graph the last one is the exterior cell). The GPU engine checks
+    /// [`Self::vertex_count_u64`] against `u32` before it uses this; images are capped well below.
     pub fn vertex_count(&self) -> u32 {
-        match self.kind {
-            GraphKind::VPrimal | GraphKind::TPrimal | GraphKind::FPrimal => self.pixels(),
-            GraphKind::VDual => self.squares() + 1,
-            GraphKind::TDual => self.pixels() + 1,
-            GraphKind::FDual => 2 * self.squares() + 1,
-            _ => self.volume_vertex_count(),
-        }
+        self.vertex_count_u64() as u32
     }
 
     /// [`Self::vertex_count`] in `u64`, for checking a shape before any `u32` count of it is used.
@@ -488,12 +483,6 @@ impl Grid {
     /// Cube grid of the complex.
     fn cube_shape(&self) -> [u32; 3] {
         self.complex_shape().map(|n| n.saturating_sub(1))
-    }
-    fn volume_vertex_count(&self) -> u32 {
-        match self.kind {
-            GraphKind::V3Primal | GraphKind::T3Primal => self.complex_vertices(),
-            _ => self.cube_shape().iter().product::<u32>() + 1,
-        }
     }
     pub(crate) fn vertex_coordinates(&self, v: u32) -> [u32; 3] {
         let [_, b, c] = self.complex_shape();
