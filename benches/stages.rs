@@ -366,7 +366,8 @@ fn gpu(c: &mut Criterion) {
     gpu_volume(c, &ctx, &cpu);
 }
 
-/// Volumes on a GPU context: H0 and H2 on the GPU, H1 on the host (the third pass is H2's pairing).
+/// Volumes on a GPU context: H0, H2 and H1's apparent pairs on the GPU (the apparent pairs in the first
+/// pass, with the ranking; the third pass is H2's pairing), the rest of H1 on the host.
 fn gpu_volume(c: &mut Criterion, ctx: &Context, cpu: &Context) {
     let mut group = c.benchmark_group("volume");
     configure(&mut group);
