@@ -868,26 +868,48 @@ impl GpuEngine {
     }
 
     fn read_words(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u32>> {
-        if bytes == 0 {
-            return Ok(vec![]);
-        }
-        let slice = buffer.slice(..bytes);
+        let mut words = self.read_all(&[(buffer, bytes)])?;
+        Ok(words.pop().unwrap_or_default())
+    }
+
+    /// The first `bytes` of each mappable buffer, as words: every map is asked for, then one wait.
+    fn read_all(&self, buffers: &[(&wgpu::Buffer, u64)]) -> Result<Vec<Vec<u32>>> {
         let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait()?;
-        rx.recv()
-            .map_err(|e| Error::Readback(e.to_string()))?
-            .map_err(|e| Error::Readback(e.to_string()))?;
-        let words = {
-            let view = slice
-                .get_mapped_range()
+        let mut asked = 0;
+        for &(buffer, bytes) in buffers.iter().filter(|(_, bytes)| *bytes > 0) {
+            let tx = tx.clone();
+            buffer
+                .slice(..bytes)
+                .map_async(wgpu::MapMode::Read, move |r| {
+                    let _ = tx.send(r);
+                });
+            asked += 1;
+        }
+        if asked > 0 {
+            self.wait()?;
+        }
+        for _ in 0..asked {
+            rx.recv()
+                .map_err(|e| Error::Readback(e.to_string()))?
                 .map_err(|e| Error::Readback(e.to_string()))?;
-            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
-        };
-        buffer.unmap();
-        Ok(words)
+        }
+        buffers
+            .iter()
+            .map(|&(buffer, bytes)| {
+                if bytes == 0 {
+                    return Ok(vec![]);
+                }
+                let words = {
+                    let view = buffer
+                        .slice(..bytes)
+                        .get_mapped_range()
+                        .map_err(|e| Error::Readback(e.to_string()))?;
+                    bytemuck::cast_slice::<u8, u32>(&view).to_vec()
+                };
+                buffer.unmap();
+                Ok(words)
+            })
+            .collect()
     }
 
     /// Raw pairs of every image of the stack (indices local to each image), H1's apparent pairs of
@@ -1292,30 +1314,29 @@ impl GpuEngine {
             .host_ranking
             .as_ref()
             .ok_or_else(|| Error::Internal("no ranking to compact from".into()))?;
-        let (order, keys) = (
-            self.read_words(order, bytes)?,
-            self.read_words(keys, bytes)?,
-        );
-        // a volume's merges all come back (zero persistence too): H1 on the host needs their cells
-        let keep = options.keep_zero_persistence || stack.volume;
-        let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
+        // the ranking, then vkey, best_hi and best_lo of each graph, mapped together
+        let mut buffers = vec![(order, bytes), (keys, bytes)];
         for g in &ws.graphs {
-            let [vkey, hi, lo] = g
+            let state = g
                 .host_state
                 .as_ref()
                 .ok_or_else(|| Error::Internal("no pairing state to compact from".into()))?;
             let bytes = g.grid.vertex_count() as u64 * stack.count as u64 * 4;
-            let (vkey, hi, lo) = (
-                self.read_words(vkey, bytes)?,
-                self.read_words(hi, bytes)?,
-                self.read_words(lo, bytes)?,
-            );
+            buffers.extend(state.iter().map(|b| (b, bytes)));
+        }
+        let words = self.read_all(&buffers)?;
+        let (order, keys) = (&words[0], &words[1]);
+        // a volume's merges all come back (zero persistence too): H1 on the host needs their cells
+        let keep = options.keep_zero_persistence || stack.volume;
+        let mut out: Vec<Vec<RawPair>> = vec![Vec::new(); stack.count];
+        for (g, state) in ws.graphs.iter().zip(words[2..].chunks_exact(3)) {
+            let (vkey, hi, lo) = (&state[0], &state[1], &state[2]);
             let state = crate::cpu::compact_pairs::PairingState {
-                vkey: &vkey,
-                best_hi: &hi,
-                best_lo: &lo,
-                order: &order,
-                keys: &keys,
+                vkey,
+                best_hi: hi,
+                best_lo: lo,
+                order,
+                keys,
             };
             let lists =
                 crate::cpu::compact_pairs::compact_pairs(&g.grid, stack.count, keep, state)?;
