@@ -72,7 +72,12 @@ fn normalise(values: impl Iterator<Item = f32>, len: usize, shape: &[usize]) -> 
     // `+ 0.0` turns -0.0 into +0.0 and leaves every other value (NaN included) as it is
     let out: Vec<f32> = values.map(|v| v + 0.0).collect();
     debug_assert_eq!(out.len(), len);
-    if let Some(index) = out.iter().position(|v| v.is_nan()) {
+    // a branch-free test of each block (which vectorises) before looking for the first NaN
+    let any_nan = out
+        .chunks(256)
+        .any(|block| block.iter().fold(false, |nan, v| nan | v.is_nan()));
+    if any_nan {
+        let index = out.iter().position(|v| v.is_nan()).unwrap_or(0);
         return Err(Error::NanPixel { index });
     }
     Ok(out)

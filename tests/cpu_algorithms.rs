@@ -175,6 +175,13 @@ fn critical_pixels_equal_the_reference_pipeline() {
         let values = (0..h * w).map(|_| rng.gen_range(0..50u32) as f32).collect();
         images.push((h, w, values));
     }
+    // smoothed noise: few saddles, long descents (the walks' path), with and without ties
+    for (h, w, radius) in [(40, 37, 2), (120, 90, 4), (201, 160, 7)] {
+        let noise: Vec<f32> = (0..h * w).map(|_| rng.gen::<f32>()).collect();
+        let smooth = box_blur(&noise, h, w, radius);
+        let quantized = smooth.iter().map(|v| (v * 64.0).floor()).collect();
+        images.extend([(h, w, smooth), (h, w, quantized)]);
+    }
     let mut specials = vec![0.0f32; 25];
     specials[6] = f32::NEG_INFINITY;
     specials[12] = f32::INFINITY;
@@ -200,9 +207,36 @@ fn critical_pixels_equal_the_reference_pipeline() {
                     fast, reference.pairs,
                     "{construction:?} superlevel={superlevel} {h}x{w} {values:?}"
                 );
+                for labelling in [critical::Labelling::Raster, critical::Labelling::Walks] {
+                    let forced =
+                        critical::persistence_pairs_with(values, *h, *w, &options, labelling);
+                    assert_eq!(
+                        forced, reference.pairs,
+                        "{labelling:?} {construction:?} superlevel={superlevel} {h}x{w}"
+                    );
+                }
             }
         }
     }
+}
+
+/// A box blur of radius `r` along each axis, edges clamped.
+fn box_blur(values: &[f32], h: usize, w: usize, r: usize) -> Vec<f32> {
+    let at = |v: &[f32], y: usize, x: usize| v[y.min(h - 1) * w + x.min(w - 1)];
+    let rows: Vec<f32> = (0..h * w)
+        .map(|i| {
+            let (y, x) = (i / w, i % w);
+            (x.saturating_sub(r)..=x + r)
+                .map(|x| at(values, y, x))
+                .sum()
+        })
+        .collect();
+    (0..h * w)
+        .map(|i| {
+            let (y, x) = (i / w, i % w);
+            (y.saturating_sub(r)..=y + r).map(|y| at(&rows, y, x)).sum()
+        })
+        .collect()
 }
 
 const VOLUME_KINDS: [GraphKind; 4] = [

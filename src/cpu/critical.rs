@@ -188,7 +188,14 @@ struct SweepBuffers {
     merge_scratch: Vec<Merge>,
     pairs: Vec<(u64, u64)>,
     pair_scratch: Vec<(u64, u64)>,
+    pending: Vec<u32>,
 }
+
+/// Descents walked at a time by [`Sweep::walk_all`].
+const LANES: usize = 8;
+
+/// How many merges ahead [`Sweep::run`] asks for the union-find records.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Most bits of one radix-sort pass.
 const RADIX_BITS: u32 = 11;
@@ -301,6 +308,23 @@ impl Padded {
         for (m, c) in class.iter_mut().enumerate() {
             *c = (primal.runs[m] >= 2) as u8 | ((dual.runs[!m & 0xff] >= 2) as u8) << 1;
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this CPU has AVX2
+            return unsafe { self.masks_and_saddles_avx2(&class) };
+        }
+        self.masks_and_saddles_with(&class)
+    }
+
+    /// [`Self::masks_and_saddles`] compiled for AVX2 (eight masks per instruction instead of four).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn masks_and_saddles_avx2(&mut self, class: &[u8; 256]) -> u32 {
+        self.masks_and_saddles_with(class)
+    }
+
+    #[inline(always)]
+    fn masks_and_saddles_with(&mut self, class: &[u8; 256]) -> u32 {
         let (s, n) = (self.stride, self.width);
         let mut primal_saddles = std::mem::take(&mut self.primal_saddles);
         let mut dual_saddles = std::mem::take(&mut self.dual_saddles);
@@ -308,22 +332,29 @@ impl Padded {
         // when it is a saddle
         let (mut primal_row, mut dual_row) = (vec![0u32; n], vec![0u32; n]);
         let mut classes = vec![0u8; n];
+        // the least key and the first row that holds it
+        let (mut least, mut least_row) = (u32::MAX, 1);
         for y in 1..=self.height {
             let row = y * s;
+            let mid = &self.keys[row..row + n + 2];
             let masks = &mut self.masks[row + 1..row + 1 + n];
             row_masks(
                 &self.keys[row - s..row - s + n + 2],
-                &self.keys[row..row + n + 2],
+                mid,
                 &self.keys[row + s..row + s + n + 2],
                 masks,
             );
+            let row_least = mid[1..n + 1].iter().fold(u32::MAX, |a, &b| a.min(b));
+            if row_least < least {
+                (least, least_row) = (row_least, y);
+            }
             for (c, &m) in classes.iter_mut().zip(masks.iter()) {
                 *c = class[m as usize];
             }
             let (mut primal_len, mut dual_len) = (0, 0);
             // most pixels of a smooth image are regular: skip eight at a time
             for (chunk, word) in classes.chunks(8).enumerate() {
-                if word.iter().all(|&c| c == 0) {
+                if word.len() == 8 && word.iter().fold(0, |a, &c| a | c) == 0 {
                     continue;
                 }
                 for (i, &c) in word.iter().enumerate() {
@@ -339,11 +370,15 @@ impl Padded {
             dual_saddles.extend_from_slice(&dual_row[..dual_len]);
         }
         // the first pixel of the order: the first index holding the least key
-        let least = self.keys.iter().copied().min().unwrap_or(u32::MAX);
-        let first = self.keys.iter().position(|&k| k == least).unwrap_or(0) as u32;
+        let row = least_row * s;
+        let first = row
+            + self.keys[row..row + s]
+                .iter()
+                .position(|&k| k == least)
+                .unwrap_or(1);
         self.primal_saddles = primal_saddles;
         self.dual_saddles = dual_saddles;
-        first
+        first as u32
     }
 
     fn into_buffers(self) -> ImageBuffers {
@@ -358,6 +393,7 @@ impl Padded {
 
 /// Masks of preceding neighbours of one row: `up`, `mid`, `down` are the padded rows above, at and
 /// below it (`out.len() + 2` keys each). Written so that it vectorizes.
+#[inline(always)]
 fn row_masks(up: &[u32], mid: &[u32], down: &[u32], out: &mut [u8]) {
     let n = out.len();
     let (up, mid, down) = (&up[..n + 2], &mid[..n + 2], &down[..n + 2]);
@@ -404,6 +440,8 @@ struct Sweep<'a> {
     pairs: Vec<(u64, u64)>,
     merge_scratch: Vec<Merge>,
     pair_scratch: Vec<(u64, u64)>,
+    /// Unlabelled pixels that saddles' runs start from ([`Self::walk_all`]).
+    pending: Vec<u32>,
 }
 
 impl<'a> Sweep<'a> {
@@ -416,6 +454,7 @@ impl<'a> Sweep<'a> {
             merge_scratch,
             mut pairs,
             pair_scratch,
+            pending,
         } = buffers;
         label.clear();
         label.resize(image.keys.len(), UNSET);
@@ -446,6 +485,7 @@ impl<'a> Sweep<'a> {
             pairs,
             merge_scratch,
             pair_scratch,
+            pending,
         }
     }
 
@@ -458,6 +498,7 @@ impl<'a> Sweep<'a> {
             merge_scratch: self.merge_scratch,
             pairs: self.pairs,
             pair_scratch: self.pair_scratch,
+            pending: self.pending,
         }
     }
 
@@ -532,10 +573,119 @@ impl<'a> Sweep<'a> {
         }
     }
 
+    /// Labels, in one raster pass, every pixel whose descent reaches a minimum through raster-earlier
+    /// steps only (most pixels of a noisy image: the step prefers N, NW, NE and W); every minimum
+    /// gets its component here. The rest are left to [`Self::walk`].
+    fn label_in_raster_order(&mut self) {
+        let image = self.image;
+        let (s, n) = (image.stride, image.width);
+        // the offset of a raster-earlier step, or 0 (the pixel itself, still unset) for none
+        let mut earlier = [0isize; 256];
+        for (mask, offset) in earlier.iter_mut().enumerate() {
+            let step = self.table.step[mask];
+            if step != NO_STEP && PREFERENCE[step as usize] < 4 {
+                *offset = image.offsets[step as usize];
+            }
+        }
+        for y in 1..=image.height {
+            let row = y * s;
+            for p in row + 1..row + 1 + n {
+                let mask = (image.masks[p] ^ self.flip) as usize;
+                if self.table.step[mask] == NO_STEP {
+                    let id = self.parent.len() as u32;
+                    self.parent.push(id);
+                    self.age.push(self.age_of(p));
+                    self.label[p] = id;
+                } else {
+                    self.label[p] = self.label[(p as isize + earlier[mask]) as usize];
+                }
+            }
+        }
+    }
+
+    /// Labels every neighbour that a saddle's run starts from, walking [`LANES`] descents at a time
+    /// (one step of each in turn) so that their cache misses overlap instead of following each other.
+    fn walk_all(&mut self, saddles: &[u32]) {
+        let image = self.image;
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
+        for &p in saddles {
+            let p = p as usize;
+            let mask = (image.masks[p] ^ self.flip) as usize;
+            let runs = self.table.runs[mask] as usize;
+            for &rep in &self.table.reps[mask][..runs] {
+                let q = (p as isize + image.offsets[rep as usize]) as usize;
+                if self.label[q] == UNSET {
+                    pending.push(q as u32);
+                }
+            }
+        }
+        let mut paths: [Vec<u32>; LANES] = std::array::from_fn(|_| Vec::new());
+        let mut current = [usize::MAX; LANES];
+        let mut next = 0;
+        let mut take = |label: &[u32]| loop {
+            match pending.get(next) {
+                None => break usize::MAX,
+                Some(&q) => {
+                    next += 1;
+                    if label[q as usize] == UNSET {
+                        break q as usize;
+                    }
+                }
+            }
+        };
+        for lane in current.iter_mut() {
+            *lane = take(&self.label);
+        }
+        let mut active = current.iter().filter(|&&q| q != usize::MAX).count();
+        while active > 0 {
+            for (lane, path) in current.iter_mut().zip(paths.iter_mut()) {
+                let q = *lane;
+                if q == usize::MAX {
+                    continue;
+                }
+                let mut id = self.label[q];
+                if id == UNSET {
+                    match self.step(q) {
+                        Some(down) => {
+                            path.push(q as u32);
+                            *lane = down;
+                            continue;
+                        }
+                        None => {
+                            id = self.parent.len() as u32;
+                            self.parent.push(id);
+                            self.age.push(self.age_of(q));
+                            self.label[q] = id;
+                        }
+                    }
+                }
+                for &v in path.iter() {
+                    self.label[v as usize] = id;
+                }
+                path.clear();
+                *lane = take(&self.label);
+                if *lane == usize::MAX {
+                    active -= 1;
+                }
+            }
+        }
+        self.pending = pending;
+    }
+
     /// The merges of the saddles (padded indices, increasing) whose runs descend to two components
     /// or more, sorted in this sweep's order. Descending in raster order keeps the walks local; only
     /// the merges are sorted.
-    fn merges(&mut self, saddles: &[u32]) {
+    fn merges(&mut self, saddles: &[u32], labelling: Labelling) {
+        // dense saddles (noise): label every pixel in one raster pass, then walk the few left;
+        // sparse saddles (smooth images): walk only from where the saddles look, several at a time
+        let dense = saddles.len() * 8 > self.image.width * self.image.height;
+        match labelling {
+            Labelling::Raster => self.label_in_raster_order(),
+            Labelling::Walks => self.walk_all(saddles),
+            Labelling::Auto if dense => self.label_in_raster_order(),
+            Labelling::Auto => self.walk_all(saddles),
+        }
         let mut merges = std::mem::take(&mut self.merges);
         merges.clear();
         for &p in saddles {
@@ -574,7 +724,14 @@ impl<'a> Sweep<'a> {
         let mut out = std::mem::take(&mut self.pairs);
         out.clear();
         let mut group = 0; // first pair of the current saddle
-        for merge in &merges {
+        for (i, merge) in merges.iter().enumerate() {
+            // the components of a merge a few steps ahead are far apart in memory: ask for them now
+            if let Some(ahead) = merges.get(i + PREFETCH_AHEAD) {
+                super::prefetch(&self.parent, ahead.a as usize);
+                super::prefetch(&self.parent, ahead.b as usize);
+                super::prefetch(&self.age, ahead.a as usize);
+                super::prefetch(&self.age, ahead.b as usize);
+            }
             let (a, b) = (self.find(merge.a), self.find(merge.b));
             if a == b {
                 continue;
@@ -589,13 +746,13 @@ impl<'a> Sweep<'a> {
             // nonzero persistence: the keys (high words of the ages) differ
             if creator >> 32 != merge.age >> 32 {
                 if out.last().is_some_and(|&(age, _)| age != merge.age) {
-                    out[group..].sort_unstable_by_key(|&(_, creator)| creator);
+                    sort_group(&mut out[group..]);
                     group = out.len();
                 }
                 out.push((merge.age, creator));
             }
         }
-        out[group..].sort_unstable_by_key(|&(_, creator)| creator);
+        sort_group(&mut out[group..]);
         self.pairs = out;
         self.merges = merges;
     }
@@ -615,6 +772,15 @@ impl<'a> Sweep<'a> {
                 ((order >> 32) - least) * size + (order & 0xffff_ffff)
             },
         );
+    }
+}
+
+/// Orders the pairs of one saddle (all with the same death) by their creator, oldest first. Most
+/// saddles kill one component: no call into the sort for those.
+#[inline]
+fn sort_group(group: &mut [(u64, u64)]) {
+    if group.len() > 1 {
+        group.sort_unstable_by_key(|&(_, creator)| creator);
     }
 }
 
@@ -670,6 +836,21 @@ fn radix_sort_by<T: Copy + Default>(
     }
 }
 
+/// How the sweeps find the component that each run of a saddle descends to. Every choice gives the
+/// same pairs; the choice is there for tests, which run each path on every input.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labelling {
+    /// [`Labelling::Raster`] where more than one pixel in eight is a saddle of the sweep (noise),
+    /// [`Labelling::Walks`] elsewhere (smooth images).
+    Auto,
+    /// One raster pass labels every pixel whose descent takes raster-earlier steps only; the rest
+    /// are walked when a saddle looks.
+    Raster,
+    /// Descents from the saddles' runs only, several walked at a time.
+    Walks,
+}
+
 /// Pairs with nonzero persistence of one 2D image (values already validated: no NaN, no `-0.0`),
 /// per dimension, in the order of the contract (`DESIGN.md`, section 3), H0's essential class last.
 pub fn persistence_pairs(
@@ -677,6 +858,18 @@ pub fn persistence_pairs(
     height: usize,
     width: usize,
     options: &Options,
+) -> Vec<Vec<PersistencePair>> {
+    persistence_pairs_with(values, height, width, options, Labelling::Auto)
+}
+
+/// [`persistence_pairs`] with the labelling chosen (a test knob).
+#[doc(hidden)]
+pub fn persistence_pairs_with(
+    values: &[f32],
+    height: usize,
+    width: usize,
+    options: &Options,
+    labelling: Labelling,
 ) -> Vec<Vec<PersistencePair>> {
     let superlevel = options.is_superlevel();
     let (primal, dual) = match options.construction {
@@ -719,7 +912,7 @@ pub fn persistence_pairs(
         parallel,
         || {
             let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
-            sweep.merges(&image_ref.primal_saddles);
+            sweep.merges(&image_ref.primal_saddles, labelling);
             sweep.run();
             let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
             h0.extend(
@@ -745,7 +938,7 @@ pub fn persistence_pairs(
         },
         || {
             let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
-            sweep.merges(&image_ref.dual_saddles);
+            sweep.merges(&image_ref.dual_saddles, labelling);
             sweep.run();
             sweep.sort_pairs_by_death();
             let h1: Vec<PersistencePair> = sweep
