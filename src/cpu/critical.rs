@@ -99,8 +99,11 @@ struct RingTable {
     runs: [u8; 256],
     /// One neighbour (ring position) of each such run.
     reps: [[u8; 4]; 256],
-    /// A preceding neighbour to step to, or [`NO_STEP`].
+    /// A preceding neighbour to step to, raster-earlier ones first, or [`NO_STEP`].
     step: [u8; 256],
+    /// The preceding neighbour nearest the middle of the longest run of preceding ring positions
+    /// (on a smooth image, about the steepest way down), or [`NO_STEP`]: what walks step to.
+    descent: [u8; 256],
 }
 
 impl RingTable {
@@ -109,6 +112,7 @@ impl RingTable {
             runs: [0; 256],
             reps: [[0; 4]; 256],
             step: [NO_STEP; 256],
+            descent: [NO_STEP; 256],
         };
         for mask in 0..256usize {
             let set = |pos: usize| mask >> pos & 1 == 1;
@@ -117,6 +121,7 @@ impl RingTable {
                 .min_by_key(|&p| PREFERENCE[p])
             {
                 table.step[mask] = first as u8;
+                table.descent[mask] = middle_of_longest_run(mask as u8, conn);
             }
             // components of the preceding ring positions, linked where they are neighbours of each
             // other (any ring position links: a preceding corner joins two side neighbours in 4- and
@@ -150,6 +155,34 @@ impl RingTable {
         }
         table
     }
+}
+
+/// The neighbour (ring position) of `conn` set in `mask` that is nearest the middle of the longest
+/// cyclic run of set ring positions (ties: the first such run, then the lower position). The caller
+/// makes sure that some neighbour is set.
+fn middle_of_longest_run(mask: u8, conn: Connectivity) -> u8 {
+    let set = |pos: usize| mask >> (pos % 8) & 1 == 1;
+    // (length, start) of the longest run; a full ring is one run from N
+    let mut best = (0usize, 0usize);
+    for start in 0..8 {
+        if !set(start) || (set(start + 7) && mask != 0xff) {
+            continue;
+        }
+        let length = (0..8).take_while(|&i| set(start + i)).count();
+        if length > best.0 {
+            best = (length, start);
+        }
+    }
+    // in half steps around the ring
+    let middle = 2 * best.1 + best.0 - 1;
+    let distance = |pos: usize| {
+        let d = (2 * pos + 16 - middle % 16) % 16;
+        d.min(16 - d)
+    };
+    (0..8)
+        .filter(|&p| conn.member(p) && set(p))
+        .min_by_key(|&p| distance(p))
+        .unwrap_or(NO_STEP as usize) as u8
 }
 
 /// The value whose order key is `key` (the inverse of [`order_key`]; `-0.0` never comes back).
@@ -516,7 +549,7 @@ impl<'a> Sweep<'a> {
     /// The preceding neighbour pixel `q` steps to, or `None` when `q` starts a component.
     #[inline]
     fn step(&self, q: usize) -> Option<usize> {
-        let step = self.table.step[(self.image.masks[q] ^ self.flip) as usize];
+        let step = self.table.descent[(self.image.masks[q] ^ self.flip) as usize];
         (step != NO_STEP).then(|| (q as isize + self.image.offsets[step as usize]) as usize)
     }
 
@@ -758,20 +791,24 @@ impl<'a> Sweep<'a> {
     }
 
     /// Sorts the pairs of the reverse sweep by their death, the pixel that created the dying dual
-    /// component (each dies once), in forward order.
+    /// component (each dies once), in forward order: radix-sorted by the key alone, then each run
+    /// of equal keys (rare but for quantised images) by index.
     fn sort_pairs_by_death(&mut self) {
-        // dense sort key: (key - least key) * (padded size) + padded index
-        let size = self.image.keys.len() as u64;
-        let least = self.pairs.iter().map(|&(_, c)| !c >> 32).min().unwrap_or(0);
-        radix_sort_by(
-            &mut self.pairs,
-            &mut self.pair_scratch,
-            0,
-            |&(_, creator)| {
-                let order = !creator;
-                ((order >> 32) - least) * size + (order & 0xffff_ffff)
-            },
-        );
+        let death = |&(_, creator): &(u64, u64)| !creator;
+        radix_sort_by(&mut self.pairs, &mut self.pair_scratch, 32, death);
+        let mut start = 0;
+        while start < self.pairs.len() {
+            let key = death(&self.pairs[start]) >> 32;
+            let end = start
+                + self.pairs[start..]
+                    .iter()
+                    .take_while(|pair| death(pair) >> 32 == key)
+                    .count();
+            if end - start > 1 {
+                self.pairs[start..end].sort_unstable_by_key(death);
+            }
+            start = end;
+        }
     }
 }
 
