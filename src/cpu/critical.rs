@@ -26,7 +26,6 @@ use super::order_keys::order_key;
 use crate::diagram::PersistencePair;
 use crate::options::{Construction, Options};
 use std::cell::RefCell;
-use std::hint::select_unpredictable;
 use std::sync::OnceLock;
 use std::thread::LocalKey;
 
@@ -184,6 +183,14 @@ fn middle_of_longest_run(mask: u8, conn: Connectivity) -> u8 {
         .filter(|&p| conn.member(p) && set(p))
         .min_by_key(|&p| distance(p))
         .unwrap_or(NO_STEP as usize) as u8
+}
+
+/// `if choose { a } else { b }` by masks, so that the compiler keeps it free of branches (for choices
+/// that go either way at random).
+#[inline(always)]
+fn select(choose: bool, a: u32, b: u32) -> u32 {
+    let all = 0u32.wrapping_sub(choose as u32);
+    (a & all) | (b & !all)
 }
 
 /// The value whose order key is `key` (the inverse of [`order_key`]; `-0.0` never comes back).
@@ -633,7 +640,7 @@ impl<'a> Sweep<'a> {
                 let minimum = self.table.step[mask] == NO_STEP;
                 let below = self.label[(p as isize + earlier[mask]) as usize];
                 minima[count] = p as u32;
-                self.label[p] = select_unpredictable(minimum, first_id + count as u32, below);
+                self.label[p] = select(minimum, first_id + count as u32, below);
                 count += minimum as usize;
             }
             for &p in &minima[..count] {
