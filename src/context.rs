@@ -202,6 +202,10 @@ impl Context {
         image: ArrayView2<'_, T>,
         options: &Options,
     ) -> Result<Diagram> {
+        if let Some(values) = image.as_slice().and_then(T::as_f32) {
+            let (height, width) = image.dim();
+            return self.compute_f32(values, [height, width], options);
+        }
         let stack = image::from_view2(image)?;
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
     }
@@ -213,7 +217,24 @@ impl Context {
         shape: [usize; 2],
         options: &Options,
     ) -> Result<Diagram> {
+        if let Some(values) =
+            T::as_f32(data).filter(|v| Some(v.len()) == shape[0].checked_mul(shape[1]))
+        {
+            return self.compute_f32(values, shape, options);
+        }
         let stack = image::from_slice(data, &shape)?;
+        Ok(self.compute_stack(&stack, options)?.0.remove(0))
+    }
+
+    /// [`Self::compute`] of a row-major `f32` image: on the CPU backend its diagram is made from the
+    /// values where they are, without the copy that a stack takes.
+    fn compute_f32(&self, values: &[f32], shape: [usize; 2], options: &Options) -> Result<Diagram> {
+        let [height, width] = shape;
+        if self.engine.is_none() && !options.keep_zero_persistence {
+            image::check_f32_image(values, height, width)?;
+            return Ok(cpu::image_diagram(values, height, width, options));
+        }
+        let stack = image::from_slice(values, &shape)?;
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
     }
 

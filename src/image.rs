@@ -7,6 +7,22 @@ use ndarray::{ArrayView, ArrayView2, ArrayView3, ArrayView4, Dimension};
 pub trait Pixel: Copy {
     /// The value as `f32`.
     fn to_f32(self) -> f32;
+    /// The values themselves when they are `f32` already (the CPU backend then reads them where
+    /// they are, without a copy).
+    #[doc(hidden)]
+    fn as_f32(_values: &[Self]) -> Option<&[f32]> {
+        None
+    }
+}
+
+impl Pixel for f32 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn as_f32(values: &[f32]) -> Option<&[f32]> {
+        Some(values)
+    }
 }
 
 macro_rules! pixel_as {
@@ -19,7 +35,7 @@ macro_rules! pixel_as {
         }
     )*};
 }
-pixel_as!(f32, f64, u8, u16, i16, i32);
+pixel_as!(f64, u8, u16, i16, i32);
 
 /// A validated stack of `count` images of `height x width` (or volumes of `depth x height x width`),
 /// row-major `f32`, `-0.0` replaced by `+0.0`.
@@ -72,15 +88,34 @@ fn normalise(values: impl Iterator<Item = f32>, len: usize, shape: &[usize]) -> 
     // `+ 0.0` turns -0.0 into +0.0 and leaves every other value (NaN included) as it is
     let out: Vec<f32> = values.map(|v| v + 0.0).collect();
     debug_assert_eq!(out.len(), len);
+    check_nan(&out)?;
+    Ok(out)
+}
+
+/// [`Error::NanPixel`] for the first NaN of `values`.
+fn check_nan(values: &[f32]) -> Result<()> {
     // a branch-free test of each block (which vectorises) before looking for the first NaN
-    let any_nan = out
+    let any_nan = values
         .chunks(256)
         .any(|block| block.iter().fold(false, |nan, v| nan | v.is_nan()));
-    if any_nan {
-        let index = out.iter().position(|v| v.is_nan()).unwrap_or(0);
-        return Err(Error::NanPixel { index });
+    match any_nan {
+        true => Err(Error::NanPixel {
+            index: values.iter().position(|v| v.is_nan()).unwrap_or(0),
+        }),
+        false => Ok(()),
     }
-    Ok(out)
+}
+
+/// The checks of [`from_view2`] on a row-major `f32` image, where it is (no copy). `-0.0` is left as
+/// it is: the CPU backend's keys do not tell it from `+0.0`.
+pub(crate) fn check_f32_image(values: &[f32], height: usize, width: usize) -> Result<()> {
+    if values.is_empty() {
+        return Err(Error::Empty {
+            shape: vec![height, width],
+        });
+    }
+    check_size(1, 1, height, width)?;
+    check_nan(values)
 }
 
 /// [`normalise`] of a view, in row-major order.

@@ -667,6 +667,13 @@ fn answered_by(ctx: &Context, diagrams: &[Diagram]) -> Backend {
 /// The diagrams of the input, with the run statistics: validation (a copy of the pixels, as every
 /// call of the library makes) and the computation.
 fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<(Vec<Diagram>, RunStats)> {
+    if let (Images::Single(a), Backend::Cpu) = (&input.images, ctx.backend()) {
+        // what a library caller gets from `compute` (the CPU backend reads an f32 image in place)
+        return ctx
+            .compute(a.view(), options)
+            .map(|d| (vec![d], RunStats::default()))
+            .map_err(|e| describe_error(e, input));
+    }
     let stack = match &input.images {
         Images::Single(a) => wgpu_persistence::image::from_view2(a.view()),
         Images::Batch(a) => wgpu_persistence::image::from_view3(a.view()),

@@ -104,6 +104,16 @@ pub fn volume_merges(
         .collect()
 }
 
+/// The diagram of one 2D image (validated; `-0.0` may be left in) with zero-persistence pairs
+/// dropped: the critical-pixel pipeline ([`critical`]).
+pub(crate) fn image_diagram(values: &[f32], h: usize, w: usize, options: &Options) -> Diagram {
+    Diagram {
+        shape: vec![h, w],
+        pairs: critical::persistence_pairs(values, h, w, options),
+        backend: Backend::Cpu,
+    }
+}
+
 /// The CPU backend: the diagram of every image (or volume) of a validated stack. For 2D images,
 /// zero-persistence pairs are dropped by the critical-pixel pipeline ([`critical`]); keeping them
 /// takes the reference pipeline ([`raw_pairs`]), which pairs every edge. Volumes take
@@ -131,11 +141,7 @@ pub fn diagrams(stack: &ImageStack, options: &Options) -> Result<Vec<Diagram>> {
                 Backend::Cpu,
             ))
         } else {
-            Ok(Diagram {
-                shape,
-                pairs: critical::persistence_pairs(values, h, w, options),
-                backend: Backend::Cpu,
-            })
+            Ok(image_diagram(values, h, w, options))
         }
     };
     if stack.count > 1 {
