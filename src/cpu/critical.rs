@@ -741,6 +741,20 @@ impl<'a> Sweep<'a> {
             Labelling::Auto if dense => self.label_in_raster_order(),
             Labelling::Auto => self.walk_from_saddles(saddles),
         }
+        // ties in the key are in increasing index: increasing order forward, decreasing in reverse
+        if self.flip == 0 {
+            self.list_merges(saddles.iter());
+        } else {
+            self.list_merges(saddles.iter().rev());
+        }
+        let mut merges = std::mem::take(&mut self.merges);
+        radix_sort_by(&mut merges, &mut self.merge_scratch, 32, |m| m.age);
+        self.merges = merges;
+    }
+
+    /// Lists the merges of `saddles` in the order given: a saddle whose runs descend to `k`
+    /// different components gives `k - 1` merges with the first one.
+    fn list_merges<'s>(&mut self, saddles: impl Iterator<Item = &'s u32>) {
         let mut merges = std::mem::take(&mut self.merges);
         merges.clear();
         for &p in saddles {
@@ -763,11 +777,6 @@ impl<'a> Sweep<'a> {
                 }
             }
         }
-        // ties in the key are in increasing index: increasing order forward, decreasing in reverse
-        if self.flip != 0 {
-            merges.reverse();
-        }
-        radix_sort_by(&mut merges, &mut self.merge_scratch, 32, |m| m.age);
         self.merges = merges;
     }
 
