@@ -880,14 +880,19 @@ fn radix_sort_by<T: Copy + Default>(
     let digit =
         |t: &T, pass: u32| (((key(t) >> lo) - least) >> (pass * width)) as usize & (buckets - 1);
     // the histograms of every pass in one read of the items
-    let mut counts = vec![0usize; passes as usize * buckets];
+    // 32-bit counts: at most three merges per pixel, and MAX_PIXELS is below 2^29
+    let mut counts = vec![0u32; passes as usize * buckets];
     for t in items.iter() {
         for pass in 0..passes {
             counts[pass as usize * buckets + digit(t, pass)] += 1;
         }
     }
-    scratch.clear();
-    scratch.resize(items.len(), T::default());
+    // every slot is written before it is read: only grow the scratch, never clear it
+    let n = items.len();
+    if scratch.len() < n {
+        scratch.resize(n, T::default());
+    }
+    scratch.truncate(n);
     for (pass, count) in (0..passes).zip(counts.chunks_exact_mut(buckets)) {
         let mut sum = 0;
         for c in count.iter_mut() {
@@ -897,7 +902,7 @@ fn radix_sort_by<T: Copy + Default>(
         }
         for t in items.iter() {
             let d = digit(t, pass);
-            scratch[count[d]] = *t;
+            scratch[count[d] as usize] = *t;
             count[d] += 1;
         }
         std::mem::swap(items, scratch);
