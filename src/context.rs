@@ -101,7 +101,8 @@ fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence"),
         // timing only: requested when offered, never required
-        required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+        required_features: adapter.features()
+            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES),
         required_limits: required,
         ..Default::default()
     }))

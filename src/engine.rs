@@ -2,7 +2,7 @@
 //! and reads the compacted pairs back (or, where the pair records would not fit one storage binding,
 //! the pairing state, which the host compacts).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytemuck::{Pod, Zeroable};
@@ -16,7 +16,7 @@ use crate::kernels::{
     boruvka_select::BoruvkaSelect, compact_pairs::CompactPairs, gradient_scatter::GradientScatter,
     groups_for, order_keys::OrderKeys, pointer_jump::PointerJump, radix_histogram::RadixHistogram,
     radix_scatter::RadixScatter, rank_scatter::RankScatter, scan_apply::ScanApply,
-    scan_reduce::ScanReduce, GraphParams,
+    scan_reduce::ScanReduce, GraphParams, KernelTime, KernelTimer,
 };
 use crate::options::{Construction, Options};
 use crate::{Error, Result};
@@ -780,6 +780,9 @@ pub struct GpuEngine {
     workspace: Mutex<Option<Workspace>>,
     lost: Arc<Mutex<Option<String>>>,
     capacity: Mutex<CapacityOverride>,
+    /// Timestamps inside passes, when the device has them ([`Self::set_kernel_timings`]).
+    kernel_timer: Option<KernelTimer>,
+    kernel_timing: AtomicBool,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -805,7 +808,7 @@ pub struct GpuPairs {
 }
 
 /// Statistics of the last GPU run (for tests and benches).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunStats {
     /// Borůvka rounds of the primal and the dual graph.
     pub rounds: [u32; 2],
@@ -814,6 +817,9 @@ pub struct RunStats {
     /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the dual pairing (H1 of images, H2 of volumes; each with
     /// its compaction), from timestamp queries of the last submission, when the adapter offers them.
     pub stage_seconds: Option<[f64; 3]>,
+    /// GPU time of every kernel over all submissions of the run, in order of first dispatch, when
+    /// asked for ([`GpuEngine::set_kernel_timings`]) and the device can time inside passes.
+    pub kernel_seconds: Option<Vec<KernelTime>>,
 }
 
 impl GpuEngine {
@@ -828,6 +834,8 @@ impl GpuEngine {
             }
         });
         Self {
+            kernel_timer: KernelTimer::new(&device),
+            kernel_timing: AtomicBool::new(false),
             device,
             queue,
             kernels,
@@ -836,6 +844,15 @@ impl GpuEngine {
             lost,
             capacity: Mutex::new(CapacityOverride::default()),
         }
+    }
+
+    /// Times every kernel of the next runs (summed per kernel in [`RunStats::kernel_seconds`]) with
+    /// a timestamp after each dispatch; returns whether the device can (wgpu's
+    /// `TIMESTAMP_QUERY_INSIDE_PASSES`). Off by default: the timestamps cost time of their own,
+    /// so the stage times and the wall time of a timed run are not those of an untimed one.
+    pub fn set_kernel_timings(&self, on: bool) -> bool {
+        self.kernel_timing.store(on, Ordering::Relaxed);
+        self.kernel_timer.is_some()
     }
 
     /// Caps capacities below the adapter's for the next calls, so that small inputs take the paths
@@ -998,12 +1015,12 @@ impl GpuEngine {
                 label: Some("wgpu-persistence.pairing_state"),
                 timestamp_writes: None,
             });
-            self.record_ranking(&mut pass, ws, total);
+            self.record_ranking(&mut pass, ws, total, None);
             self.graph_kernels(g)
                 .init
                 .0
-                .dispatch(&mut pass, &g.init, g.vertex_groups);
-            self.record_rounds(&mut pass, g, rounds);
+                .dispatch(&mut pass, &g.init, g.vertex_groups, None);
+            self.record_rounds(&mut pass, g, rounds, None);
         }
         encoder.copy_buffer_to_buffer(&ws.parent, 0, &readback, 0, Some(nv * 4));
         encoder.copy_buffer_to_buffer(&ws.best[0], 0, &readback, nv * 4, Some(nv * 4));
@@ -1080,6 +1097,7 @@ impl GpuEngine {
                 &mut pass,
                 &bind,
                 groups_for(sorted.len() as u64, 256),
+                None,
             );
         }
         encoder.copy_buffer_to_buffer(&gradient, 0, &readback, 0, Some(bytes));
@@ -1115,6 +1133,12 @@ impl GpuEngine {
         let mut rounds = ws.rounds_hint.load(Ordering::Relaxed);
         let mut stats = RunStats::default();
         let mut seconds = [0.0f64; 3];
+        // per-kernel times, when asked for and the device can write timestamps inside passes
+        let timer = self
+            .kernel_timer
+            .as_ref()
+            .filter(|_| self.kernel_timing.load(Ordering::Relaxed));
+        let mut kernel_seconds = Vec::new();
         let period = self.queue.get_timestamp_period() as f64 * 1e-9;
         // the graphs still going; the first submission also ranks
         let mut first = true;
@@ -1147,13 +1171,16 @@ impl GpuEngine {
                         label: Some("wgpu-persistence.ranking"),
                         timestamp_writes: timestamps(0),
                     });
-                    self.record_ranking(&mut pass, ws, total);
+                    if let Some(timer) = timer {
+                        timer.stamp(&mut pass, "");
+                    }
+                    self.record_ranking(&mut pass, ws, total, timer);
                     if let (Some((bind, words, _, _)), Some(kernel)) = (
                         &ws.apparent,
                         &self.kernels.graphs(&self.device, true).apparent,
                     ) {
                         let groups = groups_for(words * stack.count as u64, 256);
-                        kernel.0.dispatch(&mut pass, bind, groups);
+                        kernel.0.dispatch(&mut pass, bind, groups, timer);
                     }
                 }
                 if let Some((_, words, buffer, copy)) = &ws.apparent {
@@ -1173,13 +1200,18 @@ impl GpuEngine {
                         label: Some("wgpu-persistence.pairing"),
                         timestamp_writes: timestamps(i as u32 + 1),
                     });
+                    if let Some(timer) = timer {
+                        timer.stamp(&mut pass, "");
+                    }
                     let gk = self.graph_kernels(g);
-                    gk.init.0.dispatch(&mut pass, &g.init, g.vertex_groups);
-                    self.record_rounds(&mut pass, g, rounds);
+                    gk.init
+                        .0
+                        .dispatch(&mut pass, &g.init, g.vertex_groups, timer);
+                    self.record_rounds(&mut pass, g, rounds, timer);
                     if g.host_state.is_none() {
                         gk.compact
                             .0
-                            .dispatch(&mut pass, &g.compact, g.vertex_groups);
+                            .dispatch(&mut pass, &g.compact, g.vertex_groups, timer);
                     }
                 }
                 // the graphs share the per-vertex arrays: keep this one's state before the next
@@ -1212,9 +1244,17 @@ impl GpuEngine {
                     Some((CONTROL_WORDS * 4) as u64),
                 );
             }
+            let timer_bytes = timer.map(|t| t.resolve(&mut encoder));
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;
             let control = self.read_words(&ws.readback, READBACK_BYTES)?;
+            if let (Some(timer), Some(bytes)) = (timer, timer_bytes) {
+                let words = match bytes {
+                    0 => Vec::new(),
+                    _ => self.read_words(timer.readback(), bytes)?,
+                };
+                timer.collect(&words, period, &mut kernel_seconds);
+            }
             if ws.timestamps.is_some() {
                 let t = &control[2 * CONTROL_WORDS..];
                 let tick = |q: u32| {
@@ -1242,6 +1282,9 @@ impl GpuEngine {
         }
         if ws.timestamps.is_some() {
             stats.stage_seconds = Some(seconds);
+        }
+        if timer.is_some() {
+            stats.kernel_seconds = Some(kernel_seconds);
         }
         let apparent = match &ws.apparent {
             Some((_, words, _, copy)) => {
@@ -1347,31 +1390,47 @@ impl GpuEngine {
         Ok(out)
     }
 
-    fn record_ranking(&self, pass: &mut wgpu::ComputePass<'_>, ws: &Workspace, total: u32) {
+    fn record_ranking(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        ws: &Workspace,
+        total: u32,
+        timer: Option<&KernelTimer>,
+    ) {
         let k = &self.kernels;
         k.order_keys
             .0
-            .dispatch(pass, &ws.keys_bind, groups_for(total as u64, 256));
+            .dispatch(pass, &ws.keys_bind, groups_for(total as u64, 256), timer);
         let tile_groups = groups_for(ws.sort_tiles as u64, 1);
         for (hist_bind, scatter_bind) in &ws.sort_passes {
-            k.radix_histogram.0.dispatch(pass, hist_bind, tile_groups);
+            k.radix_histogram
+                .0
+                .dispatch(pass, hist_bind, tile_groups, timer);
             for level in &ws.scan_levels {
                 if let Some(reduce) = &level.reduce {
-                    k.scan_reduce
-                        .0
-                        .dispatch(pass, reduce, groups_for(level.count as u64, 1024));
+                    k.scan_reduce.0.dispatch(
+                        pass,
+                        reduce,
+                        groups_for(level.count as u64, 1024),
+                        timer,
+                    );
                 }
             }
             for level in ws.scan_levels.iter().rev() {
-                k.scan_apply
-                    .0
-                    .dispatch(pass, &level.apply, groups_for(level.count as u64, 1024));
+                k.scan_apply.0.dispatch(
+                    pass,
+                    &level.apply,
+                    groups_for(level.count as u64, 1024),
+                    timer,
+                );
             }
-            k.radix_scatter.0.dispatch(pass, scatter_bind, tile_groups);
+            k.radix_scatter
+                .0
+                .dispatch(pass, scatter_bind, tile_groups, timer);
         }
         k.rank_scatter
             .0
-            .dispatch(pass, &ws.rank_bind, groups_for(total as u64, 256));
+            .dispatch(pass, &ws.rank_bind, groups_for(total as u64, 256), timer);
     }
 
     /// Runs only `order_keys`, the radix sort and `rank_scatter`, and reads back `(rank, order)` of the
@@ -1395,7 +1454,7 @@ impl GpuEngine {
                 label: Some("wgpu-persistence.ranks"),
                 timestamp_writes: None,
             });
-            self.record_ranking(&mut pass, ws, total);
+            self.record_ranking(&mut pass, ws, total, None);
         }
         encoder.copy_buffer_to_buffer(&ws.rank, 0, &readback, 0, Some(bytes));
         encoder.copy_buffer_to_buffer(&ws.order, 0, &readback, bytes, Some(bytes));
@@ -1446,35 +1505,59 @@ impl GpuEngine {
     }
 
     /// Records `rounds` hooking rounds of graph `g` (the first is the vertex-local one).
-    fn record_rounds(&self, pass: &mut wgpu::ComputePass<'_>, g: &GraphStage, rounds: u32) {
+    fn record_rounds(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        g: &GraphStage,
+        rounds: u32,
+        timer: Option<&KernelTimer>,
+    ) {
         let k = &self.kernels;
         let gk = self.graph_kernels(g);
         let control = |pass: &mut wgpu::ComputePass<'_>, mode: usize| {
-            k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1))
+            k.boruvka_control.0[mode].dispatch(pass, &g.control_bind[mode], (1, 1), timer)
         };
         // round 1 vertex by vertex, then rounds over the live edges and roots
         control(pass, 3);
         gk.first_round
             .0
-            .dispatch(pass, &g.first_round, g.vertex_groups);
+            .dispatch(pass, &g.first_round, g.vertex_groups, timer);
         control(pass, 2);
         k.pointer_jump
             .0
-            .dispatch_indirect(pass, &g.jump[0], &g.args, SLOT_JUMP);
+            .dispatch_indirect(pass, &g.jump[0], &g.args, SLOT_JUMP, timer);
         for round in 1..rounds as usize {
             let p = round % 2;
             control(pass, 0);
-            gk.select.0[0].dispatch_indirect(pass, &g.select[p][0], &g.args, SLOT_SELECT_FIRST);
+            gk.select.0[0].dispatch_indirect(
+                pass,
+                &g.select[p][0],
+                &g.args,
+                SLOT_SELECT_FIRST,
+                timer,
+            );
             control(pass, 1);
-            gk.select.0[1].dispatch_indirect(pass, &g.select[p][1], &g.args, SLOT_SELECT_REST);
-            gk.select.0[2].dispatch_indirect(pass, &g.select[p][2], &g.args, SLOT_SELECT_REST);
+            gk.select.0[1].dispatch_indirect(
+                pass,
+                &g.select[p][1],
+                &g.args,
+                SLOT_SELECT_REST,
+                timer,
+            );
+            gk.select.0[2].dispatch_indirect(
+                pass,
+                &g.select[p][2],
+                &g.args,
+                SLOT_SELECT_REST,
+                timer,
+            );
             k.boruvka_hook
                 .0
-                .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK);
+                .dispatch_indirect(pass, &g.hook[p], &g.args, SLOT_HOOK, timer);
             control(pass, 2);
             k.pointer_jump
                 .0
-                .dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP);
+                .dispatch_indirect(pass, &g.jump[p], &g.args, SLOT_JUMP, timer);
         }
     }
 }

@@ -21,6 +21,7 @@ use ndarray_npy::WriteNpyExt;
 use serde::{Serialize, Serializer};
 use wgpu_persistence::engine::RunStats;
 use wgpu_persistence::image::Pixel;
+use wgpu_persistence::kernels::KernelTime;
 use wgpu_persistence::{
     Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options,
     RepairOptions, TopologicalLoss,
@@ -232,6 +233,11 @@ struct TimeArgs {
     /// Also print the median time of each GPU stage (timestamp queries) to stderr.
     #[arg(long)]
     timings: bool,
+    /// Time every GPU kernel too (a timestamp after each dispatch, summed per kernel) and report
+    /// the medians as `gpu_kernel_median_s`. The timestamps cost time of their own: the wall and
+    /// stage times of such a run are not those of an untimed one.
+    #[arg(long)]
+    kernel_timings: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -361,11 +367,34 @@ struct TimeReport {
     /// Median GPU time of the ranking, H0 and H1 stages, from timestamp queries (GPU backend, when
     /// the adapter offers them).
     gpu_stage_median_s: Option<[f64; 3]>,
+    /// `--kernel-timings`: the median GPU time of each kernel over the timed runs, in order of first
+    /// dispatch (GPU backend, when the adapter can write timestamps inside passes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_kernel_median_s: Option<Vec<KernelReport>>,
+}
+
+/// One kernel's line of `--kernel-timings`.
+#[derive(Debug, Serialize)]
+struct KernelReport {
+    kernel: String,
+    median_s: f64,
+    /// Dispatches in one run (the last one).
+    dispatches: u32,
 }
 
 fn run_time(args: &TimeArgs) -> CliResult<()> {
     let input = load_input(&args.compute)?;
     let ctx = open_context(args.compute.backend)?;
+    if args.kernel_timings {
+        let timed = ctx.engine().is_some_and(|e| e.set_kernel_timings(true));
+        if !timed {
+            let _ = writeln!(
+                io::stderr(),
+                "wgpu-persistence: --kernel-timings: this backend or adapter cannot time kernels \
+                 (it needs timestamps inside compute passes)"
+            );
+        }
+    }
     let loss = match &args.loss {
         Some(betti) => {
             let betti =
@@ -383,6 +412,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
     let (mut diagrams, _) = compute(&ctx, &input, &options)?;
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
+    let mut kernels: Vec<Vec<KernelTime>> = Vec::new();
     for _ in 0..args.repeat {
         let start = Instant::now();
         match &loss {
@@ -408,6 +438,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
                 seconds.push(start.elapsed().as_secs_f64());
                 diagrams = d;
                 stages.extend(stats.stage_seconds);
+                kernels.extend(stats.kernel_seconds);
             }
         }
     }
@@ -433,6 +464,7 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         min_s: seconds.first().copied().unwrap_or(0.0),
         pairs: pair_counts(&diagrams),
         gpu_stage_median_s,
+        gpu_kernel_median_s: kernel_medians(&kernels),
     };
     if args.timings {
         print_timings(&ctx, &diagrams, report.median_s, gpu_stage_median_s);
@@ -441,6 +473,31 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
         serde_json::to_writer(&mut *w, &report)?;
         writeln!(w)
     })
+}
+
+/// The median of each kernel's time over the runs (a kernel missing from a run counts as 0 there).
+fn kernel_medians(runs: &[Vec<KernelTime>]) -> Option<Vec<KernelReport>> {
+    let last = runs.last()?;
+    Some(
+        last.iter()
+            .map(|k| {
+                let mut column: Vec<f64> = runs
+                    .iter()
+                    .map(|run| {
+                        run.iter()
+                            .find(|t| t.kernel == k.kernel)
+                            .map_or(0.0, |t| t.seconds)
+                    })
+                    .collect();
+                column.sort_by(f64::total_cmp);
+                KernelReport {
+                    kernel: k.kernel.to_string(),
+                    median_s: median(&column),
+                    dispatches: k.dispatches,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Parse `--betti`: one to three comma-separated non-negative integers.

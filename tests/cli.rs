@@ -829,6 +829,52 @@ fn gpu_backend_answers_like_the_cpu() {
             "{stages:?}"
         );
     }
+    assert!(
+        v.get("gpu_kernel_median_s").is_none(),
+        "kernels are timed only when asked"
+    );
+    // --kernel-timings: one entry per kernel, in order of first dispatch, the ranking's first
+    let r = run_ok(&[
+        "time",
+        "--backend",
+        "gpu",
+        "--repeat",
+        "2",
+        "--kernel-timings",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    let kernels = v["gpu_kernel_median_s"].as_array().expect("kernel times");
+    let names: Vec<&str> = kernels
+        .iter()
+        .filter_map(|k| k["kernel"].as_str())
+        .collect();
+    assert_eq!(names.first(), Some(&"order_keys"), "{names:?}");
+    for name in [
+        "radix_scatter",
+        "boruvka_select",
+        "pointer_jump",
+        "compact_pairs",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert!(kernels
+        .iter()
+        .all(|k| k["median_s"].as_f64().is_some_and(|t| t >= 0.0)
+            && k["dispatches"].as_u64().is_some_and(|n| n >= 1)));
+    // the CPU backend says it cannot, and still times
+    let r = run_ok(&[
+        "time",
+        "--backend",
+        "cpu",
+        "--repeat",
+        "1",
+        "--kernel-timings",
+    ]);
+    assert!(
+        r.stderr.contains("cannot time kernels"),
+        "stderr:\n{}",
+        r.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -224,3 +224,71 @@ fn apparent_pairs_equal_cpu() {
         }
     }
 }
+
+/// `set_kernel_timings`: every kernel of a run is timed (its dispatches counted), the kernels' times
+/// add up to the stages' (both come from the same clock), the pairs do not change, and switching it
+/// off stops it.
+#[test]
+fn kernel_timings_cover_every_kernel() {
+    let Some(ctx) = common::gpu() else {
+        return;
+    };
+    let engine = ctx.engine().expect("a GPU context has an engine");
+    let values = random(2 * 40 * 33, 6, 77);
+    let stack = from_slice(&values, &[2, 40, 33]).unwrap();
+    let options = Options::new(Construction::T);
+    let untimed = engine.raw_pairs(&stack, &options).unwrap();
+    assert!(untimed.stats.kernel_seconds.is_none());
+    assert!(
+        engine.set_kernel_timings(true),
+        "the test adapter (lavapipe) writes timestamps inside passes"
+    );
+    let timed = engine.raw_pairs(&stack, &options).unwrap();
+    engine.set_kernel_timings(false);
+    // the records come out in the order the GPU's atomics hand out slots
+    let sorted = |pairs: &[Vec<wgpu_persistence::RawPair>]| -> Vec<Vec<(u32, u64, u32, u32)>> {
+        pairs
+            .iter()
+            .map(|item| {
+                let mut v: Vec<_> = item
+                    .iter()
+                    .map(|p| (p.dim, p.order, p.birth_index, p.death_index))
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect()
+    };
+    assert_eq!(sorted(&timed.pairs), sorted(&untimed.pairs));
+    let kernels = timed.stats.kernel_seconds.expect("kernel times");
+    let count = |name: &str| {
+        kernels
+            .iter()
+            .find(|k| k.kernel == name)
+            .map(|k| k.dispatches)
+    };
+    // once per run, once per graph, and every kernel a 2D run dispatches
+    assert_eq!(count("order_keys"), Some(1));
+    assert_eq!(count("rank_scatter"), Some(1));
+    assert_eq!(count("boruvka_init"), Some(2));
+    assert_eq!(count("boruvka_first_round"), Some(2));
+    assert_eq!(count("compact_pairs"), Some(2));
+    for name in [
+        "radix_histogram",
+        "radix_scatter",
+        "boruvka_control",
+        "boruvka_select",
+    ] {
+        assert!(count(name).is_some_and(|n| n >= 2), "{name}: {kernels:?}");
+    }
+    assert_eq!(count("apparent_pairs"), None);
+    let sum: f64 = kernels.iter().map(|k| k.seconds).sum();
+    let stages: f64 = timed.stats.stage_seconds.expect("stage times").iter().sum();
+    assert!(kernels.iter().all(|k| k.seconds >= 0.0));
+    assert!(
+        sum <= stages * 1.01 + 1e-4 && sum >= stages * 0.5,
+        "kernels {sum} s against stages {stages} s"
+    );
+    let after = engine.raw_pairs(&stack, &options).unwrap();
+    assert!(after.stats.kernel_seconds.is_none());
+}

@@ -18,6 +18,7 @@ pub mod scan_apply;
 pub mod scan_reduce;
 
 use bytemuck::{Pod, Zeroable};
+use std::sync::Mutex;
 
 /// Most workgroups per dispatch dimension (WebGPU's default limit).
 pub const MAX_GROUPS_PER_DIM: u32 = 65535;
@@ -149,12 +150,13 @@ impl ComputeKernel {
         })
     }
 
-    /// Record a dispatch of `groups` (x, y) workgroups.
+    /// Record a dispatch of `groups` (x, y) workgroups (timed when `timer` is given).
     pub fn dispatch(
         &self,
         pass: &mut wgpu::ComputePass<'_>,
         bind: &wgpu::BindGroup,
         groups: (u32, u32),
+        timer: Option<&KernelTimer>,
     ) {
         if groups.0 == 0 {
             return;
@@ -162,19 +164,27 @@ impl ComputeKernel {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, bind, &[]);
         pass.dispatch_workgroups(groups.0, groups.1, 1);
+        if let Some(timer) = timer {
+            timer.stamp(pass, self.label);
+        }
     }
 
-    /// Record an indirect dispatch whose size sits at `offset` bytes in `args`.
+    /// Record an indirect dispatch whose size sits at `offset` bytes in `args` (timed when `timer`
+    /// is given).
     pub fn dispatch_indirect(
         &self,
         pass: &mut wgpu::ComputePass<'_>,
         bind: &wgpu::BindGroup,
         args: &wgpu::Buffer,
         offset: u64,
+        timer: Option<&KernelTimer>,
     ) {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, bind, &[]);
         pass.dispatch_workgroups_indirect(args, offset);
+        if let Some(timer) = timer {
+            timer.stamp(pass, self.label);
+        }
     }
 }
 
@@ -199,3 +209,123 @@ macro_rules! shader {
     };
 }
 pub(crate) use shader;
+
+/// Timestamps this many dispatches of one submission at most (wgpu's limit on a query set).
+pub const TIMER_QUERIES: u32 = 4096;
+
+/// GPU time of one kernel, summed over its dispatches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelTime {
+    /// The kernel (its WGSL file's name).
+    pub kernel: &'static str,
+    /// Seconds between the end of the dispatch before it (or the start of its pass) and its end.
+    pub seconds: f64,
+    /// Dispatches timed (an indirect dispatch of zero workgroups counts too).
+    pub dispatches: u32,
+}
+
+/// Per-kernel GPU time from a timestamp after every dispatch (wgpu's
+/// `TIMESTAMP_QUERY_INSIDE_PASSES`). A dispatch's time is the span from the timestamp before it
+/// (the previous dispatch's, or the one at the start of its pass) to its own, so the barrier that
+/// waits for the previous dispatch is charged to the next. The timestamps themselves cost time, so
+/// this is opt-in (`GpuEngine::set_kernel_timings`).
+pub struct KernelTimer {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    /// The kernel of every timestamp written in this submission (`""`: the start of a pass).
+    stamps: Mutex<Vec<&'static str>>,
+}
+
+impl KernelTimer {
+    /// A timer, when the device can write timestamps inside passes.
+    pub fn new(device: &wgpu::Device) -> Option<Self> {
+        let needed =
+            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        if !device.features().contains(needed) {
+            return None;
+        }
+        let bytes = 8 * TIMER_QUERIES as u64;
+        let buffer = |label, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        Some(Self {
+            set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("wgpu-persistence.kernels"),
+                ty: wgpu::QueryType::Timestamp,
+                count: TIMER_QUERIES,
+            }),
+            resolve: buffer("kernel_timestamps", U::QUERY_RESOLVE | U::COPY_SRC),
+            readback: buffer("kernel_timestamps_readback", U::MAP_READ | U::COPY_DST),
+            stamps: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Writes a timestamp for `kernel` (`""` at the start of a pass); none once the query set is
+    /// full (the rest of the submission goes untimed).
+    pub fn stamp(&self, pass: &mut wgpu::ComputePass<'_>, kernel: &'static str) {
+        if let Ok(mut stamps) = self.stamps.lock() {
+            let index = stamps.len() as u32;
+            if index < TIMER_QUERIES {
+                pass.write_timestamp(&self.set, index);
+                stamps.push(kernel);
+            }
+        }
+    }
+
+    /// Records the copy of this submission's timestamps to the readback buffer; returns how many
+    /// bytes [`Self::collect`] needs read from [`Self::readback`].
+    pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder) -> u64 {
+        let count = self.stamps.lock().map(|s| s.len() as u32).unwrap_or(0);
+        if count > 0 {
+            encoder.resolve_query_set(&self.set, 0..count, &self.resolve, 0);
+            encoder.copy_buffer_to_buffer(
+                &self.resolve,
+                0,
+                &self.readback,
+                0,
+                Some(8 * count as u64),
+            );
+        }
+        8 * count as u64
+    }
+
+    /// The buffer [`Self::resolve`] copies to.
+    pub fn readback(&self) -> &wgpu::Buffer {
+        &self.readback
+    }
+
+    /// Adds every timed dispatch of the submission (`words`: its resolved timestamps, read back) to
+    /// `totals`, and forgets the submission's timestamps. `period`: seconds per tick.
+    pub fn collect(&self, words: &[u32], period: f64, totals: &mut Vec<KernelTime>) {
+        let Ok(mut stamps) = self.stamps.lock() else {
+            return;
+        };
+        let tick = |i: usize| (words[2 * i] as u64) | ((words[2 * i + 1] as u64) << 32);
+        for i in 1..stamps.len().min(words.len() / 2) {
+            let kernel = stamps[i].trim_start_matches("wgpu-persistence.");
+            if kernel.is_empty() {
+                continue;
+            }
+            let seconds = tick(i).saturating_sub(tick(i - 1)) as f64 * period;
+            match totals.iter_mut().find(|t| t.kernel == kernel) {
+                Some(total) => {
+                    total.seconds += seconds;
+                    total.dispatches += 1;
+                }
+                None => totals.push(KernelTime {
+                    kernel,
+                    seconds,
+                    dispatches: 1,
+                }),
+            }
+        }
+        stamps.clear();
+    }
+}
