@@ -703,6 +703,9 @@ impl<'a> Sweep<'a> {
                 if id == UNSET {
                     match self.step(q) {
                         Some(down) => {
+                            // the lane comes back to it after a step of every other lane
+                            super::prefetch(&self.label, down);
+                            super::prefetch(&self.image.masks, down);
                             path.push(q as u32);
                             *lane = down;
                             continue;
