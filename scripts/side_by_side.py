@@ -20,7 +20,10 @@ Then a training batch (64 probability maps of 256x256 by default, superlevel as 
 on the whole batch in one call (diagrams, and the loss with its gradient map, end to end; one core
 and all cores), the references in a Python loop over the maps (diagrams only).
 
-The Python libraries are timed with time.perf_counter: one warm-up run, then the median of --repeat
+For the 2D images the CPU measurements (ours, GUDHI new, CubicalRipser) are made in --rounds
+interleaved rounds (default 3), and each figure is the median of its rounds' medians: the shared VM
+this was written on has slow phases that last seconds, and a library timed in one block can fall into
+one. The Python libraries are timed with time.perf_counter: one warm-up run, then the median of --repeat
 runs, single-threaded (OMP_NUM_THREADS=1 and friends; the process and its children are pinned to one
 CPU unless --no-pin). The same script checks that the numbers of finite pairs with birth != death in
 H0 and H1 agree between ours (CPU diagram, GPU pair counts) and each reference of the same
@@ -413,7 +416,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per measurement (default 5)")
     ap.add_argument("--gpu-repeat", type=int, default=None,
                     help="timed runs for our GPU backend (default: min(repeat, 3); lavapipe is slow)")
-    ap.add_argument("--quick", action="store_true", help="repeat 2 and skip the GUDHI old path")
+    ap.add_argument("--quick", action="store_true", help="repeat 2, one round, and skip the GUDHI old path")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="interleaved rounds of the CPU measurements of each 2D image (ours, GUDHI new, "
+                         "CubicalRipser); each figure is the median of its rounds' medians (default 3)")
     ap.add_argument("--batch", type=int, nargs=2, default=[64, 256], metavar=("B", "SIZE"),
                     help="training batch: B maps of SIZE x SIZE (default 64 256)")
     ap.add_argument("--no-batch", action="store_true", help="skip the training-batch comparison")
@@ -433,6 +439,7 @@ def main():
         criterion_table()
         return 0
     repeat = args.repeat or (2 if args.quick else 5)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     gpu_repeat = args.gpu_repeat or min(repeat, 3)
 
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp())  # silences Mesa's warning
@@ -464,7 +471,8 @@ def main():
     print(f"- {ours_version}; GUDHI {gudhi.__version__}; CubicalRipser (cripser) {version('cripser')}; "
           f"numpy {np.__version__}; scikit-learn {version('scikit-learn')}; Python {platform.python_version()}")
     print(f"- repeats: {repeat} (Python libraries: after one warm-up; ours: in-process, after one warm-up), "
-          f"GPU backend {gpu_repeat}")
+          f"GPU backend {gpu_repeat}; 2D images: CPU measurements in {args.rounds} interleaved rounds "
+          f"(median of the rounds' medians; min over all runs)")
     print()
 
     rows, checks, adapters = [], [], set()
@@ -476,34 +484,64 @@ def main():
             med, counts, totals = {}, {}, {}
             for construction in ("v", "t"):
                 counts[("ours", construction)], totals[construction] = ours_csv_counts(path, construction)
-            for construction in ("v", "t"):
-                total = totals[construction]
-                for backend in ("cpu",) + (() if args.no_gpu else ("gpu",)):
-                    n = repeat if backend == "cpu" else gpu_repeat
-                    report, err = time_ours(path, backend, construction, n)
-                    if report is None:
-                        print(f"ours {backend} {construction} on {name} failed: {err}", file=sys.stderr)
-                        continue
-                    if backend == "gpu":
-                        adapters.add(report["adapter"])
-                    med[(backend, construction)] = report["median_s"]
-                    rows.append((name, f"ours ({backend})", construction.upper(), report["median_s"],
-                                 report["min_s"], counts[("ours", construction)]))
-                    if report["pairs"] != total:
-                        checks.append(f"MISMATCH {name} {construction.upper()}: ours {backend} reports pairs "
-                                      f"{report['pairs']}, our CPU diagram has {total}")
+            # the CPU measurements in interleaved rounds: this shared VM has slow phases that last
+            # seconds, and one library timed in one block can fall into one; each figure is the median
+            # of its rounds' medians (min: the least over all runs)
+            per = {}
+
+            def add(key, m, lo):
+                per.setdefault(key, []).append((m, lo))
+
             fn, gudhi_new_label = gudhi_new_fn(img)
-            m, lo, res = time_python(fn, repeat)
+            for _ in range(args.rounds):
+                for construction in ("v", "t"):
+                    report, err = time_ours(path, "cpu", construction, repeat)
+                    if report is None:
+                        print(f"ours cpu {construction} on {name} failed: {err}", file=sys.stderr)
+                        continue
+                    add(("cpu", construction), report["median_s"], report["min_s"])
+                    if report["pairs"] != totals[construction]:
+                        checks.append(f"MISMATCH {name} {construction.upper()}: ours cpu reports pairs "
+                                      f"{report['pairs']}, our CPU diagram has {totals[construction]}")
+                m, lo, res = time_python(fn, repeat)
+                add("gudhi_new", m, lo)
+                counts[("GUDHI new", "t")] = finite_counts(res)
+                m, lo, res = time_python(lambda: cripser_run(img), repeat)
+                add("cripser", m, lo)
+                counts[("CubicalRipser", "v")] = finite_counts(res)
+
+            def summary(key):
+                ms = [m for m, _ in per[key]]
+                return statistics.median(ms), min(lo for _, lo in per[key])
+
+            for construction in ("v", "t"):
+                if ("cpu", construction) in per:
+                    m, lo = summary(("cpu", construction))
+                    med[("cpu", construction)] = m
+                    rows.append((name, "ours (cpu)", construction.upper(), m, lo,
+                                 counts[("ours", construction)]))
+                if args.no_gpu:
+                    continue
+                report, err = time_ours(path, "gpu", construction, gpu_repeat)
+                if report is None:
+                    print(f"ours gpu {construction} on {name} failed: {err}", file=sys.stderr)
+                    continue
+                adapters.add(report["adapter"])
+                med[("gpu", construction)] = report["median_s"]
+                rows.append((name, "ours (gpu)", construction.upper(), report["median_s"],
+                             report["min_s"], counts[("ours", construction)]))
+                if report["pairs"] != totals[construction]:
+                    checks.append(f"MISMATCH {name} {construction.upper()}: ours gpu reports pairs "
+                                  f"{report['pairs']}, our CPU diagram has {totals[construction]}")
+            m, lo = summary("gudhi_new")
             med["gudhi_new"] = m
-            counts[("GUDHI new", "t")] = finite_counts(res)
             rows.append((name, "GUDHI new 2D code", "T", m, lo, counts[("GUDHI new", "t")]))
             if not args.quick:
                 m, lo, res = time_python(lambda: gudhi_old(img), repeat)
                 counts[("GUDHI old", "t")] = finite_counts(res)
                 rows.append((name, "GUDHI CubicalComplex.persistence", "T", m, lo, counts[("GUDHI old", "t")]))
-            m, lo, res = time_python(lambda: cripser_run(img), repeat)
+            m, lo = summary("cripser")
             med["cripser"] = m
-            counts[("CubicalRipser", "v")] = finite_counts(res)
             rows.append((name, "CubicalRipser computePH", "V", m, lo, counts[("CubicalRipser", "v")]))
             for (lib, construction), k in counts.items():
                 if lib == "ours":
