@@ -11,7 +11,8 @@
 //!   zero-persistence pairs are kept; otherwise it runs `cpu::critical`, timed by `cpu_e2e`).
 //! - `gpu_e2e`: `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every
 //!   kernel, readback of the pairs, diagram assembly. After each bench, the median GPU time of the
-//!   ranking, H0 and H1 passes (timestamp queries) is printed.
+//!   ranking, H0 and H1 passes (timestamp queries) is printed; before it, the GPU time of every kernel
+//!   in one run (timestamps between dispatches, where the adapter has them).
 //! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
 //!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
 //! - `volume`: `Context::cpu().compute_volume` (V and T, H0, H1, H2) of a 64^3 uniform-noise volume
@@ -148,6 +149,21 @@ fn check_gpu(ctx: &Context, cpu: &Context, stack: &ImageStack, options: &Options
          {} submission(s); {stages}",
         stats.rounds, stats.submissions
     );
+    // one more run, outside the timing, with a timestamp after every dispatch
+    if let Some(engine) = ctx.engine().filter(|e| e.set_kernel_timings(true)) {
+        let (_, stats) = ctx.compute_stack(stack, options).expect("computes");
+        engine.set_kernel_timings(false);
+        let kernels: Vec<String> = stats
+            .kernel_seconds
+            .unwrap_or_default()
+            .iter()
+            .map(|k| format!("{} {:.1} ms ({}x)", k.kernel, k.seconds * 1e3, k.dispatches))
+            .collect();
+        eprintln!(
+            "stages bench: {id}: GPU time per kernel (one run, timestamps between dispatches): {}",
+            kernels.join(", ")
+        );
+    }
 }
 
 fn cpu_e2e(c: &mut Criterion) {
