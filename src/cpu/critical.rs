@@ -565,7 +565,18 @@ impl<'a> Sweep<'a> {
     #[inline]
     fn descend(&mut self, p: usize) -> u32 {
         match self.label[p] {
-            UNSET => self.walk(p),
+            UNSET => {
+                // most walks on noise end after one step: take it here
+                if let Some(id) = self
+                    .step(p)
+                    .map(|q| self.label[q])
+                    .filter(|&id| id != UNSET)
+                {
+                    self.label[p] = id;
+                    return id;
+                }
+                self.walk(p)
+            }
             id => id,
         }
     }
