@@ -203,8 +203,12 @@ impl Context {
         image: ArrayView2<'_, T>,
         options: &Options,
     ) -> Result<Diagram> {
-        if let Some(values) = image.as_slice().and_then(T::as_f32) {
-            let (height, width) = image.dim();
+        let (height, width) = image.dim();
+        if let Some(values) = image
+            .as_slice()
+            .and_then(T::as_f32)
+            .filter(|v| Some(v.len()) == height.checked_mul(width))
+        {
             return self.compute_f32(values, [height, width], options);
         }
         let stack = image::from_view2(image)?;

@@ -815,11 +815,14 @@ pub struct RunStats {
     /// Submissions made.
     pub submissions: u32,
     /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the dual pairing (H1 of images, H2 of volumes; each with
-    /// its compaction), from timestamp queries of the last submission, when the adapter offers them.
+    /// its compaction), from timestamp queries, summed over the run's submissions, when the adapter offers them.
     pub stage_seconds: Option<[f64; 3]>,
     /// GPU time of every kernel over all submissions of the run, in order of first dispatch, when
     /// asked for ([`GpuEngine::set_kernel_timings`]) and the device can time inside passes.
     pub kernel_seconds: Option<Vec<KernelTime>>,
+    /// With [`Self::kernel_seconds`]: dispatches past the 4096 timestamps a submission can hold,
+    /// which no kernel's time includes (0 when every dispatch was timed).
+    pub untimed_dispatches: u32,
 }
 
 impl GpuEngine {
@@ -1138,6 +1141,9 @@ impl GpuEngine {
             .kernel_timer
             .as_ref()
             .filter(|_| self.kernel_timing.load(Ordering::Relaxed));
+        if let Some(timer) = timer {
+            timer.start_run();
+        }
         let mut kernel_seconds = Vec::new();
         let period = self.queue.get_timestamp_period() as f64 * 1e-9;
         // the graphs still going; the first submission also ranks
@@ -1283,8 +1289,9 @@ impl GpuEngine {
         if ws.timestamps.is_some() {
             stats.stage_seconds = Some(seconds);
         }
-        if timer.is_some() {
+        if let Some(timer) = timer {
             stats.kernel_seconds = Some(kernel_seconds);
+            stats.untimed_dispatches = timer.untimed();
         }
         let apparent = match &ws.apparent {
             Some((_, words, _, copy)) => {

@@ -385,7 +385,12 @@ struct KernelReport {
 fn run_time(args: &TimeArgs) -> CliResult<()> {
     let input = load_input(&args.compute)?;
     let ctx = open_context(args.compute.backend)?;
-    if args.kernel_timings {
+    if args.kernel_timings && args.loss.is_some() {
+        let _ = writeln!(
+            io::stderr(),
+            "wgpu-persistence: --kernel-timings times the diagram runs only: ignored with --loss"
+        );
+    } else if args.kernel_timings {
         let timed = ctx.engine().is_some_and(|e| e.set_kernel_timings(true));
         if !timed {
             let _ = writeln!(
@@ -439,6 +444,14 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
                 diagrams = d;
                 stages.extend(stats.stage_seconds);
                 kernels.extend(stats.kernel_seconds);
+                if stats.untimed_dispatches > 0 {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "wgpu-persistence: --kernel-timings: {} dispatches past the query set's \
+                         4096 timestamps went untimed",
+                        stats.untimed_dispatches
+                    );
+                }
             }
         }
     }
@@ -721,8 +734,8 @@ fn answered_by(ctx: &Context, diagrams: &[Diagram]) -> Backend {
     diagrams.first().map_or(ctx.backend(), |d| d.backend)
 }
 
-/// The diagrams of the input, with the run statistics: validation (a copy of the pixels, as every
-/// call of the library makes) and the computation.
+/// The diagrams of the input, with the run statistics: validation (a copy of the pixels, except
+/// for a single f32 image on the CPU backend, as in the library) and the computation.
 fn compute(ctx: &Context, input: &Input, options: &Options) -> CliResult<(Vec<Diagram>, RunStats)> {
     if let (Images::Single(a), Backend::Cpu) = (&input.images, ctx.backend()) {
         // what a library caller gets from `compute` (the CPU backend reads an f32 image in place)

@@ -220,7 +220,8 @@ fn critical_pixels_equal_the_reference_pipeline() {
     }
 }
 
-/// A box blur of radius `r` along each axis, edges clamped.
+/// A box blur of radius `r` along each axis (clamped at the bottom and right edges, cut short at the
+/// top and left ones).
 fn box_blur(values: &[f32], h: usize, w: usize, r: usize) -> Vec<f32> {
     let at = |v: &[f32], y: usize, x: usize| v[y.min(h - 1) * w + x.min(w - 1)];
     let rows: Vec<f32> = (0..h * w)

@@ -239,10 +239,20 @@ fn kernel_timings_cover_every_kernel() {
     let options = Options::new(Construction::T);
     let untimed = engine.raw_pairs(&stack, &options).unwrap();
     assert!(untimed.stats.kernel_seconds.is_none());
-    assert!(
-        engine.set_kernel_timings(true),
-        "the test adapter (lavapipe) writes timestamps inside passes"
-    );
+    let can = engine
+        .device()
+        .features()
+        .contains(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES);
+    // CI's adapter (lavapipe) offers it: there the test must not pass by skipping
+    let lavapipe = engine.adapter_info().name.contains("llvmpipe");
+    assert!(can || !lavapipe, "lavapipe writes timestamps inside passes");
+    assert_eq!(engine.set_kernel_timings(true), can);
+    if !can {
+        let timed = engine.raw_pairs(&stack, &options).unwrap();
+        engine.set_kernel_timings(false);
+        assert!(timed.stats.kernel_seconds.is_none());
+        return;
+    }
     let timed = engine.raw_pairs(&stack, &options).unwrap();
     engine.set_kernel_timings(false);
     // the records come out in the order the GPU's atomics hand out slots
@@ -285,10 +295,19 @@ fn kernel_timings_cover_every_kernel() {
     let sum: f64 = kernels.iter().map(|k| k.seconds).sum();
     let stages: f64 = timed.stats.stage_seconds.expect("stage times").iter().sum();
     assert!(kernels.iter().all(|k| k.seconds >= 0.0));
+    assert_eq!(timed.stats.untimed_dispatches, 0);
+    // every kernel's timestamps lie inside the stages' passes; on lavapipe, which runs the
+    // dispatches one after another, they also cover most of them
     assert!(
-        sum <= stages * 1.01 + 1e-4 && sum >= stages * 0.5,
+        sum > 0.0 && sum <= stages * 1.01 + 1e-4,
         "kernels {sum} s against stages {stages} s"
     );
+    if lavapipe {
+        assert!(
+            sum >= stages * 0.5,
+            "kernels {sum} s against stages {stages} s"
+        );
+    }
     let after = engine.raw_pairs(&stack, &options).unwrap();
     assert!(after.stats.kernel_seconds.is_none());
 }

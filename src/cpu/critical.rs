@@ -12,11 +12,13 @@
 //!
 //! 1. one streaming pass over the image computes, for every pixel, the bit mask of its 8 neighbours
 //!    that precede it, and lists the saddles of both sweeps (about a quarter of the pixels on noise,
-//!    1-2% on smooth images);
-//! 2. only the saddles are sorted (an LSD radix sort);
-//! 3. saddles are processed in order with a union-find over *minima*: a run's component is found by
-//!    descending from its representative neighbour (each pixel steps to a preceding neighbour) to a
-//!    minimum, memoised, so each pixel is walked at most once and only where a saddle looks.
+//!    0.5% on smooth images);
+//! 2. each run of a saddle gets the component (a minimum) it descends to: where saddles are dense,
+//!    one raster pass labels most pixels and the rest are walked down on demand; where they are
+//!    sparse, only the runs' neighbours are walked, several walks interleaved; walks label the pixels
+//!    they pass;
+//! 3. only the saddles' merges are sorted (an LSD radix sort) and applied in order with a union-find
+//!    over minima.
 //!
 //! Nothing is allocated per pixel or per pair beyond flat arrays, and there is no global sort. The
 //! output equals the reference pipeline ([`super::raw_pairs`] + [`crate::diagram::assemble`]) with
@@ -185,7 +187,7 @@ fn middle_of_longest_run(mask: u8, conn: Connectivity) -> u8 {
         .unwrap_or(NO_STEP as usize) as u8
 }
 
-/// `if choose { a } else { b }` by masks, so that the compiler keeps it free of branches (for choices
+/// `if choose { a } else { b }` written with masks, so that no branch is asked for (for choices
 /// that go either way at random).
 #[inline(always)]
 fn select(choose: bool, a: u32, b: u32) -> u32 {
@@ -743,8 +745,8 @@ impl<'a> Sweep<'a> {
     }
 
     /// The merges of the saddles (padded indices, increasing) whose runs descend to two components
-    /// or more, sorted in this sweep's order. Descending in raster order keeps the walks local; only
-    /// the merges are sorted.
+    /// or more, sorted in this sweep's order. Visiting saddles in raster order (backwards in the
+    /// reverse sweep) keeps the walks local; only the merges are sorted.
     fn merges(&mut self, saddles: &[u32], labelling: Labelling) {
         // dense saddles (noise): label every pixel in one raster pass, then walk the few left;
         // sparse saddles (smooth images): walk only from where the saddles look, several at a time
@@ -938,7 +940,8 @@ pub enum Labelling {
     Walks,
 }
 
-/// Pairs with nonzero persistence of one 2D image (values already validated: no NaN, no `-0.0`),
+/// Pairs with nonzero persistence of one 2D image (values already validated: no NaN; `-0.0` may be
+/// left in, its key is that of `+0.0`),
 /// per dimension, in the order of the contract (`DESIGN.md`, section 3), H0's essential class last.
 pub fn persistence_pairs(
     values: &[f32],

@@ -18,6 +18,7 @@ pub mod scan_apply;
 pub mod scan_reduce;
 
 use bytemuck::{Pod, Zeroable};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 /// Most workgroups per dispatch dimension (WebGPU's default limit).
@@ -235,6 +236,8 @@ pub struct KernelTimer {
     readback: wgpu::Buffer,
     /// The kernel of every timestamp written in this submission (`""`: the start of a pass).
     stamps: Mutex<Vec<&'static str>>,
+    /// Dispatches of this run left untimed because the query set was full.
+    untimed: AtomicU32,
 }
 
 impl KernelTimer {
@@ -264,19 +267,35 @@ impl KernelTimer {
             resolve: buffer("kernel_timestamps", U::QUERY_RESOLVE | U::COPY_SRC),
             readback: buffer("kernel_timestamps_readback", U::MAP_READ | U::COPY_DST),
             stamps: Mutex::new(Vec::new()),
+            untimed: AtomicU32::new(0),
         })
     }
 
+    /// Forgets what an earlier run left (one whose readback failed) before a run starts.
+    pub fn start_run(&self) {
+        if let Ok(mut stamps) = self.stamps.lock() {
+            stamps.clear();
+        }
+        self.untimed.store(0, Ordering::Relaxed);
+    }
+
     /// Writes a timestamp for `kernel` (`""` at the start of a pass); none once the query set is
-    /// full (the rest of the submission goes untimed).
+    /// full: the rest of the submission goes untimed, and [`Self::untimed`] counts it.
     pub fn stamp(&self, pass: &mut wgpu::ComputePass<'_>, kernel: &'static str) {
         if let Ok(mut stamps) = self.stamps.lock() {
             let index = stamps.len() as u32;
             if index < TIMER_QUERIES {
                 pass.write_timestamp(&self.set, index);
                 stamps.push(kernel);
+            } else {
+                self.untimed.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Dispatches of this run that found the query set full (their time is in no kernel's).
+    pub fn untimed(&self) -> u32 {
+        self.untimed.load(Ordering::Relaxed)
     }
 
     /// Records the copy of this submission's timestamps to the readback buffer; returns how many
