@@ -556,10 +556,35 @@ impl<'a> Sweep<'a> {
         }
     }
 
+    /// The mask of pixel `p`'s neighbours that precede it in this sweep.
+    #[inline]
+    fn preceding(&self, p: usize) -> usize {
+        (self.image.masks[p] ^ self.flip) as usize
+    }
+
+    /// The neighbours that saddle `p`'s runs start from, one per run.
+    #[inline]
+    fn run_starts(&self, p: usize) -> impl Iterator<Item = usize> {
+        let mask = self.preceding(p);
+        let (table, offsets) = (self.table, self.image.offsets);
+        table.reps[mask][..table.runs[mask] as usize]
+            .iter()
+            .map(move |&rep| (p as isize + offsets[rep as usize]) as usize)
+    }
+
+    /// Starts a component at minimum `q`; returns its id (the caller labels `q` with it).
+    #[inline]
+    fn start_component(&mut self, q: usize) -> u32 {
+        let id = self.parent.len() as u32;
+        self.parent.push(id);
+        self.age.push(self.age_of(q));
+        id
+    }
+
     /// The preceding neighbour pixel `q` steps to, or `None` when `q` starts a component.
     #[inline]
     fn step(&self, q: usize) -> Option<usize> {
-        let step = self.table.descent[(self.image.masks[q] ^ self.flip) as usize];
+        let step = self.table.descent[self.preceding(q)];
         (step != NO_STEP).then(|| (q as isize + self.image.offsets[step as usize]) as usize)
     }
 
@@ -595,9 +620,7 @@ impl<'a> Sweep<'a> {
             match self.step(q) {
                 Some(next) => q = next,
                 None => {
-                    let id = self.parent.len() as u32;
-                    self.parent.push(id);
-                    self.age.push(self.age_of(q));
+                    let id = self.start_component(q);
                     self.label[q] = id;
                     break id;
                 }
@@ -649,7 +672,7 @@ impl<'a> Sweep<'a> {
             let first_id = self.parent.len() as u32;
             let mut count = 0;
             for p in row + 1..row + 1 + n {
-                let mask = (image.masks[p] ^ self.flip) as usize;
+                let mask = self.preceding(p);
                 let minimum = self.table.step[mask] == NO_STEP;
                 let below = self.label[(p as isize + earlier[mask]) as usize];
                 minima[count] = p as u32;
@@ -657,23 +680,17 @@ impl<'a> Sweep<'a> {
                 count += minimum as usize;
             }
             for &p in &minima[..count] {
-                self.parent.push(self.parent.len() as u32);
-                self.age.push(self.age_of(p as usize));
+                self.start_component(p as usize);
             }
         }
     }
 
     /// Lists the unlabelled neighbours that the saddles' runs start from and walks them.
     fn walk_from_saddles(&mut self, saddles: &[u32]) {
-        let image = self.image;
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         for &p in saddles {
-            let p = p as usize;
-            let mask = (image.masks[p] ^ self.flip) as usize;
-            let runs = self.table.runs[mask] as usize;
-            for &rep in &self.table.reps[mask][..runs] {
-                let q = (p as isize + image.offsets[rep as usize]) as usize;
+            for q in self.run_starts(p as usize) {
                 if self.label[q] == UNSET {
                     pending.push(q as u32);
                 }
@@ -724,9 +741,7 @@ impl<'a> Sweep<'a> {
                             continue;
                         }
                         None => {
-                            id = self.parent.len() as u32;
-                            self.parent.push(id);
-                            self.age.push(self.age_of(q));
+                            id = self.start_component(q);
                             self.label[q] = id;
                         }
                     }
@@ -775,12 +790,10 @@ impl<'a> Sweep<'a> {
         merges.clear();
         for &p in saddles {
             let p = p as usize;
-            let mask = (self.image.masks[p] ^ self.flip) as usize;
-            let runs = self.table.runs[mask] as usize;
             let mut ids = [UNSET; 4];
             let mut count = 0;
-            for &rep in &self.table.reps[mask][..runs] {
-                let id = self.descend((p as isize + self.image.offsets[rep as usize]) as usize);
+            for q in self.run_starts(p) {
+                let id = self.descend(q);
                 if !ids[..count].contains(&id) {
                     ids[count] = id;
                     count += 1;
@@ -843,18 +856,12 @@ impl<'a> Sweep<'a> {
     fn sort_pairs_by_death(&mut self) {
         let death = |&(_, creator): &(u64, u64)| !creator;
         radix_sort_by(&mut self.pairs, &mut self.pair_scratch, 32, death);
-        let mut start = 0;
-        while start < self.pairs.len() {
-            let key = death(&self.pairs[start]) >> 32;
-            let end = start
-                + self.pairs[start..]
-                    .iter()
-                    .take_while(|pair| death(pair) >> 32 == key)
-                    .count();
-            if end - start > 1 {
-                self.pairs[start..end].sort_unstable_by_key(death);
-            }
-            start = end;
+        for ties in self
+            .pairs
+            .chunk_by_mut(|a, b| death(a) >> 32 == death(b) >> 32)
+            .filter(|ties| ties.len() > 1)
+        {
+            ties.sort_unstable_by_key(death);
         }
     }
 }
