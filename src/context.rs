@@ -204,12 +204,9 @@ impl Context {
         options: &Options,
     ) -> Result<Diagram> {
         let (height, width) = image.dim();
-        if let Some(values) = image
-            .as_slice()
-            .and_then(T::as_f32)
-            .filter(|v| Some(v.len()) == height.checked_mul(width))
-        {
-            return self.compute_f32(values, [height, width], options);
+        if let Some(data) = image.as_slice() {
+            // row-major already: as a slice (read in place where it can be)
+            return self.compute_slice(data, [height, width], options);
         }
         let stack = image::from_view2(image)?;
         Ok(self.compute_stack(&stack, options)?.0.remove(0))
