@@ -1178,7 +1178,7 @@ impl GpuEngine {
                         timestamp_writes: timestamps(0),
                     });
                     if let Some(timer) = timer {
-                        timer.stamp(&mut pass, "");
+                        timer.start_pass(&mut pass);
                     }
                     self.record_ranking(&mut pass, ws, total, timer);
                     if let (Some((bind, words, _, _)), Some(kernel)) = (
@@ -1207,7 +1207,7 @@ impl GpuEngine {
                         timestamp_writes: timestamps(i as u32 + 1),
                     });
                     if let Some(timer) = timer {
-                        timer.stamp(&mut pass, "");
+                        timer.start_pass(&mut pass);
                     }
                     let gk = self.graph_kernels(g);
                     gk.init

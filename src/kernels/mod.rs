@@ -279,6 +279,11 @@ impl KernelTimer {
         self.untimed.store(0, Ordering::Relaxed);
     }
 
+    /// Marks the start of a pass: its first dispatch is timed from here.
+    pub fn start_pass(&self, pass: &mut wgpu::ComputePass<'_>) {
+        self.stamp(pass, "");
+    }
+
     /// Writes a timestamp for `kernel` (`""` at the start of a pass); none once the query set is
     /// full: the rest of the submission goes untimed, and [`Self::untimed`] counts it.
     pub fn stamp(&self, pass: &mut wgpu::ComputePass<'_>, kernel: &'static str) {
