@@ -11,14 +11,16 @@
 //! two runs or more (a *saddle*) can merge. So:
 //!
 //! 1. one streaming pass over the image computes, for every pixel, the bit mask of its 8 neighbours
-//!    that precede it, and lists the saddles of both sweeps (about a quarter of the pixels on noise,
-//!    0.5% on smooth images);
+//!    that precede it, and lists the saddles (about a quarter of the pixels on noise, 0.5% on smooth
+//!    images). They are the same pixels in both sweeps: the two connectivities are dual, and a pixel
+//!    has as many runs of preceding neighbours in one as of following ones in the other;
 //! 2. each run of a saddle gets the component (a minimum) it descends to: where saddles are dense,
 //!    one raster pass labels most pixels and the rest are walked down on demand; where they are
 //!    sparse, only the runs' neighbours are walked, several walks interleaved; walks label the pixels
 //!    they pass;
-//! 3. only the saddles' merges are sorted (an LSD radix sort) and applied in order with a union-find
-//!    over minima.
+//! 3. only the saddles are sorted (an LSD radix sort), once for both sweeps; each sweep gathers its
+//!    merges in that order (backwards in the reverse sweep) and applies them with a union-find over
+//!    minima.
 //!
 //! Nothing is allocated per pixel or per pair beyond flat arrays, and there is no global sort. The
 //! output equals the reference pipeline ([`super::raw_pairs`] + [`crate::diagram::assemble`]) with
@@ -217,8 +219,9 @@ fn key_value(key: u32, superlevel: bool) -> f32 {
 struct ImageBuffers {
     keys: Vec<u32>,
     masks: Vec<u8>,
-    primal_saddles: Vec<u32>,
-    dual_saddles: Vec<u32>,
+    saddles: Vec<u32>,
+    order: Vec<u64>,
+    order_scratch: Vec<u64>,
 }
 
 /// Buffers of one sweep, kept per thread between calls.
@@ -227,8 +230,8 @@ struct SweepBuffers {
     label: Vec<u32>,
     parent: Vec<u32>,
     age: Vec<u64>,
+    components: Vec<[u32; 4]>,
     merges: Vec<Merge>,
-    merge_scratch: Vec<Merge>,
     pairs: Vec<(u64, u64)>,
     pair_scratch: Vec<(u64, u64)>,
     pending: Vec<u32>,
@@ -237,11 +240,16 @@ struct SweepBuffers {
 /// Descents walked at a time by [`Sweep::walk_pending`].
 const LANES: usize = 8;
 
+/// How many saddles ahead [`Sweep::list_merges`] asks for their records.
+const GATHER_AHEAD: usize = 32;
+
 /// How many merges ahead [`Sweep::run`] asks for the union-find records.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Most bits of one radix-sort pass.
-const RADIX_BITS: u32 = 11;
+/// Most bits of one radix-sort pass: 14 (2 passes for the 28 bits that keys of values in (0, 1)
+/// span) where there are hundreds of thousands of items, fewer for fewer items (a pass costs its
+/// buckets too).
+const RADIX_BITS: u32 = 14;
 
 /// Buffers for images of more padded cells than this are not kept (they would hold hundreds of MB).
 const KEEP_BUFFERS_UP_TO: usize = 1 << 22;
@@ -278,9 +286,12 @@ struct Padded {
     keys: Vec<u32>,
     /// Bit `i` set when ring neighbour `i` precedes the pixel in the forward order.
     masks: Vec<u8>,
-    /// Saddles of the forward and of the reverse sweep (padded indices, increasing).
-    primal_saddles: Vec<u32>,
-    dual_saddles: Vec<u32>,
+    /// The saddles (padded indices, increasing): the same pixels in both sweeps (a pixel has as many
+    /// runs of preceding neighbours in one sweep as of following ones in the other).
+    saddles: Vec<u32>,
+    /// `(key << 32) | i` for every saddle `saddles[i]`, in the forward order ([`Self::sort_saddles`]).
+    order: Vec<u64>,
+    order_scratch: Vec<u64>,
     width: usize,
     height: usize,
     stride: usize,
@@ -302,8 +313,9 @@ impl Padded {
         let ImageBuffers {
             mut keys,
             mut masks,
-            mut primal_saddles,
-            mut dual_saddles,
+            mut saddles,
+            order,
+            order_scratch,
         } = buffers;
         keys.clear();
         keys.reserve(cells);
@@ -315,14 +327,14 @@ impl Padded {
         keys.resize(cells, u32::MAX);
         masks.clear();
         masks.resize(cells, 0);
-        primal_saddles.clear();
-        dual_saddles.clear();
+        saddles.clear();
         let offsets = RING.map(|(dy, dx)| dy * stride as isize + dx);
         Padded {
             keys,
             masks,
-            primal_saddles,
-            dual_saddles,
+            saddles,
+            order,
+            order_scratch,
             width,
             height,
             stride,
@@ -344,12 +356,11 @@ impl Padded {
         (row - 1) * self.width + (p as usize - row * self.stride) - 1
     }
 
-    /// Fills `masks` and the saddle lists of both sweeps; returns the first pixel of the order.
-    fn masks_and_saddles(&mut self, primal: &RingTable, dual: &RingTable) -> u32 {
-        // bit 0: a saddle of the forward sweep, bit 1: of the reverse sweep
+    /// Fills `masks` and the saddle list; returns the first pixel of the order.
+    fn masks_and_saddles(&mut self, primal: &RingTable) -> u32 {
         let mut class = [0u8; 256];
         for (m, c) in class.iter_mut().enumerate() {
-            *c = (primal.runs[m] >= 2) as u8 | ((dual.runs[!m & 0xff] >= 2) as u8) << 1;
+            *c = (primal.runs[m] >= 2) as u8;
         }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -369,11 +380,10 @@ impl Padded {
     #[inline(always)]
     fn masks_and_saddles_with(&mut self, class: &[u8; 256]) -> u32 {
         let (s, n) = (self.stride, self.width);
-        let mut primal_saddles = std::mem::take(&mut self.primal_saddles);
-        let mut dual_saddles = std::mem::take(&mut self.dual_saddles);
+        let mut saddles = std::mem::take(&mut self.saddles);
         // one row's saddles, appended to without branches: every pixel is written, the length grows
         // when it is a saddle
-        let (mut primal_row, mut dual_row) = (vec![0u32; n], vec![0u32; n]);
+        let mut saddle_row = vec![0u32; n];
         let mut classes = vec![0u8; n];
         // the least key and the first row that holds it
         let (mut least, mut least_row) = (u32::MAX, 1);
@@ -394,23 +404,18 @@ impl Padded {
             for (c, &m) in classes.iter_mut().zip(masks.iter()) {
                 *c = class[m as usize];
             }
-            let (mut primal_len, mut dual_len) = (0, 0);
+            let mut len = 0;
             // most pixels of a smooth image are regular: skip eight at a time
             for (chunk, word) in classes.chunks(8).enumerate() {
                 if word.len() == 8 && word.iter().fold(0, |a, &c| a | c) == 0 {
                     continue;
                 }
                 for (i, &c) in word.iter().enumerate() {
-                    let x = chunk * 8 + i;
-                    let p = (row + 1 + x) as u32;
-                    primal_row[primal_len] = p;
-                    primal_len += (c & 1) as usize;
-                    dual_row[dual_len] = p;
-                    dual_len += (c >> 1) as usize;
+                    saddle_row[len] = (row + 1 + chunk * 8 + i) as u32;
+                    len += c as usize;
                 }
             }
-            primal_saddles.extend_from_slice(&primal_row[..primal_len]);
-            dual_saddles.extend_from_slice(&dual_row[..dual_len]);
+            saddles.extend_from_slice(&saddle_row[..len]);
         }
         // the first pixel of the order: the first index holding the least key
         let row = least_row * s;
@@ -419,17 +424,32 @@ impl Padded {
                 .iter()
                 .position(|&k| k == least)
                 .unwrap_or(1);
-        self.primal_saddles = primal_saddles;
-        self.dual_saddles = dual_saddles;
+        self.saddles = saddles;
         first as u32
+    }
+
+    /// Sorts the saddles in the forward order into `order` (one sort serves both sweeps: the
+    /// reverse sweep reads it backwards). The radix sort is stable and the saddles are listed in
+    /// increasing index, so ties in the key come out in increasing index, as the order has them.
+    fn sort_saddles(&mut self) {
+        let keys = &self.keys;
+        self.order.clear();
+        self.order.extend(
+            self.saddles
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| (keys[p as usize] as u64) << 32 | i as u64),
+        );
+        radix_sort_by(&mut self.order, &mut self.order_scratch, 32, |&e| e);
     }
 
     fn into_buffers(self) -> ImageBuffers {
         ImageBuffers {
             keys: self.keys,
             masks: self.masks,
-            primal_saddles: self.primal_saddles,
-            dual_saddles: self.dual_saddles,
+            saddles: self.saddles,
+            order: self.order,
+            order_scratch: self.order_scratch,
         }
     }
 }
@@ -455,8 +475,7 @@ fn row_masks(up: &[u32], mid: &[u32], down: &[u32], out: &mut [u8]) {
 }
 
 /// A merge at a saddle of one sweep: the saddle's place in the sweep's order and two components
-/// (ids) that its runs of preceding neighbours descend to. A saddle with `k` different components
-/// gives `k - 1` merges with the same `age`.
+/// (ids) that its runs of preceding neighbours descend to.
 #[derive(Debug, Clone, Copy, Default)]
 struct Merge {
     age: u64,
@@ -477,11 +496,14 @@ struct Sweep<'a> {
     /// Place in the sweep's order of the pixel that created each component (lower = older; for the
     /// forward sweep the low 32 bits are that pixel's padded index).
     age: Vec<u64>,
-    /// The merges, sorted ([`Self::merges`]).
+    /// The different components that the runs of each saddle (`image.saddles[i]`) descend to,
+    /// [`UNSET`] in place of repeats ([`Self::list_components`]).
+    components: Vec<[u32; 4]>,
+    /// The merges in this sweep's order: the first `merge_count` ([`Self::list_merges`]).
     merges: Vec<Merge>,
+    merge_count: usize,
     /// `(age of the saddle, age of the creator of the component that dies there)` ([`Self::run`]).
     pairs: Vec<(u64, u64)>,
-    merge_scratch: Vec<Merge>,
     pair_scratch: Vec<(u64, u64)>,
     /// Unlabelled pixels that saddles' runs start from ([`Self::walk_pending`]).
     pending: Vec<u32>,
@@ -493,8 +515,8 @@ impl<'a> Sweep<'a> {
             mut label,
             mut parent,
             mut age,
-            mut merges,
-            merge_scratch,
+            mut components,
+            merges,
             mut pairs,
             pair_scratch,
             pending,
@@ -515,7 +537,7 @@ impl<'a> Sweep<'a> {
         parent.extend([UNSET, EXTERIOR]);
         age.clear();
         age.extend([0, 0]);
-        merges.clear();
+        components.clear();
         pairs.clear();
         Sweep {
             image,
@@ -524,9 +546,10 @@ impl<'a> Sweep<'a> {
             label,
             parent,
             age,
+            components,
             merges,
+            merge_count: 0,
             pairs,
-            merge_scratch,
             pair_scratch,
             pending,
         }
@@ -537,8 +560,8 @@ impl<'a> Sweep<'a> {
             label: self.label,
             parent: self.parent,
             age: self.age,
+            components: self.components,
             merges: self.merges,
-            merge_scratch: self.merge_scratch,
             pairs: self.pairs,
             pair_scratch: self.pair_scratch,
             pending: self.pending,
@@ -759,10 +782,9 @@ impl<'a> Sweep<'a> {
         self.pending = pending;
     }
 
-    /// The merges of the saddles (padded indices, increasing) whose runs descend to two components
-    /// or more, sorted in this sweep's order. Visiting saddles in raster order (backwards in the
-    /// reverse sweep) keeps the walks local; only the merges are sorted.
-    fn merges(&mut self, saddles: &[u32], labelling: Labelling) {
+    /// Finds the components that the runs of every saddle (padded indices, increasing) descend to.
+    /// Visiting the saddles in raster order keeps the walks local.
+    fn components(&mut self, saddles: &[u32], labelling: Labelling) {
         // dense saddles (noise): label every pixel in one raster pass, then walk the few left;
         // sparse saddles (smooth images): walk only from where the saddles look, several at a time
         let dense = saddles.len() * 8 > self.image.width * self.image.height;
@@ -772,41 +794,66 @@ impl<'a> Sweep<'a> {
             Labelling::Auto if dense => self.label_in_raster_order(),
             Labelling::Auto => self.walk_from_saddles(saddles),
         }
-        // ties in the key are in increasing index: increasing order forward, decreasing in reverse
-        if self.flip == 0 {
-            self.list_merges(saddles.iter());
-        } else {
-            self.list_merges(saddles.iter().rev());
-        }
-        let mut merges = std::mem::take(&mut self.merges);
-        radix_sort_by(&mut merges, &mut self.merge_scratch, 32, |m| m.age);
-        self.merges = merges;
+        self.list_components(saddles);
     }
 
-    /// Lists the merges of `saddles` in the order given: a saddle whose runs descend to `k`
-    /// different components gives `k - 1` merges with the first one.
-    fn list_merges<'s>(&mut self, saddles: impl Iterator<Item = &'s u32>) {
-        let mut merges = std::mem::take(&mut self.merges);
-        merges.clear();
+    /// Lists, for each saddle, the different components its runs descend to, [`UNSET`] after the
+    /// last.
+    fn list_components(&mut self, saddles: &[u32]) {
+        let mut components = std::mem::take(&mut self.components);
+        components.clear();
+        components.reserve(saddles.len());
         for &p in saddles {
-            let p = p as usize;
             let mut ids = [UNSET; 4];
             let mut count = 0;
-            for q in self.run_starts(p) {
+            for q in self.run_starts(p as usize) {
                 let id = self.descend(q);
                 if !ids[..count].contains(&id) {
                     ids[count] = id;
                     count += 1;
                 }
             }
-            if count >= 2 {
-                let age = self.age_of(p);
-                for &b in &ids[1..count] {
-                    merges.push(Merge { age, a: ids[0], b });
-                }
+            components.push(ids);
+        }
+        self.components = components;
+    }
+
+    /// Lists the saddles' merges in this sweep's order (`order` forward, or backwards in the
+    /// reverse sweep): a saddle with `k` different components gives `k - 1` merges of the first
+    /// with each other one.
+    fn list_merges(&mut self, order: &[u64], saddles: &[u32]) {
+        let mut merges = std::mem::take(&mut self.merges);
+        // without branches on what is read (they would wait for each read in turn): every saddle
+        // writes three merges, the count grows by its number of merges; every merge is written
+        // before it is read, so the buffer only grows
+        if merges.len() < 3 * order.len() {
+            merges.resize(3 * order.len(), Merge::default());
+        }
+        let components = &self.components;
+        let reverse = self.flip != 0;
+        let flip = 0u64.wrapping_sub(reverse as u64);
+        let mut len = 0;
+        let n = order.len();
+        // the saddle `i` places into this sweep's order
+        let at = |i: usize| if reverse { order[n - 1 - i] } else { order[i] };
+        for i in 0..n {
+            // the saddles' records are far apart in memory: ask for them ahead
+            if i + GATHER_AHEAD < n {
+                let ahead = at(i + GATHER_AHEAD) as u32 as usize;
+                super::prefetch(components, ahead);
+                super::prefetch(saddles, ahead);
+            }
+            let e = at(i);
+            let seq = e as u32 as usize;
+            let ids = components[seq];
+            let age = ((e >> 32) << 32 | saddles[seq] as u64) ^ flip;
+            for &b in &ids[1..] {
+                merges[len] = Merge { age, a: ids[0], b };
+                len += (b != UNSET) as usize;
             }
         }
         self.merges = merges;
+        self.merge_count = len;
     }
 
     /// Applies the merges in order; returns `(age of the saddle, age of the creator of the component
@@ -817,9 +864,10 @@ impl<'a> Sweep<'a> {
         let mut out = std::mem::take(&mut self.pairs);
         out.clear();
         let mut group = 0; // first pair of the current saddle
-        for (i, merge) in merges.iter().enumerate() {
+        let count = self.merge_count;
+        for (i, merge) in merges[..count].iter().enumerate() {
             // the components of a merge a few steps ahead are far apart in memory: ask for them now
-            if let Some(ahead) = merges.get(i + PREFETCH_AHEAD) {
+            if let Some(ahead) = merges[..count].get(i + PREFETCH_AHEAD) {
                 super::prefetch(&self.parent, ahead.a as usize);
                 super::prefetch(&self.parent, ahead.b as usize);
                 super::prefetch(&self.age, ahead.a as usize);
@@ -876,7 +924,7 @@ fn sort_group(group: &mut [(u64, u64)]) {
 }
 
 /// Stable LSD radix sort of `items` by bits `lo..64` of `key(item)`. Only the bits in which the
-/// keys differ are sorted (the key minus the least key), in as few passes of at most 11 bits as
+/// keys differ are sorted (the key minus the least key), in as few passes of at most [`RADIX_BITS`] bits (fewer for few items) as
 /// that takes, of equal width.
 fn radix_sort_by<T: Copy + Default>(
     items: &mut Vec<T>,
@@ -897,7 +945,10 @@ fn radix_sort_by<T: Copy + Default>(
     if bits == 0 {
         return;
     }
-    let passes = bits.div_ceil(RADIX_BITS);
+    let most_bits = (usize::BITS - items.len().leading_zeros())
+        .saturating_sub(4)
+        .clamp(8, RADIX_BITS);
+    let passes = bits.div_ceil(most_bits);
     let width = bits.div_ceil(passes);
     let buckets = 1usize << width;
     let digit =
@@ -984,7 +1035,8 @@ pub fn persistence_pairs_with(
         superlevel,
         take_buffers(&IMAGE_BUFFERS),
     );
-    let first = image.masks_and_saddles(primal.table(), dual.table());
+    let first = image.masks_and_saddles(primal.table());
+    image.sort_saddles();
     let cells = image.keys.len();
     let image_ref = &image;
     // a pixel given by its forward order
@@ -1004,12 +1056,13 @@ pub fn persistence_pairs_with(
 
     // the two sweeps are independent: on two threads when there are two and enough work to pay for
     // the hand-over
-    let parallel = image.primal_saddles.len() + image.dual_saddles.len() > 1 << 16;
+    let parallel = image.saddles.len() > 1 << 15;
     let (h0, h1) = join(
         parallel,
         || {
             let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
-            sweep.merges(&image_ref.primal_saddles, labelling);
+            sweep.components(&image_ref.saddles, labelling);
+            sweep.list_merges(&image_ref.order, &image_ref.saddles);
             sweep.run();
             let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
             h0.extend(
@@ -1035,7 +1088,8 @@ pub fn persistence_pairs_with(
         },
         || {
             let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
-            sweep.merges(&image_ref.dual_saddles, labelling);
+            sweep.components(&image_ref.saddles, labelling);
+            sweep.list_merges(&image_ref.order, &image_ref.saddles);
             sweep.run();
             sweep.sort_pairs_by_death();
             let h1: Vec<PersistencePair> = sweep
@@ -1062,5 +1116,30 @@ pub(crate) fn join<A: Send, B: Send>(
         rayon::join(a, b)
     } else {
         (a(), b())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sweeps share one list of saddles: a pixel must be a saddle of the forward sweep exactly
+    /// when it is one of the reverse sweep, in every construction.
+    #[test]
+    fn both_sweeps_have_the_same_saddles() {
+        for (primal, dual) in [
+            (Connectivity::Four, Connectivity::Eight),
+            (Connectivity::Eight, Connectivity::Four),
+            (Connectivity::Six, Connectivity::Six),
+        ] {
+            let (forward, reverse) = (primal.table(), dual.table());
+            for mask in 0..256 {
+                assert_eq!(
+                    forward.runs[mask] >= 2,
+                    reverse.runs[!mask & 0xff] >= 2,
+                    "{primal:?}/{dual:?}, preceding neighbours {mask:08b}"
+                );
+            }
+        }
     }
 }
