@@ -679,32 +679,52 @@ impl<'a> Sweep<'a> {
     fn label_in_raster_order(&mut self) {
         let image = self.image;
         let (s, n) = (image.stride, image.width);
-        // the offset of a raster-earlier step, or 0 (the pixel itself, still unset) for none
-        let mut earlier = [0isize; 256];
-        for (mask, offset) in earlier.iter_mut().enumerate() {
-            let step = self.table.step[mask];
-            if step != NO_STEP && PREFERENCE[step as usize] < 4 {
-                *offset = image.offsets[step as usize];
+        // for each forward mask: the offset of the raster-earlier step of this sweep's mask, or 0
+        // (the pixel itself, still unset) for none, and whether the pixel is a minimum (1) or not
+        let mut steps = [(0i32, 0u32); 256];
+        for (mask, entry) in steps.iter_mut().enumerate() {
+            let step = self.table.step[mask ^ self.flip as usize];
+            if step == NO_STEP {
+                entry.1 = 1;
+            } else if PREFERENCE[step as usize] < 4 {
+                entry.0 = image.offsets[step as usize] as i32;
             }
         }
         // without branches (on noise a tenth to a fifth of the pixels are minima, at random): every
-        // pixel is written to the row's list of minima, which grows when it is one
+        // pixel is written to the row's list of minima, which grows when it is one; local slices,
+        // so that the compiler keeps them in registers
         let mut minima = vec![0u32; n];
+        let label = &mut self.label[..];
         for y in 1..=image.height {
             let row = y * s;
             let first_id = self.parent.len() as u32;
             let mut count = 0;
-            for p in row + 1..row + 1 + n {
-                let mask = self.preceding(p);
-                let minimum = self.table.step[mask] == NO_STEP;
-                let below = self.label[(p as isize + earlier[mask]) as usize];
+            for (p, &mask) in (row + 1..).zip(&image.masks[row + 1..row + 1 + n]) {
+                let (offset, minimum) = steps[mask as usize];
+                let below = label[(p as isize + offset as isize) as usize];
                 minima[count] = p as u32;
-                self.label[p] = select(minimum, first_id + count as u32, below);
+                label[p] = select(minimum != 0, first_id + count as u32, below);
                 count += minimum as usize;
             }
+            // the row's minima get their components in the order of their ids
             for &p in &minima[..count] {
-                self.start_component(p as usize);
+                let id = self.parent.len() as u32;
+                self.parent.push(id);
+                let order = image.order(p as usize);
+                self.age.push(if self.flip == 0 { order } else { !order });
             }
+        }
+    }
+
+    /// Whether [`Self::pairs`] labels in raster order.
+    fn labels_in_raster_order(&self, labelling: Labelling) -> bool {
+        match labelling {
+            Labelling::Raster => true,
+            Labelling::Walks => false,
+            // dense saddles (noise): label every pixel in one raster pass, then walk the few left;
+            // sparse saddles (smooth images): walk only from where the saddles look, several at a
+            // time
+            Labelling::Auto => self.image.saddles.len() * 8 > self.image.width * self.image.height,
         }
     }
 
@@ -782,19 +802,21 @@ impl<'a> Sweep<'a> {
         self.pending = pending;
     }
 
-    /// Finds the components that the runs of every saddle (padded indices, increasing) descend to.
-    /// Visiting the saddles in raster order keeps the walks local.
-    fn components(&mut self, saddles: &[u32], labelling: Labelling) {
-        // dense saddles (noise): label every pixel in one raster pass, then walk the few left;
-        // sparse saddles (smooth images): walk only from where the saddles look, several at a time
-        let dense = saddles.len() * 8 > self.image.width * self.image.height;
-        match labelling {
-            Labelling::Raster => self.label_in_raster_order(),
-            Labelling::Walks => self.walk_from_saddles(saddles),
-            Labelling::Auto if dense => self.label_in_raster_order(),
-            Labelling::Auto => self.walk_from_saddles(saddles),
+    /// The pairs of this sweep, in `pairs` ([`Self::run`]; the reverse sweep's by death).
+    fn pairs(&mut self, labelling: Labelling) {
+        let image = self.image;
+        if self.labels_in_raster_order(labelling) {
+            self.label_in_raster_order();
+        } else {
+            self.walk_from_saddles(&image.saddles);
         }
-        self.list_components(saddles);
+        // visiting the saddles in raster order keeps the walks local
+        self.list_components(&image.saddles);
+        self.list_merges(&image.order, &image.saddles);
+        self.run();
+        if self.flip != 0 {
+            self.sort_pairs_by_death();
+        }
     }
 
     /// Lists, for each saddle, the different components its runs descend to, [`UNSET`] after the
@@ -1056,14 +1078,11 @@ pub fn persistence_pairs_with(
 
     // the two sweeps are independent: on two threads when there are two and enough work to pay for
     // the hand-over
-    let parallel = image.saddles.len() > 1 << 15;
     let (h0, h1) = join(
-        parallel,
+        image.saddles.len() > 1 << 15,
         || {
             let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
-            sweep.components(&image_ref.saddles, labelling);
-            sweep.list_merges(&image_ref.order, &image_ref.saddles);
-            sweep.run();
+            sweep.pairs(labelling);
             let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
             h0.extend(
                 sweep
@@ -1088,10 +1107,7 @@ pub fn persistence_pairs_with(
         },
         || {
             let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
-            sweep.components(&image_ref.saddles, labelling);
-            sweep.list_merges(&image_ref.order, &image_ref.saddles);
-            sweep.run();
-            sweep.sort_pairs_by_death();
+            sweep.pairs(labelling);
             let h1: Vec<PersistencePair> = sweep
                 .pairs
                 .iter()
