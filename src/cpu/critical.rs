@@ -611,66 +611,41 @@ impl<'a> Sweep<'a> {
         (step != NO_STEP).then(|| (q as isize + self.image.offsets[step as usize]) as usize)
     }
 
-    /// The component that pixel `p` descends to.
-    #[inline]
-    fn descend(&mut self, p: usize) -> u32 {
-        match self.label[p] {
-            UNSET => {
-                // most walks on noise end after one step: take it here
-                if let Some(id) = self
-                    .step(p)
-                    .map(|q| self.label[q])
-                    .filter(|&id| id != UNSET)
-                {
-                    self.label[p] = id;
-                    return id;
-                }
-                self.walk(p)
-            }
-            id => id,
-        }
-    }
-
-    /// [`Self::descend`] for an unlabelled pixel: walks down and labels the whole walk.
+    /// Labels unlabelled pixel `p`, and every pixel on its way down, with the component it
+    /// descends to; returns that component.
     #[inline(never)]
     fn walk(&mut self, p: usize) -> u32 {
+        let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
+        let masks = &self.image.masks[..];
+        // local slices, so that the compiler keeps them in registers
+        let step = |q: usize| {
+            let step = table.descent[(masks[q] ^ flip) as usize];
+            (step != NO_STEP).then(|| (q as isize + offsets[step as usize]) as usize)
+        };
+        let label = &self.label[..];
         let mut q = p;
-        let id = loop {
-            let id = self.label[q];
+        let found = loop {
+            let id = label[q];
             if id != UNSET {
-                break id;
+                break Some(id);
             }
-            match self.step(q) {
+            match step(q) {
                 Some(next) => q = next,
-                None => {
-                    let id = self.start_component(q);
-                    self.label[q] = id;
-                    break id;
-                }
+                None => break None,
             }
         };
+        let id = found.unwrap_or_else(|| self.start_component(q));
+        let label = &mut self.label[..];
+        label[q] = id;
         let mut v = p;
         while v != q {
-            self.label[v] = id;
-            match self.step(v) {
+            label[v] = id;
+            match step(v) {
                 Some(next) => v = next,
                 None => break,
             }
         }
         id
-    }
-
-    #[inline]
-    fn find(&mut self, mut v: u32) -> u32 {
-        loop {
-            let parent = self.parent[v as usize];
-            if parent == v {
-                return v;
-            }
-            let grand = self.parent[parent as usize];
-            self.parent[v as usize] = grand;
-            v = grand;
-        }
     }
 
     /// Labels, in one raster pass, every pixel whose descent reaches a minimum through raster-earlier
@@ -825,11 +800,28 @@ impl<'a> Sweep<'a> {
         let mut components = std::mem::take(&mut self.components);
         components.clear();
         components.reserve(saddles.len());
+        let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
+        let masks = &self.image.masks[..];
         for &p in saddles {
+            let p = p as usize;
+            let mask = (masks[p] ^ flip) as usize;
             let mut ids = [UNSET; 4];
             let mut count = 0;
-            for q in self.run_starts(p as usize) {
-                let id = self.descend(q);
+            for &rep in &table.reps[mask][..table.runs[mask] as usize] {
+                let q = (p as isize + offsets[rep as usize]) as usize;
+                let mut id = self.label[q];
+                if id == UNSET {
+                    // most walks on noise end after one step: take it here
+                    let step = table.descent[(masks[q] ^ flip) as usize];
+                    if step != NO_STEP {
+                        id = self.label[(q as isize + offsets[step as usize]) as usize];
+                    }
+                    if id == UNSET {
+                        id = self.walk(q);
+                    } else {
+                        self.label[q] = id;
+                    }
+                }
                 if !ids[..count].contains(&id) {
                     ids[count] = id;
                     count += 1;
@@ -886,26 +878,28 @@ impl<'a> Sweep<'a> {
         let mut out = std::mem::take(&mut self.pairs);
         out.clear();
         let mut group = 0; // first pair of the current saddle
-        let count = self.merge_count;
-        for (i, merge) in merges[..count].iter().enumerate() {
+        let merges_now = &merges[..self.merge_count];
+        // local slices, so that the compiler keeps them in registers
+        let (parent, age) = (&mut self.parent[..], &self.age[..]);
+        for (i, merge) in merges_now.iter().enumerate() {
             // the components of a merge a few steps ahead are far apart in memory: ask for them now
-            if let Some(ahead) = merges[..count].get(i + PREFETCH_AHEAD) {
-                super::prefetch(&self.parent, ahead.a as usize);
-                super::prefetch(&self.parent, ahead.b as usize);
-                super::prefetch(&self.age, ahead.a as usize);
-                super::prefetch(&self.age, ahead.b as usize);
+            if let Some(ahead) = merges_now.get(i + PREFETCH_AHEAD) {
+                super::prefetch(parent, ahead.a as usize);
+                super::prefetch(parent, ahead.b as usize);
+                super::prefetch(age, ahead.a as usize);
+                super::prefetch(age, ahead.b as usize);
             }
-            let (a, b) = (self.find(merge.a), self.find(merge.b));
+            let (a, b) = (find(parent, merge.a), find(parent, merge.b));
             if a == b {
                 continue;
             }
-            let (age_a, age_b) = (self.age[a as usize], self.age[b as usize]);
+            let (age_a, age_b) = (age[a as usize], age[b as usize]);
             let (young, old, creator) = if age_a < age_b {
                 (b, a, age_b)
             } else {
                 (a, b, age_a)
             };
-            self.parent[young as usize] = old;
+            parent[young as usize] = old;
             // nonzero persistence: the keys (high words of the ages) differ
             if creator >> 32 != merge.age >> 32 {
                 if out.last().is_some_and(|&(age, _)| age != merge.age) {
@@ -933,6 +927,20 @@ impl<'a> Sweep<'a> {
         {
             ties.sort_unstable_by_key(death);
         }
+    }
+}
+
+/// The root of `v` in the union-find forest `parent`, halving the path.
+#[inline]
+fn find(parent: &mut [u32], mut v: u32) -> u32 {
+    loop {
+        let up = parent[v as usize];
+        if up == v {
+            return v;
+        }
+        let grand = parent[up as usize];
+        parent[v as usize] = grand;
+        v = grand;
     }
 }
 
