@@ -515,7 +515,7 @@ impl<'a> Sweep<'a> {
             mut label,
             mut parent,
             mut age,
-            mut components,
+            components,
             merges,
             mut pairs,
             pair_scratch,
@@ -537,7 +537,6 @@ impl<'a> Sweep<'a> {
         parent.extend([UNSET, EXTERIOR]);
         age.clear();
         age.extend([0, 0]);
-        components.clear();
         pairs.clear();
         Sweep {
             image,
@@ -798,14 +797,18 @@ impl<'a> Sweep<'a> {
     /// last.
     fn list_components(&mut self, saddles: &[u32]) {
         let mut components = std::mem::take(&mut self.components);
-        components.clear();
-        components.reserve(saddles.len());
+        // every record is written before it is read: the buffer only grows
+        if components.len() < saddles.len() {
+            components.resize(saddles.len(), [UNSET; 4]);
+        }
         let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
         let masks = &self.image.masks[..];
-        for &p in saddles {
+        for (ids, &p) in components.iter_mut().zip(saddles) {
             let p = p as usize;
             let mask = (masks[p] ^ flip) as usize;
-            let mut ids = [UNSET; 4];
+            // written in place: a record put together on the stack and then copied costs a failed
+            // store-to-load forwarding per saddle
+            *ids = [UNSET; 4];
             let mut count = 0;
             for &rep in &table.reps[mask][..table.runs[mask] as usize] {
                 let q = (p as isize + offsets[rep as usize]) as usize;
@@ -827,7 +830,6 @@ impl<'a> Sweep<'a> {
                     count += 1;
                 }
             }
-            components.push(ids);
         }
         self.components = components;
     }
