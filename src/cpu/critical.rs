@@ -222,6 +222,7 @@ struct ImageBuffers {
     saddles: Vec<u32>,
     order: Vec<u64>,
     order_scratch: Vec<u64>,
+    cycles: Vec<u64>,
 }
 
 /// Buffers of one sweep, kept per thread between calls.
@@ -292,6 +293,8 @@ struct Padded {
     /// `(key << 32) | i` for every saddle `saddles[i]`, in the forward order ([`Self::sort_saddles`]).
     order: Vec<u64>,
     order_scratch: Vec<u64>,
+    /// The buffer of the forward sweep's marks ([`Sweep::cycles`]), kept with the image's.
+    cycles: Vec<u64>,
     width: usize,
     height: usize,
     stride: usize,
@@ -316,6 +319,7 @@ impl Padded {
             mut saddles,
             order,
             order_scratch,
+            cycles,
         } = buffers;
         keys.clear();
         keys.reserve(cells);
@@ -335,6 +339,7 @@ impl Padded {
             saddles,
             order,
             order_scratch,
+            cycles,
             width,
             height,
             stride,
@@ -450,6 +455,7 @@ impl Padded {
             saddles: self.saddles,
             order: self.order,
             order_scratch: self.order_scratch,
+            cycles: self.cycles,
         }
     }
 }
@@ -507,6 +513,14 @@ struct Sweep<'a> {
     pair_scratch: Vec<(u64, u64)>,
     /// Unlabelled pixels that saddles' runs start from ([`Self::walk_pending`]).
     pending: Vec<u32>,
+    /// Forward: when [`Self::mark_cycles`], a bit per padded pixel, set at the saddles where some
+    /// run joins a component that another run has joined already (it closes a cycle).
+    cycles: Vec<u64>,
+    mark_cycles: bool,
+    /// Reverse: the forward sweep's `cycles`, when it marked them. A saddle merges in the reverse
+    /// sweep only where it closes a cycle in the forward one (by duality, it merges as many dual
+    /// components as it closes cycles), so the others are skipped.
+    only_cycles: Option<&'a [u64]>,
 }
 
 impl<'a> Sweep<'a> {
@@ -551,6 +565,9 @@ impl<'a> Sweep<'a> {
             pairs,
             pair_scratch,
             pending,
+            cycles: Vec::new(),
+            mark_cycles: false,
+            only_cycles: None,
         }
     }
 
@@ -779,6 +796,10 @@ impl<'a> Sweep<'a> {
     /// The pairs of this sweep, in `pairs` ([`Self::run`]; the reverse sweep's by death).
     fn pairs(&mut self, labelling: Labelling) {
         let image = self.image;
+        if self.mark_cycles {
+            self.cycles.clear();
+            self.cycles.resize(image.keys.len().div_ceil(64), 0);
+        }
         if self.labels_in_raster_order(labelling) {
             self.label_in_raster_order();
         } else {
@@ -803,14 +824,20 @@ impl<'a> Sweep<'a> {
         }
         let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
         let masks = &self.image.masks[..];
+        let only_cycles = self.only_cycles;
+        let mut cycles = std::mem::take(&mut self.cycles);
         for (ids, &p) in components.iter_mut().zip(saddles) {
             let p = p as usize;
-            let mask = (masks[p] ^ flip) as usize;
             // written in place: a record put together on the stack and then copied costs a failed
             // store-to-load forwarding per saddle
             *ids = [UNSET; 4];
+            if only_cycles.is_some_and(|only| only[p / 64] >> (p % 64) & 1 == 0) {
+                continue;
+            }
+            let mask = (masks[p] ^ flip) as usize;
+            let runs = table.runs[mask] as usize;
             let mut count = 0;
-            for &rep in &table.reps[mask][..table.runs[mask] as usize] {
+            for &rep in &table.reps[mask][..runs] {
                 let q = (p as isize + offsets[rep as usize]) as usize;
                 let mut id = self.label[q];
                 if id == UNSET {
@@ -830,7 +857,11 @@ impl<'a> Sweep<'a> {
                     count += 1;
                 }
             }
+            if self.mark_cycles && count < runs {
+                cycles[p / 64] |= 1 << (p % 64);
+            }
         }
+        self.cycles = cycles;
         self.components = components;
     }
 
@@ -893,6 +924,11 @@ impl<'a> Sweep<'a> {
             }
             let (a, b) = (find(parent, merge.a), find(parent, merge.b));
             if a == b {
+                if self.mark_cycles {
+                    // forward: the low word of the age is the saddle's padded index
+                    let p = merge.age as u32 as usize;
+                    self.cycles[p / 64] |= 1 << (p % 64);
+                }
                 continue;
             }
             let (age_a, age_b) = (age[a as usize], age[b as usize]);
@@ -1069,6 +1105,7 @@ pub fn persistence_pairs_with(
     );
     let first = image.masks_and_saddles(primal.table());
     image.sort_saddles();
+    let mut cycles = std::mem::take(&mut image.cycles);
     let cells = image.keys.len();
     let image_ref = &image;
     // a pixel given by its forward order
@@ -1086,47 +1123,62 @@ pub fn persistence_pairs_with(
             death_index: Some(death_index),
         };
 
-    // the two sweeps are independent: on two threads when there are two and enough work to pay for
-    // the hand-over
-    let (h0, h1) = join(
-        image.saddles.len() > 1 << 15,
-        || {
-            let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
-            sweep.pairs(labelling);
-            let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
-            h0.extend(
-                sweep
-                    .pairs
-                    .iter()
-                    .map(|&(saddle, creator)| pair(pixel(creator), pixel(saddle))),
-            );
-            keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
-            // the essential class: the first pixel of the order
-            let (birth, birth_index) = pixel(image_ref.order(first as usize));
-            h0.push(PersistencePair {
-                birth,
-                death: if superlevel {
-                    f32::NEG_INFINITY
-                } else {
-                    f32::INFINITY
-                },
-                birth_index,
-                death_index: None,
-            });
-            h0
-        },
-        || {
-            let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
-            sweep.pairs(labelling);
-            let h1: Vec<PersistencePair> = sweep
+    // H0: the forward sweep; it marks the saddles that close cycles in `cycles` when given it
+    let h0_of = |mut cycles: Option<&mut Vec<u64>>| {
+        let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
+        if let Some(cycles) = cycles.as_deref_mut() {
+            sweep.mark_cycles = true;
+            sweep.cycles = std::mem::take(cycles);
+        }
+        sweep.pairs(labelling);
+        let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
+        h0.extend(
+            sweep
                 .pairs
                 .iter()
-                .map(|&(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
-                .collect();
-            keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
-            h1
-        },
-    );
+                .map(|&(saddle, creator)| pair(pixel(creator), pixel(saddle))),
+        );
+        if let Some(cycles) = cycles {
+            *cycles = std::mem::take(&mut sweep.cycles);
+        }
+        keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
+        // the essential class: the first pixel of the order
+        let (birth, birth_index) = pixel(image_ref.order(first as usize));
+        h0.push(PersistencePair {
+            birth,
+            death: if superlevel {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            },
+            birth_index,
+            death_index: None,
+        });
+        h0
+    };
+    // H1: the reverse sweep, over the saddles that close cycles only when they are marked
+    let h1_of = |only_cycles: Option<&[u64]>| {
+        let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
+        sweep.only_cycles = only_cycles;
+        sweep.pairs(labelling);
+        let h1: Vec<PersistencePair> = sweep
+            .pairs
+            .iter()
+            .map(|&(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
+            .collect();
+        keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
+        h1
+    };
+    // on two threads (when there are two, and enough work to pay for the hand-over) the sweeps run
+    // side by side; on one, the reverse sweep skips the saddles that the forward one found not to
+    // close cycles
+    let (h0, h1) = if image.saddles.len() > 1 << 15 && rayon::current_num_threads() > 1 {
+        rayon::join(|| h0_of(None), || h1_of(None))
+    } else {
+        let h0 = h0_of(Some(&mut cycles));
+        (h0, h1_of(Some(&cycles)))
+    };
+    image.cycles = cycles;
     keep_buffers(&IMAGE_BUFFERS, image.into_buffers(), cells);
     vec![h0, h1]
 }
