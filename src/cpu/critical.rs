@@ -236,6 +236,7 @@ struct SweepBuffers {
     pairs: Vec<(u64, u64)>,
     pair_scratch: Vec<(u64, u64)>,
     pending: Vec<u32>,
+    kept: Vec<u64>,
 }
 
 /// Descents walked at a time by [`Sweep::walk_pending`].
@@ -513,8 +514,11 @@ struct Sweep<'a> {
     pair_scratch: Vec<(u64, u64)>,
     /// Unlabelled pixels that saddles' runs start from ([`Self::walk_pending`]).
     pending: Vec<u32>,
-    /// Forward: when [`Self::mark_cycles`], a bit per padded pixel, set at the saddles where some
-    /// run joins a component that another run has joined already (it closes a cycle).
+    /// The saddles of `order` that are not skipped ([`Self::list_merges`]).
+    kept: Vec<u64>,
+    /// Forward: when [`Self::mark_cycles`], a bit per saddle (by place in the list of saddles), set
+    /// at the saddles where some run joins a component that another run has joined already (it
+    /// closes a cycle). While the sweep runs, a bit per padded pixel.
     cycles: Vec<u64>,
     mark_cycles: bool,
     /// Reverse: the forward sweep's `cycles`, when it marked them. A saddle merges in the reverse
@@ -534,6 +538,7 @@ impl<'a> Sweep<'a> {
             mut pairs,
             pair_scratch,
             pending,
+            kept,
         } = buffers;
         label.clear();
         label.resize(image.keys.len(), UNSET);
@@ -565,6 +570,7 @@ impl<'a> Sweep<'a> {
             pairs,
             pair_scratch,
             pending,
+            kept,
             cycles: Vec::new(),
             mark_cycles: false,
             only_cycles: None,
@@ -581,6 +587,7 @@ impl<'a> Sweep<'a> {
             pairs: self.pairs,
             pair_scratch: self.pair_scratch,
             pending: self.pending,
+            kept: self.kept,
         }
     }
 
@@ -812,6 +819,15 @@ impl<'a> Sweep<'a> {
         if self.flip != 0 {
             self.sort_pairs_by_death();
         }
+        if self.mark_cycles {
+            // the marks, by padded index, become marks by place in the list of saddles
+            let mut marks = vec![0u64; image.saddles.len().div_ceil(64)];
+            for (i, &p) in image.saddles.iter().enumerate() {
+                let p = p as usize;
+                marks[i / 64] |= (self.cycles[p / 64] >> (p % 64) & 1) << (i % 64);
+            }
+            self.cycles = marks;
+        }
     }
 
     /// Lists, for each saddle, the different components its runs descend to, [`UNSET`] after the
@@ -826,12 +842,12 @@ impl<'a> Sweep<'a> {
         let masks = &self.image.masks[..];
         let only_cycles = self.only_cycles;
         let mut cycles = std::mem::take(&mut self.cycles);
-        for (ids, &p) in components.iter_mut().zip(saddles) {
+        for (i, (ids, &p)) in components.iter_mut().zip(saddles).enumerate() {
             let p = p as usize;
             // written in place: a record put together on the stack and then copied costs a failed
             // store-to-load forwarding per saddle
             *ids = [UNSET; 4];
-            if only_cycles.is_some_and(|only| only[p / 64] >> (p % 64) & 1 == 0) {
+            if only_cycles.is_some_and(|only| only[i / 64] >> (i % 64) & 1 == 0) {
                 continue;
             }
             let mask = (masks[p] ^ flip) as usize;
@@ -880,6 +896,24 @@ impl<'a> Sweep<'a> {
         let reverse = self.flip != 0;
         let flip = 0u64.wrapping_sub(reverse as u64);
         let mut len = 0;
+        // the saddles skipped ([`Self::only_cycles`]) have no merges: left out first, in a pass
+        // without branches, so that their records are not read
+        let mut kept = std::mem::take(&mut self.kept);
+        let order = match self.only_cycles {
+            Some(only) => {
+                if kept.len() < order.len() {
+                    kept.resize(order.len(), 0);
+                }
+                let mut count = 0;
+                for &e in order {
+                    let seq = e as u32 as usize;
+                    kept[count] = e;
+                    count += (only[seq / 64] >> (seq % 64) & 1) as usize;
+                }
+                &kept[..count]
+            }
+            None => order,
+        };
         let n = order.len();
         // the saddle `i` places into this sweep's order
         let at = |i: usize| if reverse { order[n - 1 - i] } else { order[i] };
@@ -901,6 +935,7 @@ impl<'a> Sweep<'a> {
         }
         self.merges = merges;
         self.merge_count = len;
+        self.kept = kept;
     }
 
     /// Applies the merges in order; returns `(age of the saddle, age of the creator of the component
