@@ -949,6 +949,7 @@ impl<'a> Sweep<'a> {
         let merges_now = &merges[..self.merge_count];
         // local slices, so that the compiler keeps them in registers
         let (parent, age) = (&mut self.parent[..], &self.age[..]);
+        let (mark_cycles, cycles) = (self.mark_cycles, &mut self.cycles[..]);
         for (i, merge) in merges_now.iter().enumerate() {
             // the components of a merge a few steps ahead are far apart in memory: ask for them now
             if let Some(ahead) = merges_now.get(i + PREFETCH_AHEAD) {
@@ -959,10 +960,10 @@ impl<'a> Sweep<'a> {
             }
             let (a, b) = (find(parent, merge.a), find(parent, merge.b));
             if a == b {
-                if self.mark_cycles {
+                if mark_cycles {
                     // forward: the low word of the age is the saddle's padded index
                     let p = merge.age as u32 as usize;
-                    self.cycles[p / 64] |= 1 << (p % 64);
+                    cycles[p / 64] |= 1 << (p % 64);
                 }
                 continue;
             }
