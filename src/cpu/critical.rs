@@ -13,14 +13,17 @@
 //! 1. one streaming pass over the image computes, for every pixel, the bit mask of its 8 neighbours
 //!    that precede it, and lists the saddles (about a quarter of the pixels on noise, 0.5% on smooth
 //!    images). They are the same pixels in both sweeps: the two connectivities are dual, and a pixel
-//!    has as many runs of preceding neighbours in one as of following ones in the other;
+//!    with two runs of preceding neighbours or more in one has as many runs of following ones in the
+//!    other;
 //! 2. each run of a saddle gets the component (a minimum) it descends to: where saddles are dense,
 //!    one raster pass labels most pixels and the rest are walked down on demand; where they are
 //!    sparse, only the runs' neighbours are walked, several walks interleaved; walks label the pixels
 //!    they pass;
 //! 3. only the saddles are sorted (an LSD radix sort), once for both sweeps; each sweep gathers its
 //!    merges in that order (backwards in the reverse sweep) and applies them with a union-find over
-//!    minima.
+//!    minima. On one thread the sweeps run one after the other, and the reverse sweep skips the
+//!    saddles that closed no cycle in the forward one: by duality a saddle merges as many dual
+//!    components as it closes cycles.
 //!
 //! Nothing is allocated per pixel or per pair beyond flat arrays, and there is no global sort. The
 //! output equals the reference pipeline ([`super::raw_pairs`] + [`crate::diagram::assemble`]) with
@@ -248,9 +251,9 @@ const GATHER_AHEAD: usize = 32;
 /// How many merges ahead [`Sweep::run`] asks for the union-find records.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Most bits of one radix-sort pass: 14 (2 passes for the 28 bits that keys of values in (0, 1)
-/// span) where there are hundreds of thousands of items, fewer for fewer items (a pass costs its
-/// buckets too).
+/// Most bits of one radix-sort pass: 14 where there are hundreds of thousands of items (the keys of
+/// the uniform noise of the benchmarks span 28 bits: 2 passes), fewer for fewer items (a pass costs
+/// its buckets too).
 const RADIX_BITS: u32 = 14;
 
 /// Buffers for images of more padded cells than this are not kept (they would hold hundreds of MB).
@@ -288,13 +291,15 @@ struct Padded {
     keys: Vec<u32>,
     /// Bit `i` set when ring neighbour `i` precedes the pixel in the forward order.
     masks: Vec<u8>,
-    /// The saddles (padded indices, increasing): the same pixels in both sweeps (a pixel has as many
-    /// runs of preceding neighbours in one sweep as of following ones in the other).
+    /// The saddles (padded indices, increasing): the same pixels in both sweeps (a pixel with two
+    /// runs of preceding neighbours or more in one sweep has as many runs of following ones in the
+    /// other).
     saddles: Vec<u32>,
     /// `(key << 32) | i` for every saddle `saddles[i]`, in the forward order ([`Self::sort_saddles`]).
     order: Vec<u64>,
     order_scratch: Vec<u64>,
-    /// The buffer of the forward sweep's marks ([`Sweep::cycles`]), kept with the image's.
+    /// The forward sweep's marks by place in the list of saddles ([`Sweep::cycles`]); their buffer
+    /// is kept with the image's (the marks by padded index are made per call).
     cycles: Vec<u64>,
     width: usize,
     height: usize,
@@ -504,7 +509,7 @@ struct Sweep<'a> {
     /// forward sweep the low 32 bits are that pixel's padded index).
     age: Vec<u64>,
     /// The different components that the runs of each saddle (`image.saddles[i]`) descend to,
-    /// [`UNSET`] in place of repeats ([`Self::list_components`]).
+    /// [`UNSET`] after the last, all [`UNSET`] for a skipped saddle ([`Self::list_components`]).
     components: Vec<[u32; 4]>,
     /// The merges in this sweep's order: the first `merge_count` ([`Self::list_merges`]).
     merges: Vec<Merge>,
@@ -730,7 +735,14 @@ impl<'a> Sweep<'a> {
     fn walk_from_saddles(&mut self, saddles: &[u32]) {
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
-        for &p in saddles {
+        for (i, &p) in saddles.iter().enumerate() {
+            // a skipped saddle's runs are not looked at
+            if self
+                .only_cycles
+                .is_some_and(|only| only[i / 64] >> (i % 64) & 1 == 0)
+            {
+                continue;
+            }
             for q in self.run_starts(p as usize) {
                 if self.label[q] == UNSET {
                     pending.push(q as u32);
@@ -1058,7 +1070,7 @@ fn radix_sort_by<T: Copy + Default>(
     let digit =
         |t: &T, pass: u32| (((key(t) >> lo) - least) >> (pass * width)) as usize & (buckets - 1);
     // the histograms of every pass in one read of the items
-    // 32-bit counts: at most three merges per pixel, and MAX_PIXELS is below 2^29
+    // 32-bit counts: at most one item per pixel (saddles, pairs), and MAX_PIXELS is below 2^29
     let mut counts = vec![0u32; passes as usize * buckets];
     for t in items.iter() {
         for pass in 0..passes {
