@@ -509,7 +509,7 @@ struct Sweep<'a> {
     /// forward sweep the low 32 bits are that pixel's padded index).
     age: Vec<u64>,
     /// The different components that the runs of each saddle (`image.saddles[i]`) descend to,
-    /// [`UNSET`] after the last, all [`UNSET`] for a skipped saddle ([`Self::list_components`]).
+    /// [`UNSET`] after the last; not written for a skipped saddle ([`Self::list_components`]).
     components: Vec<[u32; 4]>,
     /// The merges in this sweep's order: the first `merge_count` ([`Self::list_merges`]).
     merges: Vec<Merge>,
@@ -850,47 +850,66 @@ impl<'a> Sweep<'a> {
         if components.len() < saddles.len() {
             components.resize(saddles.len(), [UNSET; 4]);
         }
-        let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
-        let masks = &self.image.masks[..];
-        let only_cycles = self.only_cycles;
-        let mut cycles = std::mem::take(&mut self.cycles);
-        for (i, (ids, &p)) in components.iter_mut().zip(saddles).enumerate() {
-            let p = p as usize;
-            // written in place: a record put together on the stack and then copied costs a failed
-            // store-to-load forwarding per saddle
-            *ids = [UNSET; 4];
-            if only_cycles.is_some_and(|only| only[i / 64] >> (i % 64) & 1 == 0) {
-                continue;
-            }
-            let mask = (masks[p] ^ flip) as usize;
-            let runs = table.runs[mask] as usize;
-            let mut count = 0;
-            for &rep in &table.reps[mask][..runs] {
-                let q = (p as isize + offsets[rep as usize]) as usize;
-                let mut id = self.label[q];
-                if id == UNSET {
-                    // most walks on noise end after one step: take it here
-                    let step = table.descent[(masks[q] ^ flip) as usize];
-                    if step != NO_STEP {
-                        id = self.label[(q as isize + offsets[step as usize]) as usize];
-                    }
-                    if id == UNSET {
-                        id = self.walk(q);
-                    } else {
-                        self.label[q] = id;
+        match self.only_cycles {
+            None => {
+                let mut cycles = std::mem::take(&mut self.cycles);
+                for (ids, &p) in components.iter_mut().zip(saddles) {
+                    let p = p as usize;
+                    let repeats = self.saddle_components(p, ids);
+                    if self.mark_cycles && repeats {
+                        cycles[p / 64] |= 1 << (p % 64);
                     }
                 }
-                if !ids[..count].contains(&id) {
-                    ids[count] = id;
-                    count += 1;
-                }
+                self.cycles = cycles;
             }
-            if self.mark_cycles && count < runs {
-                cycles[p / 64] |= 1 << (p % 64);
+            // the marked saddles only, in raster order, found a word of marks at a time (a test
+            // per saddle would go either way at random)
+            Some(only) => {
+                for (w, &word) in only.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let i = w * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        self.saddle_components(saddles[i] as usize, &mut components[i]);
+                    }
+                }
             }
         }
-        self.cycles = cycles;
         self.components = components;
+    }
+
+    /// Writes into `ids` the different components that saddle `p`'s runs descend to, [`UNSET`]
+    /// after the last (in place: a record put together on the stack and then copied costs a failed
+    /// store-to-load forwarding per saddle); returns whether two runs share one.
+    #[inline(always)]
+    fn saddle_components(&mut self, p: usize, ids: &mut [u32; 4]) -> bool {
+        let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
+        let masks = &self.image.masks[..];
+        *ids = [UNSET; 4];
+        let mask = (masks[p] ^ flip) as usize;
+        let runs = table.runs[mask] as usize;
+        let mut count = 0;
+        for &rep in &table.reps[mask][..runs] {
+            let q = (p as isize + offsets[rep as usize]) as usize;
+            let mut id = self.label[q];
+            if id == UNSET {
+                // most walks on noise end after one step: take it here
+                let step = table.descent[(masks[q] ^ flip) as usize];
+                if step != NO_STEP {
+                    id = self.label[(q as isize + offsets[step as usize]) as usize];
+                }
+                if id == UNSET {
+                    id = self.walk(q);
+                } else {
+                    self.label[q] = id;
+                }
+            }
+            if !ids[..count].contains(&id) {
+                ids[count] = id;
+                count += 1;
+            }
+        }
+        count < runs
     }
 
     /// Lists the saddles' merges in this sweep's order (`order` forward, or backwards in the
