@@ -21,9 +21,9 @@
 //!    they pass;
 //! 3. only the saddles are sorted (an LSD radix sort), once for both sweeps; each sweep gathers its
 //!    merges in that order (backwards in the reverse sweep) and applies them with a union-find over
-//!    minima. On one thread the sweeps run one after the other, and the reverse sweep skips the
-//!    saddles that closed no cycle in the forward one: by duality a saddle merges as many dual
-//!    components as it closes cycles.
+//!    minima. On one thread the sweeps run one after the other, and the second skips the saddles
+//!    that closed no cycle in the first: by duality a saddle merges in one sweep as many components
+//!    as it closes cycles in the other.
 //!
 //! Nothing is allocated per pixel or per pair beyond flat arrays, and there is no global sort. The
 //! output equals the reference pipeline ([`super::raw_pairs`] + [`crate::diagram::assemble`]) with
@@ -521,14 +521,15 @@ struct Sweep<'a> {
     pending: Vec<u32>,
     /// The saddles of `order` that are not skipped ([`Self::list_merges`]).
     kept: Vec<u64>,
-    /// Forward: when [`Self::mark_cycles`], a bit per saddle (by place in the list of saddles), set
-    /// at the saddles where some run joins a component that another run has joined already (it
-    /// closes a cycle). While the sweep runs, a bit per padded pixel.
+    /// When [`Self::mark_cycles`] (the first of two sweeps on one thread), a bit per saddle (by
+    /// place in the list of saddles), set at the saddles where some run joins a component that
+    /// another run has joined already (it closes a cycle). While the sweep runs, a bit per padded
+    /// pixel.
     cycles: Vec<u64>,
     mark_cycles: bool,
-    /// Reverse: the forward sweep's `cycles`, when it marked them. A saddle merges in the reverse
-    /// sweep only where it closes a cycle in the forward one (by duality, it merges as many dual
-    /// components as it closes cycles), so the others are skipped.
+    /// The second sweep on one thread: the first sweep's `cycles`. A saddle merges in one sweep only
+    /// where it closes a cycle in the other (by duality, it merges as many components in one as it
+    /// closes cycles in the other), so the others are skipped.
     only_cycles: Option<&'a [u64]>,
 }
 
@@ -981,6 +982,7 @@ impl<'a> Sweep<'a> {
         // local slices, so that the compiler keeps them in registers
         let (parent, age) = (&mut self.parent[..], &self.age[..]);
         let (mark_cycles, cycles) = (self.mark_cycles, &mut self.cycles[..]);
+        let flip = 0u64.wrapping_sub((self.flip != 0) as u64);
         for (i, merge) in merges_now.iter().enumerate() {
             // the components of a merge a few steps ahead are far apart in memory: ask for them now
             if let Some(ahead) = merges_now.get(i + PREFETCH_AHEAD) {
@@ -992,8 +994,8 @@ impl<'a> Sweep<'a> {
             let (a, b) = (find(parent, merge.a), find(parent, merge.b));
             if a == b {
                 if mark_cycles {
-                    // forward: the low word of the age is the saddle's padded index
-                    let p = merge.age as u32 as usize;
+                    // the low word of the order is the saddle's padded index
+                    let p = (merge.age ^ flip) as u32 as usize;
                     cycles[p / 64] |= 1 << (p % 64);
                 }
                 continue;
@@ -1133,6 +1135,9 @@ pub enum Labelling {
     Walks,
 }
 
+/// Turns a sweep's `(age of the saddle, age of the creator)` pairs into the API's records.
+type PairsOf<'c> = dyn Fn(&[(u64, u64)]) -> Vec<PersistencePair> + 'c;
+
 /// Pairs with nonzero persistence of one 2D image (values already validated: no NaN; `-0.0` may be
 /// left in, its key is that of `+0.0`),
 /// per dimension, in the order of the contract (`DESIGN.md`, section 3), H0's essential class last.
@@ -1190,25 +1195,34 @@ pub fn persistence_pairs_with(
             death_index: Some(death_index),
         };
 
-    // H0: the forward sweep; it marks the saddles that close cycles in `cycles` when given it
-    let h0_of = |mut cycles: Option<&mut Vec<u64>>| {
-        let mut sweep = Sweep::new(image_ref, primal, false, take_buffers(&SWEEP_BUFFERS));
-        if let Some(cycles) = cycles.as_deref_mut() {
+    // one sweep: it marks the saddles that close cycles in `mark` when given it, and skips the
+    // saddles not marked in `only` when given it
+    let sweep_pairs = |reverse: bool,
+                       mut mark: Option<&mut Vec<u64>>,
+                       only: Option<&[u64]>,
+                       convert: &PairsOf| {
+        let conn = if reverse { dual } else { primal };
+        let mut sweep = Sweep::new(image_ref, conn, reverse, take_buffers(&SWEEP_BUFFERS));
+        if let Some(cycles) = mark.as_deref_mut() {
             sweep.mark_cycles = true;
             sweep.cycles = std::mem::take(cycles);
         }
+        sweep.only_cycles = only;
         sweep.pairs(labelling);
-        let mut h0 = Vec::with_capacity(sweep.pairs.len() + 1);
-        h0.extend(
-            sweep
-                .pairs
-                .iter()
-                .map(|&(saddle, creator)| pair(pixel(creator), pixel(saddle))),
-        );
-        if let Some(cycles) = cycles {
+        let pairs = convert(&sweep.pairs);
+        if let Some(cycles) = mark {
             *cycles = std::mem::take(&mut sweep.cycles);
         }
         keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
+        pairs
+    };
+    let h0_pairs = |pairs: &[(u64, u64)]| {
+        let mut h0 = Vec::with_capacity(pairs.len() + 1);
+        h0.extend(
+            pairs
+                .iter()
+                .map(|&(saddle, creator)| pair(pixel(creator), pixel(saddle))),
+        );
         // the essential class: the first pixel of the order
         let (birth, birth_index) = pixel(image_ref.order(first as usize));
         h0.push(PersistencePair {
@@ -1223,27 +1237,27 @@ pub fn persistence_pairs_with(
         });
         h0
     };
-    // H1: the reverse sweep, over the saddles that close cycles only when they are marked
-    let h1_of = |only_cycles: Option<&[u64]>| {
-        let mut sweep = Sweep::new(image_ref, dual, true, take_buffers(&SWEEP_BUFFERS));
-        sweep.only_cycles = only_cycles;
-        sweep.pairs(labelling);
-        let h1: Vec<PersistencePair> = sweep
-            .pairs
+    let h1_pairs = |pairs: &[(u64, u64)]| {
+        pairs
             .iter()
             .map(|&(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
-            .collect();
-        keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
-        h1
+            .collect::<Vec<_>>()
     };
     // on two threads (when there are two, and enough work to pay for the hand-over) the sweeps run
-    // side by side; on one, the reverse sweep skips the saddles that the forward one found not to
-    // close cycles
+    // side by side. On one, the second sweep skips the saddles that the first found not to close
+    // cycles; the sweep of the 8-connectivity (fewer components, so fewer saddles that merge) goes
+    // second: H0 for T, H1 for V
     let (h0, h1) = if image.saddles.len() > 1 << 15 && rayon::current_num_threads() > 1 {
-        rayon::join(|| h0_of(None), || h1_of(None))
+        rayon::join(
+            || sweep_pairs(false, None, None, &h0_pairs),
+            || sweep_pairs(true, None, None, &h1_pairs),
+        )
+    } else if primal == Connectivity::Eight {
+        let h1 = sweep_pairs(true, Some(&mut cycles), None, &h1_pairs);
+        (sweep_pairs(false, None, Some(&cycles), &h0_pairs), h1)
     } else {
-        let h0 = h0_of(Some(&mut cycles));
-        (h0, h1_of(Some(&cycles)))
+        let h0 = sweep_pairs(false, Some(&mut cycles), None, &h0_pairs);
+        (h0, sweep_pairs(true, None, Some(&cycles), &h1_pairs))
     };
     image.cycles = cycles;
     keep_buffers(&IMAGE_BUFFERS, image.into_buffers(), cells);
