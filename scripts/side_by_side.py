@@ -4,7 +4,7 @@
 For each image (uniform noise and smoothed noise, seed-fixed numpy, float32; 1024x1024 by default):
 
   ours        target/release/wgpu-persistence time IMAGE.npy --backend cpu|gpu --construction v|t
-              (in-process timing: load once, one warm-up, then --repeat runs; median and min)
+              (in-process timing: load once, --warmup untimed runs, then --repeat runs; median and min)
   GUDHI new   gudhi.sklearn.cubical_persistence.CubicalPersistence (T), GUDHI 3.13's 2D code; when
               scikit-learn is missing, the function it calls for a 2D top-cell image,
               gudhi._pers_cub_low_dim_ext._persistence_on_rectangle_from_top_cells
@@ -23,8 +23,9 @@ and all cores), the references in a Python loop over the maps (diagrams only).
 For the 2D images the CPU measurements (ours, GUDHI new, CubicalRipser) are made in --rounds
 interleaved rounds (default 3), and each figure is the median of its rounds' medians: the shared VM
 this was written on has slow phases that last seconds, and a library timed in one block can fall into
-one. The Python libraries are timed with time.perf_counter: one warm-up run, then the median of --repeat
-runs, single-threaded (OMP_NUM_THREADS=1 and friends; the process and its children are pinned to one
+one. The Python libraries are timed with time.perf_counter: --warmup untimed runs (default 3, the same
+number for every library on the 2D images and the batch; one for volumes and for our GPU backend),
+then the median of --repeat runs, single-threaded (OMP_NUM_THREADS=1 and friends; the process and its children are pinned to one
 CPU unless --no-pin). The same script checks that the numbers of finite pairs with birth != death in
 H0 and H1 agree between ours (CPU diagram, GPU pair counts) and each reference of the same
 construction, and says MISMATCH loudly when they do not.
@@ -125,8 +126,9 @@ def ours_csv_counts(path, construction):
 # ---------------------------------------------------------------------------------------------
 # Timing
 
-def time_python(fn, repeat):
-    fn()  # warm-up
+def time_python(fn, repeat, warmup=1):
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -141,9 +143,10 @@ def all_cpus():
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
 
 
-def time_ours(path, backend, construction, repeat, extra=(), all_cores=False):
+def time_ours(path, backend, construction, repeat, extra=(), all_cores=False, warmup=1):
     res = subprocess.run([CLI, "time", path, "--backend", backend, "--construction", construction,
-                          "--repeat", str(repeat), *extra], capture_output=True, text=True,
+                          "--repeat", str(repeat), "--warmup", str(warmup), *extra],
+                         capture_output=True, text=True,
                          preexec_fn=all_cpus if all_cores else None)
     if res.returncode != 0:
         return None, res.stderr.strip()
@@ -370,7 +373,8 @@ def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
         for construction, what, extra in (("t", "diagrams", ["--superlevel"]),
                                            ("v", "diagrams", ["--superlevel"]),
                                            ("v", "loss + gradient", ["--loss", "1,0"])):
-            report, err = time_ours(path, backend, construction, count, ["--batch", *extra], all_cores)
+            report, err = time_ours(path, backend, construction, count, ["--batch", *extra], all_cores,
+                                    warmup=args.warmup if backend == "cpu" else 1)
             if report is None:
                 print(f"ours {backend} batch {construction} {what} failed: {err}", file=sys.stderr)
                 continue
@@ -383,13 +387,13 @@ def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
             row(f"ours ({backend}{cores})", construction.upper(), what, report["median_s"], report["min_s"], k)
     neg = [np.ascontiguousarray(-m) for m in maps]  # superlevel = sublevel of -f
     fn_new = [gudhi_new_fn(m)[0] for m in neg]
-    m, lo, res = time_python(lambda: [f() for f in fn_new], repeat)
+    m, lo, res = time_python(lambda: [f() for f in fn_new], repeat, args.warmup)
     med["gudhi_new"] = m
     k = np.sum([finite_counts(r) for r in res], axis=0).tolist()
     row("GUDHI new 2D code, one map at a time", "T", "diagrams", m, lo, k)
     checks.append(f"{'ok' if k == ours_pairs.get('t') else 'MISMATCH'} batch {label} T superlevel: finite "
                   f"pairs with birth != death (H0, H1): ours {ours_pairs.get('t')}, GUDHI new {k}")
-    m, lo, res = time_python(lambda: [cripser_run(x) for x in neg], repeat)
+    m, lo, res = time_python(lambda: [cripser_run(x) for x in neg], repeat, args.warmup)
     med["cripser"] = m
     k = np.sum([finite_counts(r) for r in res], axis=0).tolist()
     row("CubicalRipser computePH, one map at a time", "V", "diagrams", m, lo, k)
@@ -426,6 +430,10 @@ def main():
     ap.add_argument("--volumes", type=int, nargs="*", default=[64, 128], metavar="SIDE",
                     help="volume sides (default 64 128; none: skip volumes)")
     ap.add_argument("--volume-repeat", type=int, default=3, help="timed runs per volume measurement")
+    ap.add_argument("--warmup", type=int, default=3,
+                    help="untimed runs before the timed ones, for every library, on the 2D images and the "
+                         "batch (default 3: glibc's malloc takes a few calls to settle its thresholds, "
+                         "until which large results fault in fresh pages; volumes and our GPU backend: 1)")
     ap.add_argument("--gudhi-volume-max", type=int, default=64,
                     help="time GUDHI's CubicalComplex on volumes up to this side (default 64)")
     ap.add_argument("--no-gpu", action="store_true", help="skip our GPU backend")
@@ -441,6 +449,8 @@ def main():
     repeat = args.repeat or (2 if args.quick else 5)
     if args.rounds is not None and args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    if args.warmup < 1:
+        ap.error("--warmup must be at least 1")
     args.rounds = args.rounds or (1 if args.quick else 3)
     gpu_repeat = args.gpu_repeat or min(repeat, 3)
 
@@ -472,7 +482,8 @@ def main():
           f"OMP_NUM_THREADS=1; load average at start {os.getloadavg()[0]:.2f}")
     print(f"- {ours_version}; GUDHI {gudhi.__version__}; CubicalRipser (cripser) {version('cripser')}; "
           f"numpy {np.__version__}; scikit-learn {version('scikit-learn')}; Python {platform.python_version()}")
-    print(f"- repeats: {repeat} (Python libraries: after one warm-up; ours: in-process, after one warm-up), "
+    print(f"- repeats: {repeat} (after {args.warmup} untimed runs for every library on the 2D images and the "
+          f"batch, one for volumes and our GPU backend; ours: in-process), "
           f"GPU backend {gpu_repeat}; 2D images: CPU measurements in {args.rounds} interleaved rounds "
           f"(median of the rounds' medians; min over all runs)")
     print()
@@ -497,7 +508,7 @@ def main():
             fn, gudhi_new_label = gudhi_new_fn(img)
             for round_index in range(args.rounds):
                 for construction in ("v", "t"):
-                    report, err = time_ours(path, "cpu", construction, repeat)
+                    report, err = time_ours(path, "cpu", construction, repeat, warmup=args.warmup)
                     if report is None:
                         print(f"ours cpu {construction} on {name} failed: {err}", file=sys.stderr)
                         continue
@@ -505,10 +516,10 @@ def main():
                     if report["pairs"] != totals[construction] and round_index == 0:
                         checks.append(f"MISMATCH {name} {construction.upper()}: ours cpu reports pairs "
                                       f"{report['pairs']}, our CPU diagram has {totals[construction]}")
-                m, lo, res = time_python(fn, repeat)
+                m, lo, res = time_python(fn, repeat, args.warmup)
                 add("gudhi_new", m, lo)
                 counts[("GUDHI new", "t")] = finite_counts(res)
-                m, lo, res = time_python(lambda: cripser_run(img), repeat)
+                m, lo, res = time_python(lambda: cripser_run(img), repeat, args.warmup)
                 add("cripser", m, lo)
                 counts[("CubicalRipser", "v")] = finite_counts(res)
 

@@ -59,8 +59,8 @@ OUTPUT:
   any error (one line `error: ...` on stderr), 2 on a usage error.";
 
 const TIME_HELP: &str = "\
-Loads the input once, computes once to warm up (workspace allocation, pipeline compilation), then
-REPEAT times, and prints one JSON line to stdout:
+Loads the input once, computes WARMUP times to warm up (workspace allocation, pipeline compilation,
+the allocator settling), then REPEAT times, and prints one JSON line to stdout:
   {\"backend\":\"gpu\"|\"cpu\",\"adapter\":NAME,\"shape\":[..],\"repeat\":N,\"median_s\":S,\"min_s\":S,
    \"pairs\":[n0,n1(,n2)],\"gpu_stage_median_s\":[ranking,H0,H1 (H2 for volumes)]|null}
 gpu_stage_median_s is the median GPU time of each stage from timestamp queries (null on the CPU
@@ -223,9 +223,15 @@ struct DiagramArgs {
 struct TimeArgs {
     #[command(flatten)]
     compute: ComputeArgs,
-    /// Number of timed runs after the warm-up run.
+    /// Number of timed runs after the warm-up runs.
     #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
+    /// Number of untimed runs first: the first allocates the workspace and compiles the pipelines;
+    /// the next let the process's allocator settle (glibc's malloc raises its mmap and trim
+    /// thresholds over the first few calls, and until then the large result vectors fault in fresh
+    /// pages on every call: about 1,600 page faults a call on a 1024x1024 noise image).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    warmup: u32,
     /// Time the topological loss with this prior and its gradient map instead of the diagram alone:
     /// end to end, from the host array to the gradient on the host (superlevel, as the loss is).
     #[arg(long, value_name = "B0,B1")]
@@ -418,7 +424,13 @@ fn run_time(args: &TimeArgs) -> CliResult<()> {
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
     let mut kernels: Vec<Vec<KernelTime>> = Vec::new();
-    for _ in 0..args.repeat {
+    // the warm-up runs after the first are runs like the timed ones, whose figures are dropped
+    for run in 1..args.warmup + args.repeat {
+        if run == args.warmup {
+            seconds.clear();
+            stages.clear();
+            kernels.clear();
+        }
         let start = Instant::now();
         match &loss {
             // the loss and the gradient map on the host, from the host array

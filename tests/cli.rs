@@ -744,6 +744,12 @@ fn time_prints_one_json_line() {
     let bad = run(&["time", "-b", "cpu", "--repeat", "0"]);
     assert_eq!(bad.output.status.code(), Some(2), "stderr:\n{}", bad.stderr);
     assert!(!bad.stderr.contains("panicked"));
+    // so is --warmup 0; other warm-up counts leave --repeat timed runs
+    let bad = run(&["time", "-b", "cpu", "--warmup", "0"]);
+    assert_eq!(bad.output.status.code(), Some(2), "stderr:\n{}", bad.stderr);
+    let r = run_ok(&["time", "-b", "cpu", "--warmup", "2", "--repeat", "3"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert_eq!(v["repeat"].as_u64(), Some(3), "{}", r.stdout);
 }
 
 #[test]
