@@ -695,12 +695,12 @@ impl<'a> Sweep<'a> {
             }
         }
         // without branches (on noise a tenth to a fifth of the pixels are minima, at random): every
-        // pixel is written to the row's list of minima, which grows when it is one; local slices,
-        // so that the compiler keeps them in registers
+        // pixel is written to the row's list of minima, which grows when it is one; a local slice
+        // of the labels, so that the compiler keeps it in registers
         let mut minima = vec![0u32; n];
-        let label = &mut self.label[..];
         for y in 1..=image.height {
             let row = y * s;
+            let label = &mut self.label[..];
             let first_id = self.parent.len() as u32;
             let mut count = 0;
             for (p, &mask) in (row + 1..).zip(&image.masks[row + 1..row + 1 + n]) {
@@ -712,10 +712,7 @@ impl<'a> Sweep<'a> {
             }
             // the row's minima get their components in the order of their ids
             for &p in &minima[..count] {
-                let id = self.parent.len() as u32;
-                self.parent.push(id);
-                let order = image.order(p as usize);
-                self.age.push(if self.flip == 0 { order } else { !order });
+                self.start_component(p as usize);
             }
         }
     }
@@ -738,10 +735,7 @@ impl<'a> Sweep<'a> {
         pending.clear();
         for (i, &p) in saddles.iter().enumerate() {
             // a skipped saddle's runs are not looked at
-            if self
-                .only_cycles
-                .is_some_and(|only| only[i / 64] >> (i % 64) & 1 == 0)
-            {
+            if self.only_cycles.is_some_and(|only| bit(only, i) == 0) {
                 continue;
             }
             for q in self.run_starts(p as usize) {
@@ -836,8 +830,7 @@ impl<'a> Sweep<'a> {
             // the marks, by padded index, become marks by place in the list of saddles
             let mut marks = vec![0u64; image.saddles.len().div_ceil(64)];
             for (i, &p) in image.saddles.iter().enumerate() {
-                let p = p as usize;
-                marks[i / 64] |= (self.cycles[p / 64] >> (p % 64) & 1) << (i % 64);
+                marks[i / 64] |= bit(&self.cycles, p as usize) << (i % 64);
             }
             self.cycles = marks;
         }
@@ -858,7 +851,7 @@ impl<'a> Sweep<'a> {
                     let p = p as usize;
                     let repeats = self.saddle_components(p, ids);
                     if self.mark_cycles && repeats {
-                        cycles[p / 64] |= 1 << (p % 64);
+                        set_bit(&mut cycles, p);
                     }
                 }
                 self.cycles = cycles;
@@ -940,7 +933,7 @@ impl<'a> Sweep<'a> {
                 for &e in order {
                     let seq = e as u32 as usize;
                     kept[count] = e;
-                    count += (only[seq / 64] >> (seq % 64) & 1) as usize;
+                    count += bit(only, seq) as usize;
                 }
                 &kept[..count]
             }
@@ -996,7 +989,7 @@ impl<'a> Sweep<'a> {
                 if mark_cycles {
                     // the low word of the order is the saddle's padded index
                     let p = (merge.age ^ flip) as u32 as usize;
-                    cycles[p / 64] |= 1 << (p % 64);
+                    set_bit(cycles, p);
                 }
                 continue;
             }
@@ -1037,6 +1030,18 @@ impl<'a> Sweep<'a> {
     }
 }
 
+/// Bit `i` of the bitmap `bits` (0 or 1).
+#[inline(always)]
+fn bit(bits: &[u64], i: usize) -> u64 {
+    bits[i / 64] >> (i % 64) & 1
+}
+
+/// Sets bit `i` of the bitmap `bits`.
+#[inline(always)]
+fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
 /// The root of `v` in the union-find forest `parent`, halving the path.
 #[inline]
 fn find(parent: &mut [u32], mut v: u32) -> u32 {
@@ -1061,8 +1066,8 @@ fn sort_group(group: &mut [(u64, u64)]) {
 }
 
 /// Stable LSD radix sort of `items` by bits `lo..64` of `key(item)`. Only the bits in which the
-/// keys differ are sorted (the key minus the least key), in as few passes of at most [`RADIX_BITS`] bits (fewer for few items) as
-/// that takes, of equal width.
+/// keys differ are sorted (the key minus the least key), in as few passes of at most
+/// [`RADIX_BITS`] bits (fewer for few items) as that takes, of equal width.
 fn radix_sort_by<T: Copy + Default>(
     items: &mut Vec<T>,
     scratch: &mut Vec<T>,
