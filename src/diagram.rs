@@ -54,6 +54,20 @@ impl PersistencePair {
     pub fn is_essential(&self) -> bool {
         self.death_index.is_none()
     }
+    /// An essential class born at `birth` (pixel `birth_index`): it dies at `+inf`, or `-inf` for a
+    /// superlevel filtration.
+    pub(crate) fn essential(birth: f32, birth_index: usize, superlevel: bool) -> Self {
+        PersistencePair {
+            birth,
+            death: if superlevel {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            },
+            birth_index,
+            death_index: None,
+        }
+    }
 }
 
 /// The persistence diagram of one image.

@@ -1230,16 +1230,7 @@ pub fn persistence_pairs_with(
         );
         // the essential class: the first pixel of the order
         let (birth, birth_index) = pixel(image_ref.order(first as usize));
-        h0.push(PersistencePair {
-            birth,
-            death: if superlevel {
-                f32::NEG_INFINITY
-            } else {
-                f32::INFINITY
-            },
-            birth_index,
-            death_index: None,
-        });
+        h0.push(PersistencePair::essential(birth, birth_index, superlevel));
         h0
     };
     let h1_pairs = |pairs: &[(u64, u64)]| {

@@ -798,16 +798,11 @@ fn assemble(
         );
     }
     let first_voxel = order[0] as usize;
-    out[0].push(PersistencePair {
-        birth: values[first_voxel],
-        death: if superlevel {
-            f32::NEG_INFINITY
-        } else {
-            f32::INFINITY
-        },
-        birth_index: first_voxel,
-        death_index: None,
-    });
+    out[0].push(PersistencePair::essential(
+        values[first_voxel],
+        first_voxel,
+        superlevel,
+    ));
     out
 }
 
