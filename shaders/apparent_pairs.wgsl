@@ -4,11 +4,15 @@
 // order them. Squares and edges are named as in the volume graphs: 3 * base vertex + axis (the square's
 // closed axis, the edge's open axis). One invocation writes one word of 8 squares, 4 bits each: bit 3
 // set when the square is apparent, bits 0-1 the index of its youngest facet in the order
-// cpu::cubical3d's boundary lists them (along the second open axis at the base and one step along the
+// cpu::volume's boundary lists them (along the second open axis at the base and one step along the
 // first, then along the first open axis at the base and one step along the second). Compiled with
 // VOLUME set; params are those of the dual graph (kind V3Dual or T3Dual), whose edges are the squares.
 #import params
 #import grid
+
+// A square's nibble: APPARENT set when it is apparent, the low two bits its youngest facet's index.
+const APPARENT: u32 = 8u;
+const SQUARES_PER_WORD: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read> rank: array<u32>;
@@ -80,21 +84,21 @@ fn square_bits(image: u32, q: u32) -> u32 {
             }
         }
     }
-    return 8u | youngest;
+    return APPARENT | youngest;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let w = linear_id(wid, nwg, lid);
-    let per_image = (params.edges + 7u) / 8u;
+    let per_image = (params.edges + SQUARES_PER_WORD - 1u) / SQUARES_PER_WORD;
     if w >= params.images * per_image {
         return;
     }
     let image = w / per_image;
-    let first = (w % per_image) * 8u;
+    let first = (w % per_image) * SQUARES_PER_WORD;
     var word = 0u;
-    for (var s = 0u; s < 8u; s++) {
+    for (var s = 0u; s < SQUARES_PER_WORD; s++) {
         if first + s < params.edges {
             word |= square_bits(image, first + s) << (4u * s);
         }

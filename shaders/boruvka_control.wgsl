@@ -21,8 +21,8 @@ fn set_groups(slot: u32, items: u32) {
     let groups = (items + WG - 1u) / WG;
     var x = groups;
     var y = 1u;
-    if groups > 65535u {
-        y = (groups + 65534u) / 65535u;
+    if groups > MAX_GROUPS_PER_DIM {
+        y = (groups + MAX_GROUPS_PER_DIM - 1u) / MAX_GROUPS_PER_DIM;
         x = (groups + y - 1u) / y;
     }
     args[slot] = x;

@@ -17,7 +17,7 @@
 @group(0) @binding(7) var<storage, read> roots_in: array<u32>;
 @group(0) @binding(8) var<storage, read_write> roots_out: array<u32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let id = linear_id(wid, nwg, lid);

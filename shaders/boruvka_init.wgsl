@@ -10,7 +10,7 @@
 @group(0) @binding(4) var<storage, read_write> best_hi: array<u32>;
 @group(0) @binding(5) var<storage, read_write> best_lo: array<u32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let v = linear_id(wid, nwg, lid);

@@ -9,7 +9,7 @@
 
 var<workgroup> counts: array<atomic<u32>, 16>;
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(SORT_WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let tile = tile_id(wid, nwg);

@@ -10,16 +10,16 @@
 @group(0) @binding(4) var<storage, read_write> keys_out: array<u32>;
 @group(0) @binding(5) var<storage, read_write> payload_out: array<u32>;
 
-var<workgroup> flat: array<u32, 2048>; // [digit * 128 + invocation]
-var<workgroup> sums: array<u32, 128>;
+var<workgroup> flat: array<u32, RADIX * SORT_WG>; // [digit * SORT_WG + invocation]
+var<workgroup> sums: array<u32, SORT_WG>;
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(SORT_WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let tile = tile_id(wid, nwg);
     let first = tile * TILE + lid * PER_THREAD;
-    var count: array<u32, 16>;
-    var digits: array<u32, 8>;
+    var count: array<u32, RADIX>;
+    var digits: array<u32, PER_THREAD>;
     for (var d = 0u; d < RADIX; d++) {
         count[d] = 0u;
     }
@@ -36,10 +36,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         flat[d * SORT_WG + lid] = count[d];
     }
     workgroupBarrier();
-    // exclusive scan of flat: 16 consecutive entries per invocation, then across invocations
+    // exclusive scan of flat: RADIX consecutive entries per invocation, then across invocations
     var total = 0u;
-    for (var j = 0u; j < 16u; j++) {
-        total += flat[lid * 16u + j];
+    for (var j = 0u; j < RADIX; j++) {
+        total += flat[lid * RADIX + j];
     }
     sums[lid] = total;
     workgroupBarrier();
@@ -53,16 +53,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         workgroupBarrier();
     }
     var running = sums[lid] - total;
-    for (var j = 0u; j < 16u; j++) {
-        let c = flat[lid * 16u + j];
-        flat[lid * 16u + j] = running;
+    for (var j = 0u; j < RADIX; j++) {
+        let c = flat[lid * RADIX + j];
+        flat[lid * RADIX + j] = running;
         running += c;
     }
     workgroupBarrier();
     if tile >= params.tiles {
         return;
     }
-    var seen: array<u32, 16>;
+    var seen: array<u32, RADIX>;
     for (var d = 0u; d < RADIX; d++) {
         seen[d] = 0u;
     }

@@ -1,10 +1,9 @@
 //! Persistence diagrams as plain data.
 
-use serde::Serialize;
-
 /// Which backend computed a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Backend {
     /// WGSL compute kernels on a wgpu adapter.
     Gpu,
@@ -22,6 +21,7 @@ impl std::fmt::Display for Backend {
 }
 
 /// JSON has no infinity: infinite values serialize as the strings `"inf"` / `"-inf"`.
+#[cfg(feature = "serde")]
 fn serialize_value<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
     if v.is_infinite() {
         s.serialize_str(if *v > 0.0 { "inf" } else { "-inf" })
@@ -31,13 +31,14 @@ fn serialize_value<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Erro
 }
 
 /// One persistence pair. Serializes with infinities as the strings `"inf"` / `"-inf"`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PersistencePair {
     /// Filtration value (a value of the input) at which the class is born.
-    #[serde(serialize_with = "serialize_value")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_value"))]
     pub birth: f32,
     /// Value at which it dies; `+inf` (superlevel: `-inf`) for an essential class.
-    #[serde(serialize_with = "serialize_value")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_value"))]
     pub death: f32,
     /// Linear (row-major) index of the pixel whose value the creating cell takes: `f[birth_index] == birth`.
     pub birth_index: usize,
@@ -71,7 +72,8 @@ impl PersistencePair {
 }
 
 /// The persistence diagram of one image.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Diagram {
     /// Shape of the image (`[H, W]`).
     pub shape: Vec<usize>,
@@ -182,6 +184,7 @@ pub fn assemble(
 mod tests {
     use super::*;
 
+    #[cfg(feature = "serde")]
     #[test]
     fn infinities_serialize_as_strings() {
         let p = PersistencePair {

@@ -16,11 +16,11 @@ pub enum Error {
         /// The shape that was given.
         shape: Vec<usize>,
     },
-    /// The input has the wrong number of dimensions for the call.
-    #[error("expected a {expected}D array, got {got}D (shape {shape:?})")]
+    /// The input has the wrong number of axes for the call.
+    #[error("expected {expected} axes, got {got} (shape {shape:?})")]
     WrongDimensionality {
-        /// Dimensions the call accepts.
-        expected: usize,
+        /// The axes the call accepts.
+        expected: &'static str,
         /// Dimensions given.
         got: usize,
         /// The shape that was given.

@@ -1,5 +1,6 @@
-//! The six graphs whose elder-rule H0 gives a 2D diagram, shared by the CPU backend and (mirrored in
-//! `shaders/common/grid.wgsl`) by the GPU kernels.
+//! The six graphs whose elder-rule H0 gives a 2D diagram, and the four of a volume, shared by the
+//! CPU ports and (mirrored in `shaders/common/grid.wgsl`, which numbers them: [`GraphKind`] takes its
+//! values from there) by the GPU kernels.
 //!
 //! H0 is the 0-dimensional persistence of a *primal* graph (pixels, with 4-, 6- or 8-connectivity).
 //! H1 is, by Alexander duality, the 0-dimensional persistence of a *dual* graph (the top cells plus one
@@ -11,6 +12,7 @@
 //! All keys are built from pixel ranks (`rank[p]` = position of pixel `p` in the total order of
 //! `DESIGN.md`), so every key is unique and the pairing is unique.
 
+use crate::layout;
 use crate::options::Construction;
 
 /// Which graph.
@@ -18,25 +20,25 @@ use crate::options::Construction;
 #[repr(u32)]
 pub enum GraphKind {
     /// V construction, H0: pixels, 4-connected.
-    VPrimal = 0,
+    VPrimal = layout::KIND_V_PRIMAL,
     /// V construction, H1: unit squares plus the exterior.
-    VDual = 1,
+    VDual = layout::KIND_V_DUAL,
     /// T construction, H0: pixels, 8-connected.
-    TPrimal = 2,
+    TPrimal = layout::KIND_T_PRIMAL,
     /// T construction, H1: pixels (reversed) plus the exterior, 4-connected.
-    TDual = 3,
+    TDual = layout::KIND_T_DUAL,
     /// Freudenthal, H0: pixels, 6-connected (4 plus the main diagonal).
-    FPrimal = 4,
+    FPrimal = layout::KIND_F_PRIMAL,
     /// Freudenthal, H1: triangles plus the exterior.
-    FDual = 5,
+    FDual = layout::KIND_F_DUAL,
     /// Volume, V construction, H0: the complex's vertices (the voxels) and edges (6-connected).
-    V3Primal = 6,
+    V3Primal = layout::KIND_V3_PRIMAL,
     /// Volume, V construction, H2: the complex's cubes plus the exterior, joined across its squares.
-    V3Dual = 7,
+    V3Dual = layout::KIND_V3_DUAL,
     /// Volume, T construction, H0: the complex's vertices (voxel corners) and edges.
-    T3Primal = 8,
+    T3Primal = layout::KIND_T3_PRIMAL,
     /// Volume, T construction, H2: the cubes (the voxels) plus the exterior, joined across squares.
-    T3Dual = 9,
+    T3Dual = layout::KIND_T3_DUAL,
 }
 
 impl GraphKind {
@@ -71,16 +73,17 @@ impl GraphKind {
     }
     /// Whether this is a graph of a volume's complex.
     pub fn is_volume(self) -> bool {
-        (self as u32) >= 6
+        (self as u32) >= layout::KIND_V3_PRIMAL
     }
 }
 
-/// Sentinel for "no vertex" / "no key".
-pub const NONE: u32 = u32::MAX;
+/// Sentinel for "no vertex" / "no key" (`NONE` of `shaders/common/params.wgsl`).
+pub const NONE: u32 = layout::NONE;
+const _: () = assert!(NONE == u32::MAX);
 
 /// Offsets of a cell from the voxel it enters at, `{-1, 0, 1}^3`: a volume cell's key is
 /// `SLOTS * rank + slot` with `slot = (oz+1)*9 + (oy+1)*3 + (ox+1)` (the order of `src/cpu/cubical3d.rs`).
-pub const SLOTS: u32 = 27;
+pub const SLOTS: u32 = layout::SLOTS;
 
 /// One graph on one `height x width` image or `depth x height x width` volume.
 #[derive(Debug, Clone, Copy)]
@@ -631,4 +634,24 @@ impl Grid {
         }
         out
     }
+}
+
+/// The four edges of square `3 * b + closed axis` on a vertex grid of strides `vertex_stride`, in the
+/// order the H1 reduction of `cpu::volume` lists a boundary (before sorting), which the apparent
+/// pairs' facet index (`shaders/apparent_pairs.wgsl` and its port) follows: along the second open axis at
+/// `b` and one step along the first, then along the first open axis at `b` and one step along the
+/// second.
+pub fn square_facets(square: usize, vertex_stride: [usize; 3]) -> [usize; 4] {
+    let (b, closed) = (square / 3, square % 3);
+    let (i0, i1) = match closed {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
+    [
+        3 * b + i1,
+        3 * (b + vertex_stride[i0]) + i1,
+        3 * b + i0,
+        3 * (b + vertex_stride[i1]) + i0,
+    ]
 }

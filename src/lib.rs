@@ -1,35 +1,52 @@
-//! Exact persistent homology of 2D images and 3D volumes ([`Context::compute_volume`]: H0, H1, H2)
-//! on the GPU (WGSL compute kernels on wgpu), with a native CPU backend that answers when there is no
-//! adapter. For volumes the GPU pairs H0 and H2 and the host reduces H1.
+//! Exact persistent homology of 2D images and 3D volumes on the GPU (WGSL compute kernels on wgpu),
+//! with a native CPU backend that answers when there is no adapter, and the topological loss of
+//! Clough et al. (IEEE TPAMI 2022) with its gradient, for training segmentation networks.
+//!
+//! [`Context`] is the entry point: [`Context::compute`] gives the [`Diagram`] of one image (a 2D
+//! view) or volume (a 3D view), [`Context::compute_batch`] those of a batch, and
+//! [`Context::topological_loss`] / [`Context::topological_loss_batch`] the loss of a probability
+//! map with `dL/dp`. Conventions (input, total order, output): `docs/conventions.md`; the layers of
+//! the crate: `docs/ARCHITECTURE.md`.
 //!
 //! ```
-//! use wgpu_persistence::{Context, Options, Construction};
+//! use wgpu_persistence::{Construction, Context, Options};
 //! let ctx = Context::cpu(); // or Context::new() for the GPU when there is one
 //! let image = ndarray::arr2(&[[0.0f32, 2.0, 0.5], [2.0, 3.0, 2.0], [1.0, 2.0, 0.0]]);
 //! let diagram = ctx.compute(image.view(), &Options::new(Construction::V)).unwrap();
-//! // three minima (0.0, 0.5, 0.0 and 1.0 in the corners): one essential class, the rest die at 2.0
+//! // four minima (0.0, 0.5, 1.0 and 0.0 in the corners): one essential class, the rest die at 2.0
 //! assert_eq!(diagram.essential_counts()[0], 1);
 //! for pair in diagram.dim(0) {
 //!     assert_eq!(image.as_slice().unwrap()[pair.birth_index], pair.birth);
 //! }
 //! ```
-#![deny(missing_docs)]
+#![warn(missing_docs)]
 
-pub mod context;
-pub mod cpu;
-pub mod diagram;
-pub mod engine;
-pub mod error;
-pub mod grid;
-pub mod image;
-pub mod kernels;
-pub mod loss;
-pub mod options;
-pub mod repair;
+mod context;
+mod cpu;
+mod diagram;
+mod error;
+mod gpu;
+mod grid;
+mod input;
+mod layout;
+mod loss;
+mod options;
+mod pipeline;
+mod repair;
 
-pub use context::{BackendChoice, BatchLossResult, Context, LossResult};
-pub use diagram::{Backend, Diagram, PersistencePair, RawPair};
+pub use context::{BackendChoice, Context};
+pub use diagram::{Backend, Diagram, PersistencePair};
 pub use error::{Error, Result};
-pub use loss::{LossKind, TopologicalLoss};
+pub use gpu::{KernelTime, RunStats};
+pub use input::{Pixel, Shape};
+pub use loss::{BatchLossResult, LossKind, LossResult, TopologicalLoss};
+/// The `ndarray` this crate takes views of: use it to build inputs, so the versions match.
+pub use ndarray;
 pub use options::{Construction, Filtration, Options};
 pub use repair::{repair, RepairOptions, RepairResult};
+
+/// What the crate's own tests and benches reach inside for: the CPU ports of the kernels, the
+/// reference pipeline, the graphs, and hooks into the GPU engine. Not part of the API: it changes
+/// without notice.
+#[doc(hidden)]
+pub mod internals;

@@ -8,8 +8,13 @@
 //! no gradient). The gradient reaches each pair's birth and death pixels only:
 //! `grad[birth_index] += dL/db`, `grad[death_index] += dL/dd`, summed per pixel in a fixed order.
 
+use ndarray::{Array, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
+
 use crate::diagram::Diagram;
+use crate::input::Stack;
 use crate::options::{Construction, Options};
+use crate::pipeline::Pipeline;
+use crate::{Error, Result};
 
 /// Which penalty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,11 +61,11 @@ impl TopologicalLoss {
 }
 
 /// One pixel's share of the gradient: `(linear index, dL/dvalue)`.
-pub type Contribution = (u32, f32);
+pub(crate) type Contribution = (u32, f32);
 
 /// Loss value and per-pixel contributions (in a fixed order: dimension, persistence rank, birth then
 /// death) of one map's diagram. `values` is the map, row-major.
-pub fn loss_contributions(
+pub(crate) fn loss_contributions(
     diagram: &Diagram,
     values: &[f32],
     loss: &TopologicalLoss,
@@ -100,4 +105,111 @@ pub fn loss_contributions(
         }
     }
     (total, contributions)
+}
+
+/// Contributions sorted by pixel, stably (equal pixels keep their order): the order in which both
+/// backends add them up, so the sums have the same bits on both and on every run.
+pub(crate) fn sort_contributions(contributions: &mut [Contribution]) {
+    contributions.sort_by_key(|c| c.0);
+}
+
+/// The topological loss of one map: value, dense gradient (the map's shape) and the diagram it
+/// came from. `LossResult` is a 2D map's; `LossResult<Ix3>` a volume's.
+#[derive(Debug, Clone)]
+pub struct LossResult<D: Dimension = Ix2> {
+    /// The loss.
+    pub loss: f32,
+    /// `dL/dp` for every pixel.
+    pub gradient: Array<f32, D>,
+    /// The superlevel diagram the loss was computed on.
+    pub diagram: Diagram,
+}
+
+impl<D: Dimension> LossResult<D> {
+    /// The framework contract's backward step: `dL_total/dp = upstream * dL/dp`, where `upstream` is
+    /// the gradient of the training objective with respect to this loss (for example its weight).
+    pub fn backward(&self, upstream: f32) -> Array<f32, D> {
+        self.gradient.mapv(|g| g * upstream)
+    }
+}
+
+/// The topological loss of a batch of maps. `BatchLossResult` is for 2D maps (gradient
+/// `B x H x W`); `BatchLossResult<Ix4>` for volumes (`B x D x H x W`).
+#[derive(Debug, Clone)]
+pub struct BatchLossResult<D: Dimension = Ix3> {
+    /// One loss per map.
+    pub losses: Vec<f32>,
+    /// `dL_b/dp` for every map `b` and pixel.
+    pub gradient: Array<f32, D>,
+    /// One diagram per map.
+    pub diagrams: Vec<Diagram>,
+}
+
+impl<D: Dimension + RemoveAxis> BatchLossResult<D> {
+    /// The backward step for the batch objective `sum_b upstream[b] * L_b` (`upstream` of length 1
+    /// applies to every map): `upstream[b] * dL_b/dp` per map.
+    pub fn backward(&self, upstream: &[f32]) -> Array<f32, D> {
+        let mut out = self.gradient.clone();
+        for (b, mut map) in out.outer_iter_mut().enumerate() {
+            let u = upstream.get(b).or(upstream.first()).copied().unwrap_or(0.0);
+            map.mapv_inplace(|g| g * u);
+        }
+        out
+    }
+
+    /// The result of map `b` alone.
+    pub(crate) fn into_item(mut self, b: usize) -> Result<LossResult<D::Smaller>> {
+        if b >= self.losses.len() {
+            return Err(Error::Internal(format!("no map {b} in the batch")));
+        }
+        let gradient = self.gradient.index_axis_move(ndarray::Axis(0), b);
+        Ok(LossResult {
+            loss: self.losses[b],
+            gradient,
+            diagram: self.diagrams.swap_remove(b),
+        })
+    }
+}
+
+/// The loss of each map of a stack (one prior for all, or one per map), the dense gradient in the
+/// stack's layout (`D`: the batch's dimensionality), and the diagrams.
+pub(crate) fn batch_loss<D: Dimension>(
+    pipeline: &Pipeline<'_>,
+    stack: &Stack,
+    priors: &[TopologicalLoss],
+) -> Result<BatchLossResult<D>> {
+    if priors.len() != 1 && priors.len() != stack.count() {
+        return Err(Error::InvalidArgument(format!(
+            "{} priors for {} maps (give one, or one per map)",
+            priors.len(),
+            stack.count()
+        )));
+    }
+    let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
+    if options.iter().any(|o| *o != options[0]) {
+        return Err(Error::InvalidArgument(
+            "all priors of a batch must use the same construction".into(),
+        ));
+    }
+    let diagrams = pipeline.diagrams(stack, &options[0])?;
+    let n = stack.shape().pixels();
+    let mut values = Vec::with_capacity(stack.count());
+    let mut contributions = Vec::new();
+    for (b, d) in diagrams.iter().enumerate() {
+        let prior = &priors[if priors.len() == 1 { 0 } else { b }];
+        let (value, c) = loss_contributions(d, stack.item_values(b), prior);
+        values.push(value);
+        contributions.extend(c.into_iter().map(|(p, g)| (p + (b * n) as u32, g)));
+    }
+    sort_contributions(&mut contributions);
+    let (pixels, grads): (Vec<u32>, Vec<f32>) = contributions.into_iter().unzip();
+    let gradient = pipeline.gradient_scatter(&pixels, &grads, stack.values().len())?;
+    let gradient = Array::from_shape_vec(IxDyn(&stack.dims()), gradient)
+        .and_then(|g| g.into_dimensionality::<D>())
+        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    Ok(BatchLossResult {
+        losses: values,
+        gradient,
+        diagrams,
+    })
 }

@@ -11,9 +11,11 @@ const C_PAIRS: u32 = 8u;        // pair records written
 const C_ROOTS_IN: u32 = 9u;     // roots entering the round (NONE: all vertices, implicitly)
 const C_ROOTS_OUT: u32 = 10u;   // roots that waited (still roots, still with an outgoing edge)
 const C_HOOKED: u32 = 11u;      // roots that hooked in this round
+const CONTROL_WORDS: u32 = 16u; // words of the control buffer (the rest is spare)
 
 // Indirect dispatch slots, 3 words each.
 const SLOT_SELECT_FIRST: u32 = 0u;
 const SLOT_SELECT_REST: u32 = 3u;
 const SLOT_HOOK: u32 = 6u;
 const SLOT_JUMP: u32 = 9u;
+const ARG_WORDS: u32 = 12u;     // words of the indirect argument buffer (4 slots)

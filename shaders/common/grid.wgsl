@@ -1,9 +1,21 @@
 // The six image graphs and four volume graphs of src/grid.rs, line for line. Needs
 // `params: GraphParams` and `rank: array<u32>` (pixel ranks of the whole batch) in the including shader.
 
+// GraphParams.kind (src/grid.rs's GraphKind takes its values from these)
+const KIND_V_PRIMAL: u32 = 0u;
+const KIND_V_DUAL: u32 = 1u;
+const KIND_T_PRIMAL: u32 = 2u;
+const KIND_T_DUAL: u32 = 3u;
+const KIND_F_PRIMAL: u32 = 4u;
+const KIND_F_DUAL: u32 = 5u;
+const KIND_V3_PRIMAL: u32 = 6u;
+const KIND_V3_DUAL: u32 = 7u;
+const KIND_T3_PRIMAL: u32 = 8u;
+const KIND_T3_DUAL: u32 = 9u;
+
 fn is_dual() -> bool {
     let k = params.kind;
-    return k == 1u || k == 3u || k == 5u || k == 7u || k == 9u;
+    return k == KIND_V_DUAL || k == KIND_T_DUAL || k == KIND_F_DUAL || k == KIND_V3_DUAL || k == KIND_T3_DUAL;
 }
 
 // Set when the pipeline is made for volume graphs (kinds 6-9): image pipelines then carry no volume
@@ -42,7 +54,7 @@ fn edge_pixels(e_in: u32) -> vec3<u32> {
         return vec3<u32>(e, e + w, 0u);
     }
     e = e - nv;
-    if params.kind == 3u {
+    if params.kind == KIND_T_DUAL {
         if e < w {
             return vec3<u32>(e, NONE, 0u);
         }
@@ -70,10 +82,10 @@ fn edge_vertices(e: u32) -> vec2<u32> {
     }
     let ends = edge_pixels(e);
     let k = params.kind;
-    if k == 0u || k == 2u || k == 4u {
+    if k == KIND_V_PRIMAL || k == KIND_T_PRIMAL || k == KIND_F_PRIMAL {
         return ends.xy;
     }
-    if k == 3u {
+    if k == KIND_T_DUAL {
         return vec2<u32>(ends.x, select(ends.y, params.pixels, ends.y == NONE));
     }
     let w = params.width;
@@ -81,7 +93,7 @@ fn edge_vertices(e: u32) -> vec2<u32> {
     let ext = params.vertices - 1u;
     let y = ends.x / w;
     let x = ends.x % w;
-    let f = k == 5u;
+    let f = k == KIND_F_DUAL;
     if e < n_horizontal() {
         var a = ext;
         var b = ext;
@@ -120,7 +132,7 @@ fn rank_of(image: u32, p: u32) -> u32 {
 fn primal_edge_key(image: u32, e: u32) -> vec2<u32> {
     let ends = edge_pixels(e);
     let ra = rank_of(image, ends.x);
-    if params.kind == 3u {
+    if params.kind == KIND_T_DUAL {
         if ends.y == NONE {
             return vec2<u32>(ra, params.pixels + ends.z);
         }
@@ -146,7 +158,7 @@ fn edge_key(image: u32, e: u32) -> vec2<u32> {
 // Primal key of a dual vertex (top cell): V 4*M+corner, F 8*M+3*type+corner, T M.
 fn primal_cell_key(image: u32, v: u32) -> u32 {
     let w = params.width;
-    if params.kind == 1u {
+    if params.kind == KIND_V_DUAL {
         let p = (v / (w - 1u)) * w + v % (w - 1u);
         var corners = array<u32, 4>(p, p + 1u, p + w, p + w + 1u);
         var m = 0u;
@@ -160,7 +172,7 @@ fn primal_cell_key(image: u32, v: u32) -> u32 {
         }
         return 4u * m + t;
     }
-    if params.kind == 5u {
+    if params.kind == KIND_F_DUAL {
         let s = v / 2u;
         let ty = v % 2u;
         let p = (s / (w - 1u)) * w + s % (w - 1u);
@@ -196,10 +208,10 @@ fn vertex_key(image: u32, v: u32) -> u32 {
 // Rank of the pixel whose value a dual vertex takes, from its birth key.
 fn cell_pixel_rank(vkey: u32) -> u32 {
     let k = ~vkey;
-    if params.kind == 1u {
+    if params.kind == KIND_V_DUAL {
         return k / 4u;
     }
-    if params.kind == 5u {
+    if params.kind == KIND_F_DUAL {
         return k / 8u;
     }
     if is_volume() {
@@ -232,14 +244,14 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
     let ns = squares();
     let k = params.kind;
     var n = 0u;
-    if k == 1u || k == 5u {
+    if k == KIND_V_DUAL || k == KIND_F_DUAL {
         var s = v;
-        if k == 5u {
+        if k == KIND_F_DUAL {
             s = v / 2u;
         }
         let y = s / (w - 1u);
         let x = s % (w - 1u);
-        if k == 1u {
+        if k == KIND_V_DUAL {
             (*out)[0] = y * (w - 1u) + x;
             (*out)[1] = (y + 1u) * (w - 1u) + x;
             (*out)[2] = nh + y * w + x;
@@ -275,7 +287,7 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
         (*out)[n] = nh + v - w;
         n += 1u;
     }
-    if k == 2u || k == 4u {
+    if k == KIND_T_PRIMAL || k == KIND_F_PRIMAL {
         if y + 1u < h && x + 1u < w {
             (*out)[n] = nh + nv + y * (w - 1u) + x;
             n += 1u;
@@ -285,7 +297,7 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
             n += 1u;
         }
     }
-    if k == 2u {
+    if k == KIND_T_PRIMAL {
         if y + 1u < h && x > 0u {
             (*out)[n] = nh + nv + ns + y * (w - 1u) + x - 1u;
             n += 1u;
@@ -295,7 +307,7 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
             n += 1u;
         }
     }
-    if k == 3u {
+    if k == KIND_T_DUAL {
         let b = nh + nv;
         if y == 0u {
             (*out)[n] = b + x;
@@ -324,7 +336,7 @@ fn incident_edges(v: u32, out: ptr<function, array<u32, 8>>) -> u32 {
 const SLOTS: u32 = 27u;
 
 fn is_t3() -> bool {
-    return params.kind == 8u || params.kind == 9u;
+    return params.kind == KIND_T3_PRIMAL || params.kind == KIND_T3_DUAL;
 }
 
 // Vertex grid of the complex, (z, y, x).

@@ -1,7 +1,6 @@
 // Parameters of one graph of a batch (see src/kernels/mod.rs, GraphParams).
 struct GraphParams {
-    kind: u32,       // GraphKind: 0 VPrimal, 1 VDual, 2 TPrimal, 3 TDual, 4 FPrimal, 5 FDual,
-                     // 6 V3Primal, 7 V3Dual, 8 T3Primal, 9 T3Dual
+    kind: u32,       // GraphKind: one of the KIND_* of grid.wgsl
     height: u32,
     width: u32,
     images: u32,

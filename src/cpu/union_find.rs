@@ -1,26 +1,49 @@
-//! Sequential elder-rule pairing (Kruskal with union-find): the CPU backend's pairing and the
-//! reference every GPU pairing result is tested against.
+//! The one union-find of the CPU side ([`find`], over any [`Forest`]: the backends keep their parent
+//! pointers in their own records), and the sequential elder-rule pairing (Kruskal) that the
+//! reference pipeline and every test of a pairing compare against.
 
 use crate::grid::Grid;
+
+/// A union-find forest: every node names its parent; a root is its own parent.
+pub(crate) trait Forest {
+    /// The parent of node `v`.
+    fn parent(&self, v: u32) -> u32;
+    /// Points node `v` at `parent`.
+    fn set_parent(&mut self, v: u32, parent: u32);
+}
+
+impl Forest for [u32] {
+    #[inline(always)]
+    fn parent(&self, v: u32) -> u32 {
+        self[v as usize]
+    }
+    #[inline(always)]
+    fn set_parent(&mut self, v: u32, parent: u32) {
+        self[v as usize] = parent;
+    }
+}
 
 /// `(dying vertex, processing key (hi, lo) of the edge that kills its class)`.
 pub type ElderPair = (u32, (u32, u32));
 
-/// Find with path halving; roots are always the oldest vertex of their component.
+/// The root of `v`, halving the path to it.
 #[inline]
-pub fn find(parent: &mut [u32], mut v: u32) -> u32 {
-    while parent[v as usize] != v {
-        let grand = parent[parent[v as usize] as usize];
-        parent[v as usize] = grand;
+pub(crate) fn find<F: Forest + ?Sized>(forest: &mut F, mut v: u32) -> u32 {
+    loop {
+        let up = forest.parent(v);
+        if up == v {
+            return v;
+        }
+        let grand = forest.parent(up);
+        forest.set_parent(v, grand);
         v = grand;
     }
-    v
 }
 
 /// Merges the components of `a` and `b` by the elder rule (roots are the oldest vertex, by `vkey`);
 /// returns the root of the younger component, which dies, or `None` when they were one component.
 #[inline]
-pub fn elder_union(parent: &mut [u32], vkey: &[u32], a: u32, b: u32) -> Option<u32> {
+pub(crate) fn elder_union(parent: &mut [u32], vkey: &[u32], a: u32, b: u32) -> Option<u32> {
     let (ra, rb) = (find(parent, a), find(parent, b));
     if ra == rb {
         return None;

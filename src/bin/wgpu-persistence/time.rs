@@ -1,0 +1,204 @@
+//! `time`: the computation timed in process, for benchmark scripts.
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use serde::Serialize;
+use wgpu_persistence::{Backend, Diagram, KernelTime, TopologicalLoss};
+
+use crate::args::TimeArgs;
+use crate::input::load_input;
+use crate::output::write_output;
+use crate::{
+    answered_by, compute, fail, open_context, options, parse_betti, print_timings, CliResult,
+};
+
+#[derive(Debug, Serialize)]
+struct TimeReport {
+    backend: String,
+    adapter: String,
+    shape: Vec<usize>,
+    repeat: u32,
+    median_s: f64,
+    min_s: f64,
+    pairs: Vec<usize>,
+    /// Median GPU time of the ranking, H0 and H1 stages, from timestamp queries (GPU backend, when
+    /// the adapter offers them).
+    gpu_stage_median_s: Option<[f64; 3]>,
+    /// `--kernel-timings`: the median GPU time of each kernel over the timed runs, in order of first
+    /// dispatch (GPU backend, when the adapter can write timestamps inside passes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_kernel_median_s: Option<Vec<KernelReport>>,
+}
+
+/// One kernel's line of `--kernel-timings`.
+#[derive(Debug, Serialize)]
+struct KernelReport {
+    kernel: String,
+    median_s: f64,
+    /// Dispatches in one run (the last one).
+    dispatches: u32,
+}
+
+pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
+    let input = load_input(args.compute.input.as_deref(), args.compute.batch)?;
+    let ctx = open_context(args.compute.backend)?;
+    if args.kernel_timings && args.loss.is_some() {
+        let _ = writeln!(
+            io::stderr(),
+            "wgpu-persistence: --kernel-timings times the diagram runs only: ignored with --loss"
+        );
+    } else if args.kernel_timings {
+        let timed = ctx.set_kernel_timings(true);
+        if !timed {
+            let _ = writeln!(
+                io::stderr(),
+                "wgpu-persistence: --kernel-timings: this backend or adapter cannot time kernels \
+                 (it needs timestamps inside compute passes)"
+            );
+        }
+    }
+    let loss = match &args.loss {
+        Some(betti) => {
+            let betti =
+                parse_betti(betti).map_err(|e| fail(e.0.replacen("--betti", "--loss", 1)))?;
+            let mut loss = TopologicalLoss::new(&betti);
+            loss.construction = args.compute.construction.into();
+            Some(loss)
+        }
+        None => None,
+    };
+    let options = match &loss {
+        Some(loss) => loss.options(),
+        None => options(&args.compute, false),
+    };
+    let (mut diagrams, _) = compute(&ctx, &input, &options)?;
+    let mut seconds = Vec::with_capacity(args.repeat as usize);
+    let mut stages: Vec<[f64; 3]> = Vec::new();
+    let mut kernels: Vec<Vec<KernelTime>> = Vec::new();
+    // the warm-up runs after the first are runs like the timed ones, whose figures are dropped
+    for run in 1..args.warmup + args.repeat {
+        if run == args.warmup {
+            seconds.clear();
+            stages.clear();
+            kernels.clear();
+        }
+        let start = Instant::now();
+        match &loss {
+            // the loss and the gradient map on the host, from the host array
+            Some(loss) => {
+                let result = match input.batch {
+                    false => ctx
+                        .topological_loss(input.values.view(), loss)
+                        .map(|r| r.loss),
+                    true => ctx
+                        .topological_loss_batch(input.values.view(), std::slice::from_ref(loss))
+                        .map(|r| r.losses.iter().sum()),
+                };
+                result.map_err(|e| input.describe(e))?;
+                seconds.push(start.elapsed().as_secs_f64());
+            }
+            None => {
+                let (d, stats) = compute(&ctx, &input, &options)?;
+                seconds.push(start.elapsed().as_secs_f64());
+                diagrams = d;
+                stages.extend(stats.stage_seconds);
+                kernels.extend(stats.kernel_seconds);
+                if stats.untimed_dispatches > 0 {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "wgpu-persistence: --kernel-timings: {} dispatches past the query set's \
+                         4096 timestamps went untimed",
+                        stats.untimed_dispatches
+                    );
+                }
+            }
+        }
+    }
+    seconds.sort_by(f64::total_cmp);
+    let gpu_stage_median_s = (!stages.is_empty()).then(|| {
+        let mut out = [0.0; 3];
+        for (i, o) in out.iter_mut().enumerate() {
+            let mut column: Vec<f64> = stages.iter().map(|s| s[i]).collect();
+            column.sort_by(f64::total_cmp);
+            *o = median(&column);
+        }
+        out
+    });
+    let report = TimeReport {
+        backend: answered_by(&ctx, &diagrams).to_string(),
+        adapter: match (answered_by(&ctx, &diagrams), ctx.adapter_info()) {
+            (Backend::Gpu, Some(info)) => info.name.clone(),
+            _ => "cpu".to_string(),
+        },
+        shape: input.values.shape().to_vec(),
+        repeat: args.repeat,
+        median_s: median(&seconds),
+        min_s: seconds.first().copied().unwrap_or(0.0),
+        pairs: pair_counts(&diagrams),
+        gpu_stage_median_s,
+        gpu_kernel_median_s: kernel_medians(&kernels),
+    };
+    if args.timings {
+        print_timings(&ctx, &diagrams, report.median_s, gpu_stage_median_s);
+    }
+    write_output(None, |w| {
+        serde_json::to_writer(&mut *w, &report)?;
+        writeln!(w)
+    })
+}
+
+/// The median of each kernel's time over the runs (a kernel missing from a run counts as 0 there).
+fn kernel_medians(runs: &[Vec<KernelTime>]) -> Option<Vec<KernelReport>> {
+    let last = runs.last()?;
+    Some(
+        last.iter()
+            .map(|k| {
+                let mut column: Vec<f64> = runs
+                    .iter()
+                    .map(|run| {
+                        run.iter()
+                            .find(|t| t.kernel == k.kernel)
+                            .map_or(0.0, |t| t.seconds)
+                    })
+                    .collect();
+                column.sort_by(f64::total_cmp);
+                KernelReport {
+                    kernel: k.kernel.to_string(),
+                    median_s: median(&column),
+                    dispatches: k.dispatches,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Parse `--betti`: one to three comma-separated non-negative integers.
+pub(crate) fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+/// Pairs per homology dimension, summed over the diagrams.
+fn pair_counts(diagrams: &[Diagram]) -> Vec<usize> {
+    let dims = diagrams.iter().map(|d| d.pairs.len()).max().unwrap_or(0);
+    (0..dims)
+        .map(|k| diagrams.iter().map(|d| d.dim(k).len()).sum())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+}

@@ -1,0 +1,33 @@
+//! The GPU backend: WGSL kernels on a wgpu device. [`engine`] records every stage of a stack into
+//! one encoder and reads the pairs back; [`workspace`] holds the buffers and bind groups of one batch
+//! shape; [`kernels`] has one struct per shader; [`timing`] the optional timestamp queries;
+//! [`buffers`] makes buffers and maps them.
+
+pub(crate) mod buffers;
+pub(crate) mod engine;
+pub(crate) mod kernels;
+pub(crate) mod timing;
+pub(crate) mod workspace;
+
+pub(crate) use engine::{GpuEngine, GpuPairs, GpuRun, PairingReadback};
+pub use timing::KernelTime;
+pub use workspace::CapacityOverride;
+
+/// Statistics of the last GPU run (zero on the CPU backend), for tests, benches and `time`.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    /// Borůvka rounds of the primal and the dual graph.
+    pub rounds: [u32; 2],
+    /// Submissions made for the diagrams (the copy of the pair records comes after them).
+    pub submissions: u32,
+    /// GPU time of the ranking (keys, sort, ranks), the H0 pairing and the dual pairing (H1 of images,
+    /// H2 of volumes; each with its compaction), from timestamp queries, summed over the run's
+    /// submissions, when the adapter offers them.
+    pub stage_seconds: Option<[f64; 3]>,
+    /// GPU time of every kernel over all submissions of the run, in order of first dispatch, when
+    /// asked for ([`crate::Context::set_kernel_timings`]) and the device can time inside passes.
+    pub kernel_seconds: Option<Vec<KernelTime>>,
+    /// With [`Self::kernel_seconds`]: dispatches past the 4096 timestamps a submission can hold,
+    /// which no kernel's time includes (0 when every dispatch was timed).
+    pub untimed_dispatches: u32,
+}
