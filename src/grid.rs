@@ -12,6 +12,7 @@
 //! All keys are built from pixel ranks (`rank[p]` = position of pixel `p` in the total order of
 //! `DESIGN.md`), so every key is unique and the pairing is unique.
 
+use crate::input::Domain;
 use crate::layout;
 use crate::options::Construction;
 
@@ -75,6 +76,14 @@ impl GraphKind {
     pub fn is_volume(self) -> bool {
         (self as u32) >= layout::KIND_V3_PRIMAL
     }
+
+    /// Whether it is a graph of images or of volumes.
+    pub(crate) fn domain(self) -> Domain {
+        match self.is_volume() {
+            true => Domain::Volume,
+            false => Domain::Image,
+        }
+    }
 }
 
 /// Sentinel for "no vertex" / "no key" (`NONE` of `shaders/common/params.wgsl`).
@@ -99,6 +108,11 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// Whether it is a graph of images or of volumes.
+    pub(crate) fn domain(&self) -> Domain {
+        self.kind.domain()
+    }
+
     /// A graph on an image.
     pub fn new(kind: GraphKind, height: usize, width: usize) -> Self {
         Self {

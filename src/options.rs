@@ -47,7 +47,7 @@ pub struct Options {
     /// Sublevel (default) or superlevel.
     pub filtration: Filtration,
     /// Keep pairs whose birth equals their death (dropped by default). For volumes these are the
-    /// pairs of every cell (see [`crate::Context::compute_volume`]).
+    /// pairs of every cell (see [`crate::Context::compute`]).
     pub keep_zero_persistence: bool,
 }
 

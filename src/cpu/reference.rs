@@ -1,5 +1,5 @@
 //! The reference pipeline: every pixel ranked by a global sort, then the elder rule by union-find,
-//! edge after edge, on the graphs of [`crate::grid`]. Slower than the CPU backend (which pairs only
+//! edge after edge, on the graphs of `crate::grid`. Slower than the CPU backend (which pairs only
 //! critical pixels), and simple enough to trust: it answers `keep_zero_persistence` (every pair of
 //! the complex), and the tests hold the backends and the kernels against it.
 

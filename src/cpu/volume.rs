@@ -627,7 +627,7 @@ pub struct Merges<'a> {
     pub primal: &'a [RawPair],
     /// Raw pairs of the H2 graph, likewise.
     pub dual: &'a [RawPair],
-    /// H1's apparent pairs ([`super::apparent_pairs`]), when known: their columns are not built.
+    /// H1's apparent pairs (`cpu::ports::apparent_pairs`), when known: their columns are not built.
     pub apparent: Option<&'a [u32]>,
 }
 

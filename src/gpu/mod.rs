@@ -1,11 +1,21 @@
-//! The GPU backend: WGSL kernels on a wgpu device. [`engine`] records every stage of a stack into
-//! one encoder and reads the pairs back; [`workspace`] holds the buffers and bind groups of one batch
-//! shape; [`kernels`] has one struct per shader; [`timing`] the optional timestamp queries;
-//! [`buffers`] makes buffers and maps them.
+//! The GPU backend: WGSL kernels on a wgpu device.
+//!
+//! - [`engine`]: the [`engine::GpuEngine`] and its run: upload, record, submit, read the control words,
+//!   run again with more rounds where a graph needs them;
+//! - `record`: what one submission records (the ranking pass, one pass per graph);
+//! - `readback`: the pair records, the pairing state or the apparent pairs, read back;
+//! - [`workspace`]: the buffers and bind groups of one batch shape, and the limits it must fit;
+//! - [`kernels`]: one struct per shader, bound by name;
+//! - [`timing`]: the optional timestamp queries; [`buffers`]: making and mapping buffers;
+//! - `scatter`: the loss's gradient scatter; `probes`: the kernel tests' hooks.
 
 pub(crate) mod buffers;
 pub(crate) mod engine;
 pub(crate) mod kernels;
+mod probes;
+mod readback;
+mod record;
+mod scatter;
 pub(crate) mod timing;
 pub(crate) mod workspace;
 

@@ -12,7 +12,7 @@
 use std::sync::atomic::AtomicU32;
 
 use super::buffers::{mappable, storage, uniform, Staging};
-use super::kernels::{whole, GraphKernels, Kernels};
+use super::kernels::{whole, Kernels};
 use super::timing::StageTimestamps;
 use crate::grid::{GraphKind, Grid};
 use crate::input::{Domain, Shape};
@@ -468,7 +468,6 @@ impl GraphStage {
     fn new(
         device: &wgpu::Device,
         k: &Kernels,
-        gk: &GraphKernels,
         grid: Grid,
         images: usize,
         ranking: &Ranking,
@@ -476,6 +475,7 @@ impl GraphStage {
         on_host: bool,
     ) -> Self {
         use wgpu::BufferUsages as U;
+        let gk = k.graphs(device, grid.domain());
         let vertices = grid.vertex_count() as u64 * images as u64;
         let pixels = grid.pixel_count();
         let params = uniform(
@@ -674,9 +674,7 @@ impl Workspace {
         let on_host = host_compaction(&device.limits(), &key, &grids);
         let graphs: Vec<GraphStage> = grids
             .iter()
-            .map(|&grid| {
-                GraphStage::new(device, k, gk, grid, key.images, &ranking, &pairing, on_host)
-            })
+            .map(|&grid| GraphStage::new(device, k, grid, key.images, &ranking, &pairing, on_host))
             .collect();
         let apparent = match (&gk.apparent, graphs.get(1)) {
             (Some(kernel), Some(dual)) => {

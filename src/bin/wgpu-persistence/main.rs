@@ -10,6 +10,7 @@
 //! benchmark subcommand; this file runs the others on the library's public API.
 
 mod args;
+mod decimal;
 mod input;
 mod npy;
 mod output;

@@ -71,7 +71,8 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
         ));
     }
     match dtype {
-        Dtype::F32 => convert::<f32>(bytes),
+        // as it is: no second copy of a large image
+        Dtype::F32 => read::<f32>(bytes),
         Dtype::F64 => convert::<f64>(bytes),
         Dtype::U8 => convert::<u8>(bytes),
         Dtype::U16 => convert::<u16>(bytes),
@@ -81,8 +82,11 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
 }
 
 fn convert<T: ReadableElement + Pixel>(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
-    let array = ArrayD::<T>::read_npy(bytes).map_err(|e| format!("invalid .npy file: {e}"))?;
-    Ok(array.mapv(Pixel::to_f32))
+    Ok(read::<T>(bytes)?.mapv(Pixel::to_f32))
+}
+
+fn read<T: ReadableElement>(bytes: &[u8]) -> Result<ArrayD<T>, String> {
+    ArrayD::<T>::read_npy(bytes).map_err(|e| format!("invalid .npy file: {e}"))
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header, String> {

@@ -5,8 +5,11 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use ndarray_npy::WriteNpyExt;
+use rayon::prelude::*;
 use serde::{Serialize, Serializer};
-use wgpu_persistence::Diagram;
+use wgpu_persistence::{Diagram, PersistencePair};
+
+use crate::decimal::{push_f32, push_usize};
 
 use crate::{fail, CliResult};
 
@@ -37,25 +40,55 @@ pub(crate) fn write_output(
     }
 }
 
-/// CSV rows; `f32` Display is the shortest decimal that parses back to the same value (`inf`, `-inf`).
+/// Rows formatted per block, on all cores, then written in order.
+const ROWS_PER_BLOCK: usize = 1 << 14;
+
+/// CSV: a header, then one row per pair (`image,` first with `--batch`); values print as the
+/// shortest decimal that parses back to the same `f32` (`inf`, `-inf`), as `f32`'s `Display` does.
 pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
     if batch {
         w.write_all(b"image,")?;
     }
     writeln!(w, "dim,birth,death,birth_index,death_index")?;
-    for (image, diagram) in diagrams.iter().enumerate() {
-        for (dim, pairs) in diagram.pairs.iter().enumerate() {
+    // blocks of rows of one image and dimension, in output order
+    let blocks: Vec<(usize, usize, &[PersistencePair])> = diagrams
+        .iter()
+        .enumerate()
+        .flat_map(|(image, d)| {
+            d.pairs.iter().enumerate().flat_map(move |(dim, pairs)| {
+                pairs
+                    .chunks(ROWS_PER_BLOCK)
+                    .map(move |block| (image, dim, block))
+            })
+        })
+        .collect();
+    let texts: Vec<Vec<u8>> = blocks
+        .par_iter()
+        .map(|&(image, dim, pairs)| {
+            let mut out = Vec::with_capacity(pairs.len() * 40);
             for p in pairs {
                 if batch {
-                    write!(w, "{image},")?;
+                    push_usize(&mut out, image);
+                    out.push(b',');
                 }
-                write!(w, "{dim},{},{},{},", p.birth, p.death, p.birth_index)?;
-                match p.death_index {
-                    Some(i) => writeln!(w, "{i}")?,
-                    None => writeln!(w)?,
+                push_usize(&mut out, dim);
+                out.push(b',');
+                push_f32(&mut out, p.birth);
+                out.push(b',');
+                push_f32(&mut out, p.death);
+                out.push(b',');
+                push_usize(&mut out, p.birth_index);
+                out.push(b',');
+                if let Some(i) = p.death_index {
+                    push_usize(&mut out, i);
                 }
+                out.push(b'\n');
             }
-        }
+            out
+        })
+        .collect();
+    for text in texts {
+        w.write_all(&text)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::BoruvkaState;
 use crate::grid::Grid;
 
 /// `boruvka_first_round`: on singletons, each vertex takes its minimum incident edge and hooks across
-/// it if it is younger; the same result as [`boruvka_select`] then [`boruvka_hook`] in round one.
+/// it if it is younger; the same result as `boruvka_select` then `boruvka_hook` in round one.
 pub fn boruvka_first_round(grid: &Grid, rank: &[u32], s: &mut BoruvkaState) {
     let exterior = grid.kind.is_dual().then(|| grid.vertex_count() - 1);
     for v in 0..grid.vertex_count() {
