@@ -15,7 +15,7 @@ Every test case is written to tests/golden/<name>.json:
                    "1": {...}}},
      "cripser_v_sub": <one diagram like the above> or null}
 
-Conventions (see docs / DESIGN.md sections 1-3):
+Conventions (see docs / docs/conventions.md sections 1-3):
   * v_*: GUDHI CubicalComplex(vertices=img) (pixels are vertices, cells take the
     max of their vertices; 4-connected components).
   * t_*: GUDHI CubicalComplex(top_dimensional_cells=img) (pixels are squares,
@@ -25,7 +25,7 @@ Conventions (see docs / DESIGN.md sections 1-3):
   * *_super: sublevel filtration of -img, values negated back to values of img.
   * Only pairs with birth != death are kept; finite pairs are sorted by
     (birth, death), essential births are sorted.
-  * -0.0 in the diagrams is written as 0.0 (DESIGN.md: -0.0 is treated as +0.0).
+  * -0.0 in the diagrams is written as 0.0 (docs/conventions.md: -0.0 is treated as +0.0).
     The input data keeps its sign bit (case "one_by_one_neg_zero").
   * Infinite values. GUDHI reports every class that is still alive at the end
     of the filtration, *and* every class killed by a cell of value +inf, as
@@ -255,7 +255,7 @@ def uf_h0(img, mode):
 
 def elder_h0(a, edges):
     """Elder-rule H0 of flat values `a` with edges (value, i, j): (pairs (birth, death) in order of
-    death, [essential birth]); ties broken by index as DESIGN.md says."""
+    death, [essential birth]); ties broken by index as docs/conventions.md says."""
     edges.sort()
     parent = list(range(a.size))
 
@@ -501,7 +501,7 @@ Each `*.json` file here is one small 2D test image (`shape` = [H, W], `data` =
 its row-major float32 values) together with its reference persistence diagrams
 (H0 and H1; finite pairs with birth != death sorted by (birth, death), and the
 births of essential classes) for the sublevel and superlevel filtrations of the
-three constructions of DESIGN.md section 2: `v_*` from GUDHI
+three constructions of docs/conventions.md section 2: `v_*` from GUDHI
 `CubicalComplex(vertices=...)`, `t_*` from GUDHI
 `CubicalComplex(top_dimensional_cells=...)`, `f_*` from the Freudenthal
 triangulation built as a GUDHI `SimplexTree` (all with

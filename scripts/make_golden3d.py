@@ -15,7 +15,7 @@ Every test case is written to tests/golden3d/<name>.json:
                    "1": {...}, "2": {...}}},
      "cripser_v_sub": <one diagram like the above> or null}
 
-Conventions are those of scripts/make_golden.py (DESIGN.md sections 1-3), in 3D:
+Conventions are those of scripts/make_golden.py (docs/conventions.md sections 1-3), in 3D:
   * v_*: GUDHI CubicalComplex(vertices=vol) (voxels are vertices, cells take the max of their
     vertices; 6-connected components).
   * t_*: GUDHI CubicalComplex(top_dimensional_cells=vol) (voxels are cubes, lower cells take the

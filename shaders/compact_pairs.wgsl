@@ -1,7 +1,7 @@
 // Every dead vertex becomes one pair record (and, in a primal graph, every root an essential class),
 // appended with an atomic counter; pairs whose birth and death values are equal are dropped unless
 // asked for. `records` holds one record per vertex (where that would not fit one binding, the engine
-// compacts on the host instead: src/cpu/compact_pairs.rs), so the guard below never drops one. The
+// compacts on the host instead: src/cpu/ports/compact_pairs.rs), so the guard below never drops one. The
 // host orders the records (their order keys are unique). For a volume graph the record
 // also names the cell that merged (its slot, above the dimension's 8 bits), for H1 on the host.
 #import params

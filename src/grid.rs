@@ -10,7 +10,7 @@
 //! (lexicographically lower = earlier). Both are in processing order: for the dual graphs they are the
 //! bitwise complements of the primal filtration keys, so one elder-rule routine serves all six graphs.
 //! All keys are built from pixel ranks (`rank[p]` = position of pixel `p` in the total order of
-//! `DESIGN.md`), so every key is unique and the pairing is unique.
+//! `docs/conventions.md`), so every key is unique and the pairing is unique.
 
 use crate::input::Domain;
 use crate::layout;
@@ -91,7 +91,7 @@ pub const NONE: u32 = layout::NONE;
 const _: () = assert!(NONE == u32::MAX);
 
 /// Offsets of a cell from the voxel it enters at, `{-1, 0, 1}^3`: a volume cell's key is
-/// `SLOTS * rank + slot` with `slot = (oz+1)*9 + (oy+1)*3 + (ox+1)` (the order of `src/cpu/cubical3d.rs`).
+/// `SLOTS * rank + slot` with `slot = (oz+1)*9 + (oy+1)*3 + (ox+1)` (the order of `src/cpu/volume.rs`).
 pub const SLOTS: u32 = layout::SLOTS;
 
 /// One graph on one `height x width` image or `depth x height x width` volume.
@@ -468,7 +468,7 @@ impl Grid {
     }
 }
 
-/// The volume graphs: cell-level graphs of the V or T cubical complex (`src/cpu/cubical3d.rs` has the
+/// The volume graphs: cell-level graphs of the V or T cubical complex (`src/cpu/volume.rs` has the
 /// conventions). Cells are named on the complex's vertex grid (V: `D x H x W`, T: one more per axis):
 /// an edge or a square is `3 * base vertex + axis` (its open axis for an edge, its closed axis for a
 /// square; an id whose cell would leave the grid is a self-loop that never merges), a cube of the

@@ -1,6 +1,6 @@
 //! What to compute: construction, direction of the filtration, zero-persistence pairs.
 
-/// The cell complex built on the pixel grid (see `DESIGN.md`, section 2).
+/// The cell complex built on the pixel grid (see `docs/conventions.md`, section 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Construction {
     /// Pixels are vertices; a cell enters with the max of its vertices (4-connected components).

@@ -355,7 +355,7 @@ impl Padded {
         }
     }
 
-    /// `(key, padded index)`: the total order of `DESIGN.md` (the padded index is monotone in the
+    /// `(key, padded index)`: the total order of `docs/conventions.md` (the padded index is monotone in the
     /// linear index).
     #[inline]
     fn order(&self, p: usize) -> u64 {
@@ -1132,7 +1132,7 @@ type PairsOf<'c> = dyn Fn(&[(u64, u64)]) -> Vec<PersistencePair> + 'c;
 
 /// Pairs with nonzero persistence of one 2D image (values already validated: no NaN; `-0.0` may be
 /// left in, its key is that of `+0.0`),
-/// per dimension, in the order of the contract (`DESIGN.md`, section 3), H0's essential class last.
+/// per dimension, in the order of the contract (`docs/conventions.md`, section 3), H0's essential class last.
 pub fn persistence_pairs(
     values: &[f32],
     height: usize,

@@ -589,7 +589,7 @@ fn check_shape(values: &[f32], shape: [usize; 3], options: &Options) -> Result<(
 }
 
 /// Pairs of one volume (values already validated: no NaN, no `-0.0`), per dimension 0, 1, 2, in the
-/// order of the contract (`DESIGN.md`, section 3), H0's essential class last.
+/// order of the contract (`docs/conventions.md`, section 3), H0's essential class last.
 pub fn persistence_pairs(
     values: &[f32],
     shape: [usize; 3],
