@@ -257,6 +257,7 @@ fn main() {
     let mut constants: BTreeMap<String, (&str, String)> = BTreeMap::new();
     let mut structs: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut kernels = String::new();
+    let mut names = vec![];
     for path in entries {
         let name = path
             .file_stem()
@@ -314,6 +315,7 @@ fn main() {
             }
         }
         kernels.push_str(&kernel_source(&name, &module, &shared));
+        names.push(name.clone());
         fs::write(Path::new(&out_dir).join(format!("{name}.wgsl")), full)
             .expect("OUT_DIR is writable");
     }
@@ -329,5 +331,14 @@ fn main() {
         layout.push_str(source);
     }
     layout.push_str(&kernels);
+    let _ = writeln!(
+        layout,
+        "/// Every kernel's [`Shader`], by name.\npub const SHADERS: &[Shader] = &[{}];",
+        names
+            .iter()
+            .map(|n| format!("{n}::SHADER"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     fs::write(Path::new(&out_dir).join("layout.rs"), layout).expect("OUT_DIR is writable");
 }

@@ -102,6 +102,18 @@ pub fn gpu_gradient_scatter(
     engine(ctx)?.gradient_scatter(pixels, values, len)
 }
 
+/// Runs one GPU kernel alone on the given binding contents (words, in binding order; storage
+/// bindings are read back into them): the kernel tests hold each kernel to its port with it.
+pub fn gpu_run_kernel(
+    ctx: &Context,
+    name: &str,
+    constants: &[(&str, f64)],
+    buffers: &mut [Vec<u32>],
+    groups: (u32, u32),
+) -> Result<()> {
+    engine(ctx)?.run_kernel(name, constants, buffers, groups)
+}
+
 /// Caps capacities below the adapter's for the next calls of a GPU context.
 pub fn set_capacity_override(ctx: &Context, capacity: CapacityOverride) {
     ctx.set_capacity_override(capacity);

@@ -3,7 +3,9 @@
 
 use super::buffers::mappable;
 use super::engine::GpuEngine;
+use super::kernels::{whole, ComputeKernel};
 use crate::input::Stack;
+use crate::layout::{Access, SHADERS};
 use crate::options::Options;
 use crate::{Error, Result};
 
@@ -91,5 +93,88 @@ impl GpuEngine {
         // a vertex's death is its best key once it has hooked (NONE while it is a root)
         let death = hi.iter().zip(&lo).flat_map(|(&h, &l)| [h, l]).collect();
         Ok((parent, death))
+    }
+
+    /// Runs one kernel alone: `buffers[i]` is the content of binding `i` (words; a uniform binding
+    /// too), `constants` its override constants, `groups` the dispatch. Every storage binding is
+    /// read back into its vector. For the kernel tests, which hold each kernel to its CPU port.
+    pub fn run_kernel(
+        &self,
+        name: &str,
+        constants: &[(&str, f64)],
+        buffers: &mut [Vec<u32>],
+        groups: (u32, u32),
+    ) -> Result<()> {
+        use wgpu::util::DeviceExt;
+        let shader = SHADERS
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::InvalidArgument(format!("no kernel {name}")))?;
+        if buffers.len() != shader.access.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{name} has {} bindings, {} buffers given",
+                shader.access.len(),
+                buffers.len()
+            )));
+        }
+        let kernel = ComputeKernel::new(&self.device, shader, constants);
+        let made: Vec<wgpu::Buffer> = buffers
+            .iter()
+            .zip(shader.access)
+            .map(|(words, access)| {
+                let mut contents = words.clone();
+                contents.resize(contents.len().max(4).next_multiple_of(4), 0);
+                let usage = match access {
+                    Access::Uniform => wgpu::BufferUsages::UNIFORM,
+                    _ => wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                };
+                self.device
+                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("wgpu-persistence.probe"),
+                        contents: bytemuck::cast_slice(&contents),
+                        usage,
+                    })
+            })
+            .collect();
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = made
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: wgpu::BindingResource::Buffer(whole(b)),
+            })
+            .collect();
+        let bind = kernel.bind(&self.device, &entries);
+        let copies: Vec<(usize, wgpu::Buffer, u64)> = buffers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shader.access[*i] != Access::Uniform)
+            .map(|(i, words)| {
+                let bytes = (words.len() as u64 * 4).max(4);
+                (
+                    i,
+                    mappable(&self.device, "wgpu-persistence.probe_readback", bytes),
+                    bytes,
+                )
+            })
+            .collect();
+        let reads: Vec<(&wgpu::Buffer, u64)> = copies.iter().map(|(_, b, n)| (b, *n)).collect();
+        let words = self.validated(|| {
+            self.submit_and_read(
+                "wgpu-persistence.probe",
+                |pass| kernel.dispatch(pass, &bind, groups, None),
+                |encoder| {
+                    for (i, copy, bytes) in &copies {
+                        encoder.copy_buffer_to_buffer(&made[*i], 0, copy, 0, Some(*bytes));
+                    }
+                },
+                &reads,
+            )
+        })?;
+        for ((i, _, _), got) in copies.iter().zip(words) {
+            let n = buffers[*i].len();
+            buffers[*i] = got.into_iter().take(n).collect();
+        }
+        Ok(())
     }
 }
