@@ -571,6 +571,22 @@ fn symmetric_difference(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
     out.extend_from_slice(&b[j..]);
 }
 
+/// The tables and the ranked volume both pipelines start from, or `None` for an empty volume.
+fn prepare(
+    values: &[f32],
+    shape: [usize; 3],
+    options: &Options,
+) -> Result<Option<(Tables, Volume)>> {
+    check_shape(values, shape, options)?;
+    if values.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((
+        Tables::new(options.construction),
+        Volume::new(values, shape, options)?,
+    )))
+}
+
 /// A volume's construction and shape, before anything is computed.
 fn check_shape(values: &[f32], shape: [usize; 3], options: &Options) -> Result<()> {
     if options.construction == Construction::Freudenthal {
@@ -595,13 +611,10 @@ pub fn persistence_pairs(
     shape: [usize; 3],
     options: &Options,
 ) -> Result<Vec<Vec<PersistencePair>>> {
-    check_shape(values, shape, options)?;
-    if values.is_empty() {
+    let Some((tables, vol)) = prepare(values, shape, options)? else {
         return Ok(vec![Vec::new(); 3]);
-    }
+    };
     let keep_zero = options.keep_zero_persistence;
-    let tables = Tables::new(options.construction);
-    let vol = Volume::new(values, shape, options)?;
     // the two union-find sweeps are independent: on two threads when there are two and enough work
     let ((h0, edge_position, position_rank), (h2, positive)) = super::image::join(
         vol.order.len() > 1 << 16,
@@ -646,13 +659,10 @@ pub fn persistence_pairs_from_merges(
         dual,
         apparent,
     } = merges;
-    check_shape(values, shape, options)?;
-    if values.is_empty() {
+    let Some((tables, vol)) = prepare(values, shape, options)? else {
         return Ok(vec![Vec::new(); 3]);
-    }
+    };
     let keep_zero = options.keep_zero_persistence;
-    let tables = Tables::new(options.construction);
-    let vol = Volume::new(values, shape, options)?;
     let [_, h, w] = shape;
     let cells = 3 * vol.vertices();
     // the cell of each merge: named by the voxel it enters at and its slot

@@ -33,17 +33,19 @@ impl GpuEngine {
             .record(pass, &r.keys_bind, r.pixels as u64, timer);
         for sort_pass in &r.passes {
             k.radix_histogram
-                .record(pass, &sort_pass.histogram, r.tiles, timer);
+                .record(pass, &sort_pass.histogram, r.pixels as u64, timer);
             for level in &r.scan_levels {
                 if let Some(reduce) = &level.reduce {
-                    k.scan_reduce.record(pass, reduce, level.count, timer);
+                    k.scan_reduce
+                        .record(pass, reduce, level.count as u64, timer);
                 }
             }
             for level in r.scan_levels.iter().rev() {
-                k.scan_apply.record(pass, &level.apply, level.count, timer);
+                k.scan_apply
+                    .record(pass, &level.apply, level.count as u64, timer);
             }
             k.radix_scatter
-                .record(pass, &sort_pass.scatter, r.tiles, timer);
+                .record(pass, &sort_pass.scatter, r.pixels as u64, timer);
         }
         k.rank_scatter
             .record(pass, &r.rank_bind, r.pixels as u64, timer);

@@ -211,8 +211,6 @@ pub(crate) struct Ranking {
     pub keys_bind: wgpu::BindGroup,
     pub passes: Vec<SortPass>,
     pub scan_levels: Vec<ScanLevel>,
-    /// Tiles of `TILE` keys.
-    pub tiles: u32,
     pub rank_bind: wgpu::BindGroup,
     pub rank: wgpu::Buffer,
     pub order: wgpu::Buffer,
@@ -380,7 +378,6 @@ impl Ranking {
             keys_bind,
             passes,
             scan_levels,
-            tiles,
             rank_bind,
             rank,
             order,

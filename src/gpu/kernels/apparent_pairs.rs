@@ -1,20 +1,17 @@
 //! H1's apparent pairs of a volume, 4 bits per square (`shaders/apparent_pairs.wgsl`; CPU port
-//! `cpu::ports::apparent_pairs`).
+//! `cpu::ports::apparent_pairs`). Volumes only: compiled with `VOLUME` set.
 
-use super::{groups_of, ComputeKernel, KernelTimer};
-use crate::layout::apparent_pairs::{Bindings, SHADER};
+use super::{ComputeKernel, KernelTimer};
+use crate::layout::apparent_pairs::SHADER;
 
-#[derive(Debug)]
-pub(crate) struct ApparentPairs(ComputeKernel);
+super::kernel!(
+    /// `apparent_pairs.wgsl`.
+    ApparentPairs = apparent_pairs
+);
 
 impl ApparentPairs {
-    /// The kernel (volume graphs only: override `VOLUME` set).
     pub fn new(device: &wgpu::Device) -> Self {
         Self(ComputeKernel::new(device, &SHADER, &[("VOLUME", 1.0)]))
-    }
-
-    pub fn bind(&self, device: &wgpu::Device, bindings: Bindings<'_>) -> wgpu::BindGroup {
-        self.0.bind(device, &bindings.entries())
     }
 
     /// One invocation per word (8 squares) of the batch.
@@ -25,7 +22,7 @@ impl ApparentPairs {
         words: u64,
         timer: Option<&KernelTimer>,
     ) {
-        self.0
-            .dispatch(pass, bind, groups_of(&SHADER, words), timer);
+        let groups = super::groups_for(words, SHADER.workgroup_size[0]);
+        self.0.dispatch(pass, bind, groups, timer);
     }
 }

@@ -2,7 +2,7 @@
 //! (`shaders/boruvka_control.wgsl`; CPU port `cpu::ports::boruvka_control`).
 
 use super::{ComputeKernel, KernelTimer};
-use crate::layout::boruvka_control::{Bindings, SHADER};
+use crate::layout::boruvka_control::SHADER;
 
 /// When in a round the control kernel runs (`MODE` of the shader).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +17,10 @@ pub(crate) enum ControlStep {
     FirstRound = 3,
 }
 
-#[derive(Debug)]
-pub(crate) struct BoruvkaControl(ComputeKernel);
+super::kernel!(
+    /// `boruvka_control.wgsl`.
+    BoruvkaControl = boruvka_control
+);
 
 impl BoruvkaControl {
     pub fn new(device: &wgpu::Device) -> Self {
@@ -32,10 +34,6 @@ impl BoruvkaControl {
                 &[("MODE", 3.0)],
             ],
         ))
-    }
-
-    pub fn bind(&self, device: &wgpu::Device, bindings: Bindings<'_>) -> wgpu::BindGroup {
-        self.0.bind(device, &bindings.entries())
     }
 
     /// One invocation.

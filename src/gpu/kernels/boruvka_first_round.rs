@@ -1,35 +1,7 @@
-//! The first hooking round, vertex by vertex: each vertex takes its minimum incident edge (`shaders/boruvka_first_round.wgsl`; CPU port `cpu::ports::boruvka_first_round`).
+//! The first hooking round, vertex by vertex: each vertex takes its minimum incident edge (`shaders/boruvka_first_round.wgsl`;
+//! CPU port `cpu::ports::boruvka_first_round`).
 
-use super::{groups_of, ComputeKernel, KernelTimer};
-use crate::input::Domain;
-use crate::layout::boruvka_first_round::{Bindings, SHADER};
-
-#[derive(Debug)]
-pub(crate) struct BoruvkaFirstRound(ComputeKernel);
-
-impl BoruvkaFirstRound {
-    /// The kernel for the graphs of images or of volumes (override `VOLUME`).
-    pub fn new(device: &wgpu::Device, domain: Domain) -> Self {
-        Self(ComputeKernel::new(
-            device,
-            &SHADER,
-            &[("VOLUME", domain.volume_override())],
-        ))
-    }
-
-    pub fn bind(&self, device: &wgpu::Device, bindings: Bindings<'_>) -> wgpu::BindGroup {
-        self.0.bind(device, &bindings.entries())
-    }
-
-    /// One invocation per vertex of the batch's graphs.
-    pub fn record(
-        &self,
-        pass: &mut wgpu::ComputePass<'_>,
-        bind: &wgpu::BindGroup,
-        vertices: u64,
-        timer: Option<&KernelTimer>,
-    ) {
-        self.0
-            .dispatch(pass, bind, groups_of(&SHADER, vertices), timer);
-    }
-}
+super::kernel!(
+    /// `boruvka_first_round.wgsl`.
+    BoruvkaFirstRound = boruvka_first_round, graphs, per invocation
+);

@@ -1,35 +1,7 @@
-//! Singleton components, birth keys, cleared best keys (`shaders/boruvka_init.wgsl`; CPU port `cpu::ports::boruvka_init`).
+//! Singleton components, birth keys, cleared best keys (`shaders/boruvka_init.wgsl`;
+//! CPU port `cpu::ports::boruvka_init`).
 
-use super::{groups_of, ComputeKernel, KernelTimer};
-use crate::input::Domain;
-use crate::layout::boruvka_init::{Bindings, SHADER};
-
-#[derive(Debug)]
-pub(crate) struct BoruvkaInit(ComputeKernel);
-
-impl BoruvkaInit {
-    /// The kernel for the graphs of images or of volumes (override `VOLUME`).
-    pub fn new(device: &wgpu::Device, domain: Domain) -> Self {
-        Self(ComputeKernel::new(
-            device,
-            &SHADER,
-            &[("VOLUME", domain.volume_override())],
-        ))
-    }
-
-    pub fn bind(&self, device: &wgpu::Device, bindings: Bindings<'_>) -> wgpu::BindGroup {
-        self.0.bind(device, &bindings.entries())
-    }
-
-    /// One invocation per vertex of the batch's graphs.
-    pub fn record(
-        &self,
-        pass: &mut wgpu::ComputePass<'_>,
-        bind: &wgpu::BindGroup,
-        vertices: u64,
-        timer: Option<&KernelTimer>,
-    ) {
-        self.0
-            .dispatch(pass, bind, groups_of(&SHADER, vertices), timer);
-    }
-}
+super::kernel!(
+    /// `boruvka_init.wgsl`.
+    BoruvkaInit = boruvka_init, graphs, per invocation
+);

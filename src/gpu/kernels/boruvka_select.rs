@@ -3,7 +3,7 @@
 
 use super::{ComputeKernel, KernelTimer};
 use crate::input::Domain;
-use crate::layout::boruvka_select::{Bindings, SHADER};
+use crate::layout::boruvka_select::SHADER;
 
 /// The three passes of a round's selection (`MODE` of the shader).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +16,10 @@ pub(crate) enum SelectPass {
     Target = 2,
 }
 
-#[derive(Debug)]
-pub(crate) struct BoruvkaSelect(ComputeKernel);
+super::kernel!(
+    /// `boruvka_select.wgsl`.
+    BoruvkaSelect = boruvka_select
+);
 
 impl BoruvkaSelect {
     /// The three passes for the graphs of images or of volumes (override `VOLUME`).
@@ -32,10 +34,6 @@ impl BoruvkaSelect {
                 &[("MODE", 2.0), ("VOLUME", volume)],
             ],
         ))
-    }
-
-    pub fn bind(&self, device: &wgpu::Device, bindings: Bindings<'_>) -> wgpu::BindGroup {
-        self.0.bind(device, &bindings.entries())
     }
 
     /// One pass, sized by the indirect slot `slot` of `args`.

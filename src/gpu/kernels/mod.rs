@@ -2,6 +2,107 @@
 //! and typed `bind` and `record` methods (bindings by name, from [`crate::layout`]). Kernels record
 //! into a caller's compute pass; nothing here creates an encoder or submits.
 
+/// Declares the struct of one kernel (one per shader, of its name): its pipeline from the shader's
+/// generated [`Shader`], and a typed `bind` that takes the shader's generated `Bindings` (its
+/// buffers by the names the WGSL gives them). Options:
+/// - `graphs`: compiled for the graphs of images or of volumes (the override `VOLUME`);
+/// - `per invocation` / `per group N`: a `record(pass, bind, items, timer)` that dispatches one
+///   invocation per item, or one workgroup per `N` items (a tile, a scan block);
+/// - `indirect at SLOT`: a `record(pass, bind, args, timer)` sized by an indirect slot.
+///
+/// Kernels with modes write their own `new` and `record`.
+macro_rules! kernel {
+    (@struct $(#[$doc:meta])* $name:ident = $module:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $name($crate::gpu::kernels::ComputeKernel);
+
+        impl $name {
+            /// A bind group of the kernel's buffers, by name.
+            pub fn bind(
+                &self,
+                device: &wgpu::Device,
+                bindings: $crate::layout::$module::Bindings<'_>,
+            ) -> wgpu::BindGroup {
+                self.0.bind(device, &bindings.entries())
+            }
+        }
+    };
+    (@new $name:ident = $module:ident) => {
+        impl $name {
+            pub fn new(device: &wgpu::Device) -> Self {
+                Self($crate::gpu::kernels::ComputeKernel::new(
+                    device,
+                    &$crate::layout::$module::SHADER,
+                    &[],
+                ))
+            }
+        }
+    };
+    (@new $name:ident = $module:ident, graphs) => {
+        impl $name {
+            /// The kernel for the graphs of images or of volumes.
+            pub fn new(device: &wgpu::Device, domain: $crate::input::Domain) -> Self {
+                Self($crate::gpu::kernels::ComputeKernel::new(
+                    device,
+                    &$crate::layout::$module::SHADER,
+                    &[("VOLUME", domain.volume_override())],
+                ))
+            }
+        }
+    };
+    (@record $name:ident, $per_group:expr) => {
+        impl $name {
+            /// Records a dispatch sized for `items`.
+            pub fn record(
+                &self,
+                pass: &mut wgpu::ComputePass<'_>,
+                bind: &wgpu::BindGroup,
+                items: u64,
+                timer: Option<&$crate::gpu::timing::KernelTimer>,
+            ) {
+                let groups = $crate::gpu::kernels::groups_for(items, $per_group);
+                self.0.dispatch(pass, bind, groups, timer);
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident = $module:ident, graphs, per invocation) => {
+        kernel!(@struct $(#[$doc])* $name = $module);
+        kernel!(@new $name = $module, graphs);
+        kernel!(@record $name, $crate::layout::$module::SHADER.workgroup_size[0]);
+    };
+    ($(#[$doc:meta])* $name:ident = $module:ident, per invocation) => {
+        kernel!(@struct $(#[$doc])* $name = $module);
+        kernel!(@new $name = $module);
+        kernel!(@record $name, $crate::layout::$module::SHADER.workgroup_size[0]);
+    };
+    ($(#[$doc:meta])* $name:ident = $module:ident, per group $per_group:expr) => {
+        kernel!(@struct $(#[$doc])* $name = $module);
+        kernel!(@new $name = $module);
+        kernel!(@record $name, $per_group);
+    };
+    ($(#[$doc:meta])* $name:ident = $module:ident, indirect at $slot:expr) => {
+        kernel!(@struct $(#[$doc])* $name = $module);
+        kernel!(@new $name = $module);
+        impl $name {
+            /// Records a dispatch sized by the indirect arguments `args` hold at their slot.
+            pub fn record(
+                &self,
+                pass: &mut wgpu::ComputePass<'_>,
+                bind: &wgpu::BindGroup,
+                args: &wgpu::Buffer,
+                timer: Option<&$crate::gpu::timing::KernelTimer>,
+            ) {
+                self.0.dispatch_indirect(pass, 0, bind, args, $slot, timer);
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident = $module:ident) => {
+        kernel!(@struct $(#[$doc])* $name = $module);
+    };
+}
+pub(crate) use kernel;
+
 pub(crate) mod apparent_pairs;
 pub(crate) mod boruvka_control;
 pub(crate) mod boruvka_first_round;
@@ -195,11 +296,6 @@ pub(crate) fn groups_for(items: u64, per_group: u32) -> (u32, u32) {
     let y = groups.div_ceil(max);
     let x = groups.div_ceil(y);
     (x as u32, y as u32)
-}
-
-/// Workgroups `(x, y)` for one invocation per item of a kernel with a one-dimensional workgroup.
-pub(crate) fn groups_of(shader: &Shader, items: u64) -> (u32, u32) {
-    groups_for(items, shader.workgroup_size[0])
 }
 
 /// The kernels that read a graph (`#import grid`), compiled for the graphs of images or of volumes.
