@@ -4,23 +4,26 @@
 //! three passes of a 9x9 box blur (edges clamped). Sublevel filtration throughout.
 //!
 //! Groups (filter with `cargo bench --bench stages -- GROUP`):
-//! - `cpu_e2e`: `Context::cpu().compute_stack` (V, T, Freudenthal), diagram assembly included.
-//! - `cpu_stages`: `order_keys`, `radix_sort`, `rank_scatter`, then the pairing of the primal (H0)
+//! - `cpu_e2e`: `Context::cpu().compute_slice` of one image (V, T, Freudenthal), diagram assembly
+//!   included.
+//! - `cpu_stages`: `order_keys`, `radix_sort` (the reference's `total_order`), `rank_scatter` (its
+//!   `ranks_of`), then the pairing of the primal (H0)
 //!   and dual (H1) graphs of V and T: `elder_pairs` (sorts every edge of the graph: the reference)
 //!   and `elder_pairs_by_pixel` (the graph pipeline, which the CPU backend runs only when
-//!   zero-persistence pairs are kept; otherwise it runs `cpu::critical`, timed by `cpu_e2e`).
-//! - `gpu_e2e`: `Context::with_backend(Gpu).compute_stack` (V, T, Freudenthal): upload, every
+//!   zero-persistence pairs are kept; otherwise it pairs critical pixels only, timed by `cpu_e2e`).
+//! - `gpu_e2e`: `Context::with_backend(Gpu).compute_slice` of one image (V, T, Freudenthal): upload, every
 //!   kernel, readback of the pairs, diagram assembly. After each bench, the median GPU time of the
 //!   ranking, H0 and H1 passes (timestamp queries) is printed; before it, the GPU time of every kernel
 //!   in one run (timestamps between dispatches, where the adapter has them).
-//! - `gpu_ranks`: `GpuEngine::ranks`: upload, `order_keys`, radix sort, `rank_scatter`, and a
+//! - `gpu_ranks`: `internals::gpu_ranks` (the values validated into a stack first, as the API does),
+//!   upload, `order_keys`, radix sort, `rank_scatter`, and a
 //!   readback of rank and order (2 x 4 MiB = 8 MiB at 1024x1024: the readback is in the figure).
-//! - `volume`: `Context::cpu().compute_volume` (V and T, H0, H1, H2) of a 64^3 uniform-noise volume
-//!   (`cpu::cubical3d`), and on the GPU (H0, H2 and H1's apparent pairs on the GPU, the rest of H1
+//! - `volume`: `Context::cpu().compute_slice` of a 64^3 uniform-noise volume (V and T, H0, H1, H2; the
+//!   CPU's volume backend), and on the GPU (H0, H2 and H1's apparent pairs on the GPU, the rest of H1
 //!   on the host).
 //! - `volume_h1`: H1 of a 64^3 and a 128^3 uniform-noise volume on the host, as the GPU path runs it
 //!   (`persistence_pairs_from_merges`), without and with H1's apparent pairs, and
-//!   `cpu::apparent_pairs` itself; prints how many H1 pairs are apparent.
+//!   the CPU port of `apparent_pairs` itself; prints how many H1 pairs are apparent.
 //! - `batch`: 64 images of 256x256 noise as one stack, CPU backend and GPU (one submission); and
 //!   `loss_and_gradient`: the topological loss (prior 1, 0) of the batch with its gradient map,
 //!   end to end.
@@ -34,10 +37,13 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::cpu::{order_keys, radix_sort, union_find};
-use wgpu_persistence::grid::{GraphKind, Grid};
-use wgpu_persistence::image::{self, ImageStack};
-use wgpu_persistence::{BackendChoice, Construction, Context, Options, TopologicalLoss};
+use wgpu_persistence::internals::ports::order_keys;
+use wgpu_persistence::internals::reference::{ranks_of, total_order};
+use wgpu_persistence::internals::{self, elder_pairs, elder_pairs_by_pixel, GraphKind, Grid};
+use wgpu_persistence::ndarray::ArrayViewD;
+use wgpu_persistence::{
+    BackendChoice, Construction, Context, Diagram, Options, RunStats, Shape, TopologicalLoss,
+};
 
 const SIDE: usize = 1024;
 const BATCH: [usize; 3] = [64, 256, 256];
@@ -93,8 +99,52 @@ fn smoothed(h: usize, w: usize, seed: u64) -> Vec<f32> {
     v
 }
 
+/// `count` items of one shape, row-major: what one `compute_batch` call takes.
+struct ImageStack {
+    values: Vec<f32>,
+    count: usize,
+    shape: Shape,
+}
+
+impl ImageStack {
+    fn new(values: Vec<f32>, count: usize, dims: &[usize]) -> ImageStack {
+        let shape = Shape::of(dims).expect("an image or a volume");
+        assert_eq!(values.len(), count * shape.pixels(), "values of the stack");
+        ImageStack {
+            values,
+            count,
+            shape,
+        }
+    }
+
+    /// `B x H x W` or `B x D x H x W`.
+    fn view(&self) -> ArrayViewD<'_, f32> {
+        let dims = [vec![self.count], self.shape.dims()].concat();
+        ArrayViewD::from_shape(dims, &self.values).expect("stack shape")
+    }
+
+    /// The values of item `b`.
+    fn image(&self, b: usize) -> &[f32] {
+        let n = self.shape.pixels();
+        &self.values[b * n..(b + 1) * n]
+    }
+}
+
+/// The diagrams of every item of the stack in one call, and the statistics of that run (zeros on
+/// the CPU backend): one item is given as a slice (which the CPU backend reads in place), more as
+/// a batch. Either call validates the values (the NaN check) inside the timing.
+fn compute_stack(ctx: &Context, stack: &ImageStack, options: &Options) -> (Vec<Diagram>, RunStats) {
+    let diagrams = match stack.count {
+        1 => vec![ctx
+            .compute_slice(&stack.values, &stack.shape.dims(), options)
+            .expect("computes")],
+        _ => ctx.compute_batch(stack.view(), options).expect("computes"),
+    };
+    (diagrams, ctx.last_run_stats())
+}
+
 fn images() -> Vec<(&'static str, ImageStack)> {
-    let stack = |v: Vec<f32>| image::from_slice(&v, &[SIDE, SIDE]).expect("valid image");
+    let stack = |v: Vec<f32>| ImageStack::new(v, 1, &[SIDE, SIDE]);
     vec![
         ("noise", stack(noise(SIDE * SIDE, 1))),
         ("smooth", stack(smoothed(SIDE, SIDE, 2))),
@@ -103,13 +153,12 @@ fn images() -> Vec<(&'static str, ImageStack)> {
 
 /// The `side^3` uniform-noise volume of the volume benches.
 fn noise_volume(side: usize) -> ImageStack {
-    image::from_volume_slice(&noise(side * side * side, 7), &[side, side, side])
-        .expect("valid volume")
+    ImageStack::new(noise(side * side * side, 7), 1, &[side, side, side])
 }
 
 fn batch_stack() -> ImageStack {
     let n = BATCH.iter().product();
-    image::from_slice(&noise(n, 3), &BATCH).expect("valid stack")
+    ImageStack::new(noise(n, 3), BATCH[0], &BATCH[1..])
 }
 
 /// Small samples, short windows: the machine this was written on has two cores and a software GPU.
@@ -120,7 +169,7 @@ fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
 }
 
 fn pair_counts(ctx: &Context, stack: &ImageStack, options: &Options) -> Vec<usize> {
-    let (diagrams, _) = ctx.compute_stack(stack, options).expect("computes");
+    let (diagrams, _) = compute_stack(ctx, stack, options);
     (0..2)
         .map(|k| diagrams.iter().map(|d| d.dim(k).len()).sum())
         .collect()
@@ -134,7 +183,7 @@ fn check_gpu(ctx: &Context, cpu: &Context, stack: &ImageStack, options: &Options
         pair_counts(cpu, stack, options),
     );
     assert_eq!(g, c, "GPU and CPU pair counts differ ({id})");
-    let (_, stats) = ctx.compute_stack(stack, options).expect("computes");
+    let (_, stats) = compute_stack(ctx, stack, options);
     let stages = match stats.stage_seconds {
         Some([rank, h0, h1]) => format!(
             "GPU timestamps of one run: ranking {:.1} ms, H0 pairing {:.1} ms, dual (H1; a volume's H2) pairing {:.1} ms",
@@ -150,9 +199,9 @@ fn check_gpu(ctx: &Context, cpu: &Context, stack: &ImageStack, options: &Options
         stats.rounds, stats.submissions
     );
     // one more run, outside the timing, with a timestamp after every dispatch
-    if let Some(engine) = ctx.engine().filter(|e| e.set_kernel_timings(true)) {
-        let (_, stats) = ctx.compute_stack(stack, options).expect("computes");
-        engine.set_kernel_timings(false);
+    if ctx.set_kernel_timings(true) {
+        let (_, stats) = compute_stack(ctx, stack, options);
+        ctx.set_kernel_timings(false);
         let kernels: Vec<String> = stats
             .kernel_seconds
             .unwrap_or_default()
@@ -174,10 +223,7 @@ fn cpu_e2e(c: &mut Criterion) {
         for (construction, cname) in CONSTRUCTIONS {
             let options = Options::new(construction);
             group.bench_function(format!("{cname}/{name}"), |b| {
-                b.iter(|| {
-                    ctx.compute_stack(black_box(&stack), &options)
-                        .expect("computes")
-                })
+                b.iter(|| compute_stack(&ctx, black_box(&stack), &options))
             });
         }
     }
@@ -193,10 +239,7 @@ fn cpu_volume(c: &mut Criterion) {
     for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
         let options = Options::new(construction);
         group.bench_function(format!("cpu/{cname}/{side}^3_noise"), |b| {
-            b.iter(|| {
-                ctx.compute_stack(black_box(&stack), &options)
-                    .expect("computes")
-            })
+            b.iter(|| compute_stack(&ctx, black_box(&stack), &options))
         });
     }
     group.finish();
@@ -206,11 +249,10 @@ fn cpu_volume(c: &mut Criterion) {
 /// merges of the H0 and H2 graphs, here made by the CPU's Kruskal so that no adapter is needed),
 /// without and with the apparent pairs, and the apparent pairs computed on the CPU.
 fn volume_h1(c: &mut Criterion) {
-    use wgpu_persistence::cpu::{
-        apparent_pairs::{apparent_pairs, APPARENT},
-        cubical3d, order_keys, radix_sort, volume_merges,
-    };
-    use wgpu_persistence::grid::GraphKind;
+    use wgpu_persistence::internals::layout::apparent_pairs::APPARENT;
+    use wgpu_persistence::internals::ports::apparent_pairs::apparent_pairs;
+    use wgpu_persistence::internals::reference::volume_merges;
+    use wgpu_persistence::internals::volume as cubical3d;
     let mut group = c.benchmark_group("volume_h1");
     configure(&mut group);
     for side in [64, 128] {
@@ -218,8 +260,8 @@ fn volume_h1(c: &mut Criterion) {
         let shape = [side; 3];
         let values = stack.image(0);
         let keys = order_keys::order_keys(values, false);
-        let order = radix_sort::radix_sort(&keys);
-        let rank = radix_sort::rank_scatter(&order);
+        let order = total_order(&keys);
+        let rank = ranks_of(&order);
         for (construction, cname) in [(Construction::V, "v"), (Construction::T, "t")] {
             let options = Options::new(construction);
             let (pk, dk) = GraphKind::of_volume(construction).expect("volume kinds");
@@ -264,26 +306,29 @@ fn cpu_stages(c: &mut Criterion) {
     for (name, stack) in images() {
         let values = &stack.values;
         let keys = order_keys::order_keys(values, false);
-        let order = radix_sort::radix_sort(&keys);
-        let rank = radix_sort::rank_scatter(&order);
+        let order = total_order(&keys);
+        let rank = ranks_of(&order);
+        let Shape::Image { height, width } = stack.shape else {
+            unreachable!("images")
+        };
         group.bench_function(format!("order_keys/{name}"), |b| {
             b.iter(|| order_keys::order_keys(black_box(values), false))
         });
         group.bench_function(format!("radix_sort/{name}"), |b| {
-            b.iter(|| radix_sort::radix_sort(black_box(&keys)))
+            b.iter(|| total_order(black_box(&keys)))
         });
         group.bench_function(format!("rank_scatter/{name}"), |b| {
-            b.iter(|| radix_sort::rank_scatter(black_box(&order)))
+            b.iter(|| ranks_of(black_box(&order)))
         });
         for (construction, cname) in &CONSTRUCTIONS[..2] {
             let (primal, dual) = GraphKind::of(*construction);
             for (kind, side) in [(primal, "primal"), (dual, "dual")] {
-                let grid = Grid::new(kind, stack.height, stack.width);
+                let grid = Grid::new(kind, height, width);
                 group.bench_function(format!("elder_pairs/{cname}_{side}/{name}"), |b| {
-                    b.iter(|| union_find::elder_pairs(&grid, black_box(&rank)))
+                    b.iter(|| elder_pairs(&grid, black_box(&rank)))
                 });
                 group.bench_function(format!("elder_pairs_by_pixel/{cname}_{side}/{name}"), |b| {
-                    b.iter(|| union_find::elder_pairs_by_pixel(&grid, black_box(&rank), &order))
+                    b.iter(|| elder_pairs_by_pixel(&grid, black_box(&rank), &order))
                 });
             }
         }
@@ -309,7 +354,7 @@ fn gpu_context() -> Option<Context> {
     }
 }
 
-/// One GPU bench of `ctx.compute_stack`: the backends must agree (checked once per bench, outside
+/// One GPU bench of `ctx.compute_batch` of a stack: the backends must agree (checked once per bench, outside
 /// the timing: criterion calls the closure per sample; also a warm-up for --quick, which has none),
 /// and the GPU pass times of every run are printed after it as `label`.
 #[allow(clippy::too_many_arguments)]
@@ -330,9 +375,7 @@ fn bench_gpu_stack(
             checked = true;
         }
         b.iter(|| {
-            let (diagrams, stats) = ctx
-                .compute_stack(black_box(stack), options)
-                .expect("computes");
+            let (diagrams, stats) = compute_stack(ctx, black_box(stack), options);
             stages.extend(stats.stage_seconds);
             diagrams
         })
@@ -359,13 +402,16 @@ fn gpu(c: &mut Criterion) {
     }
     group.finish();
 
-    let engine = ctx.engine().expect("a GPU context has an engine");
     let mut group = c.benchmark_group("gpu_ranks");
     configure(&mut group);
     for (name, stack) in &images {
         let options = Options::new(Construction::V);
         group.bench_function(format!("v/{name}"), |b| {
-            b.iter(|| engine.ranks(black_box(stack), &options).expect("ranks"))
+            b.iter(|| {
+                let stack = black_box(stack);
+                internals::gpu_ranks(&ctx, &stack.values, stack.count, stack.shape, &options)
+                    .expect("ranks")
+            })
         });
     }
     group.finish();
@@ -405,10 +451,7 @@ fn cpu_batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     configure(&mut group);
     group.bench_function("cpu/v/64x256x256_noise", |b| {
-        b.iter(|| {
-            ctx.compute_stack(black_box(&stack), &options)
-                .expect("computes")
-        })
+        b.iter(|| compute_stack(&ctx, black_box(&stack), &options))
     });
     group.finish();
     loss_batch(c, &ctx, "cpu");
@@ -418,11 +461,7 @@ fn cpu_batch(c: &mut Criterion) {
 /// gradient on the host out): 64 maps of 256x256, prior (1, 0).
 fn loss_batch(c: &mut Criterion, ctx: &Context, backend: &str) {
     let stack = batch_stack();
-    let maps = ndarray::Array3::from_shape_vec(
-        (stack.count, stack.height, stack.width),
-        stack.values.clone(),
-    )
-    .expect("batch shape");
+    let maps = stack.view().to_owned();
     let losses = vec![TopologicalLoss::new(&[1, 0]); stack.count];
     let mut group = c.benchmark_group("batch");
     configure(&mut group);

@@ -28,14 +28,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
         let options = Options::new(construction);
         let t = Instant::now();
-        let a = cpu.compute_slice(&values, [size, size], &options)?;
+        let a = cpu.compute_slice(&values, &[size, size], &options)?;
         let t_cpu = t.elapsed().as_secs_f64();
-        let image = wgpu_persistence::image::from_slice(&values, &[size, size])?;
-        gpu.compute_stack(&image, &options)?; // warm-up: workspace and pipelines
+        gpu.compute_slice(&values, &[size, size], &options)?; // warm-up: workspace and pipelines
         let t = Instant::now();
-        let (b, stats) = gpu.compute_stack(&image, &options)?;
+        let b = gpu.compute_slice(&values, &[size, size], &options)?;
         let t_gpu = t.elapsed().as_secs_f64();
-        let same = a.pairs == b[0].pairs;
+        let stats = gpu.last_run_stats();
+        let same = a.pairs == b.pairs;
         println!(
             "{construction:?} {size}x{size}: cpu {t_cpu:.3} s, gpu {t_gpu:.3} s (ratio {:.1}), GPU time of ranking / H0 / H1 {:?} s, rounds {:?}, pairs {} / {}, identical: {same}",
             t_gpu / t_cpu,

@@ -1,8 +1,9 @@
 //! Times the CPU backend's stages on a 1024x1024 noise image: `cargo run --release --example cpu_stages`.
 
 use std::time::Instant;
-use wgpu_persistence::cpu::{order_keys, radix_sort, union_find};
-use wgpu_persistence::grid::{GraphKind, Grid};
+use wgpu_persistence::internals::ports::order_keys;
+use wgpu_persistence::internals::reference::{ranks_of, total_order};
+use wgpu_persistence::internals::{elder_pairs_by_pixel, GraphKind, Grid};
 use wgpu_persistence::Construction;
 
 fn main() {
@@ -20,10 +21,10 @@ fn main() {
     let keys = order_keys::order_keys(&values, false);
     let t_keys = t.elapsed();
     let t = Instant::now();
-    let order = radix_sort::radix_sort(&keys);
+    let order = total_order(&keys);
     let t_sort = t.elapsed();
     let t = Instant::now();
-    let rank = radix_sort::rank_scatter(&order);
+    let rank = ranks_of(&order);
     let t_rank = t.elapsed();
     println!("keys {t_keys:?}, sort {t_sort:?}, ranks {t_rank:?}");
     for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
@@ -31,7 +32,7 @@ fn main() {
         for kind in [p, d] {
             let grid = Grid::new(kind, size, size);
             let t = Instant::now();
-            let (pairs, _) = union_find::elder_pairs_by_pixel(&grid, &rank, &order);
+            let (pairs, _) = elder_pairs_by_pixel(&grid, &rank, &order);
             println!("{kind:?}: {:?} ({} pairs)", t.elapsed(), pairs.len());
         }
     }

@@ -67,7 +67,7 @@ fn main() -> Result<(), wgpu_persistence::Error> {
     let prior = TopologicalLoss::new(&[1, 0, 1]);
     let mut map = broken_shell(side);
     let start = Instant::now();
-    let first = ctx.topological_loss_volume(map.view(), &prior)?;
+    let first = ctx.topological_loss(map.view(), &prior)?;
     println!(
         "{side}^3 map: {} / {} / {} pairs in H0 / H1 / H2 (superlevel), computed on the {} backend",
         first.diagram.dim(0).len(),
@@ -93,7 +93,7 @@ fn main() -> Result<(), wgpu_persistence::Error> {
         first.diagram.betti_at(0.5, true)
     );
     for step in 1..=steps {
-        let result = ctx.topological_loss_volume(map.view(), &prior)?;
+        let result = ctx.topological_loss(map.view(), &prior)?;
         let betti = result.diagram.betti_at(0.5, true);
         if betti == prior_betti {
             println!(
@@ -118,7 +118,7 @@ fn main() -> Result<(), wgpu_persistence::Error> {
             );
         }
     }
-    let last = ctx.topological_loss_volume(map.view(), &prior)?;
+    let last = ctx.topological_loss(map.view(), &prior)?;
     println!(
         "stopped after {steps} steps: loss {:.4}, Betti numbers at 0.5 {:?} (prior not reached)",
         last.loss,

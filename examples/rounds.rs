@@ -1,13 +1,12 @@
 //! Prints how many hooking rounds the parallel pairing needs on several kinds of images (CPU port of
 //! the GPU kernels, so no adapter is needed): `cargo run --release --example rounds`.
 
-use wgpu_persistence::cpu::{boruvka, order_keys, radix_sort};
-use wgpu_persistence::grid::{GraphKind, Grid};
+use wgpu_persistence::internals::ports::{boruvka_pairs, order_keys};
+use wgpu_persistence::internals::reference::{ranks_of, total_order};
+use wgpu_persistence::internals::{GraphKind, Grid};
 
 fn rounds(values: &[f32], h: usize, w: usize) -> Vec<u32> {
-    let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&order_keys::order_keys(
-        values, false,
-    )));
+    let rank = ranks_of(&total_order(&order_keys::order_keys(values, false)));
     [
         GraphKind::VPrimal,
         GraphKind::VDual,
@@ -17,7 +16,7 @@ fn rounds(values: &[f32], h: usize, w: usize) -> Vec<u32> {
         GraphKind::FDual,
     ]
     .iter()
-    .map(|&k| boruvka::boruvka_pairs(&Grid::new(k, h, w), &rank).1)
+    .map(|&k| boruvka_pairs(&Grid::new(k, h, w), &rank).1)
     .collect()
 }
 

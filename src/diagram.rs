@@ -206,7 +206,7 @@ mod tests {
         // a ring of ones around a zero, superlevel: at 0.5 one component and one hole
         let ring = [1.0f32, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
         let d = crate::Context::cpu()
-            .compute_slice(&ring, [3, 3], &crate::Options::default().superlevel())
+            .compute_slice(&ring, &[3, 3], &crate::Options::default().superlevel())
             .unwrap();
         assert_eq!(d.betti_at(0.5, true), vec![1, 1]);
         assert_eq!(d.betti_at(-0.5, true), vec![1, 0]);

@@ -7,9 +7,10 @@ mod common;
 
 use ndarray::{s, Array2, Array3, ArrayView2};
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::image::{from_slice, Pixel};
+use wgpu_persistence::internals;
 use wgpu_persistence::{
-    Backend, BackendChoice, Construction, Context, Diagram, Error, Options, PersistencePair,
+    Backend, BackendChoice, Construction, Context, Diagram, Error, Options, PersistencePair, Pixel,
+    Shape,
 };
 
 const CONSTRUCTIONS: [Construction; 3] =
@@ -54,7 +55,7 @@ fn nan_is_an_error_naming_the_first_index() {
         a[[1, 2]] = f32::NAN;
         assert_eq!(nan_index(ctx.compute(a.view(), &o)), 6);
         assert_eq!(
-            nan_index(ctx.compute_slice(a.as_slice().unwrap(), [3, 4], &o)),
+            nan_index(ctx.compute_slice(a.as_slice().unwrap(), &[3, 4], &o)),
             6
         );
         // f64 input
@@ -103,7 +104,7 @@ fn empty_input_is_an_error() {
             for (h, w) in [(0, 5), (5, 0), (0, 0)] {
                 let a = Array2::<f32>::zeros((h, w));
                 assert_empty(ctx.compute(a.view(), &options), &[h, w]);
-                assert_empty(ctx.compute_slice::<f32>(&[], [h, w], &options), &[h, w]);
+                assert_empty(ctx.compute_slice::<f32>(&[], &[h, w], &options), &[h, w]);
             }
             for shape in [(0, 3, 3), (2, 0, 3), (2, 3, 0)] {
                 let b = Array3::<u8>::zeros(shape);
@@ -121,7 +122,7 @@ fn wrong_shapes_are_errors() {
     for ctx in common::contexts() {
         let o = Options::default();
         for (len, shape) in [(5, [2, 3]), (7, [2, 3]), (0, [1, 1]), (6, [6, 6])] {
-            match ctx.compute_slice(&vec![1.0f32; len], shape, &o) {
+            match ctx.compute_slice(&vec![1.0f32; len], &shape, &o) {
                 Err(Error::ShapeMismatch {
                     len: l,
                     shape: s,
@@ -133,7 +134,7 @@ fn wrong_shapes_are_errors() {
             }
         }
         // a shape whose element count overflows
-        match ctx.compute_slice(&[1.0f32; 4], [usize::MAX, 2], &o) {
+        match ctx.compute_slice(&[1.0f32; 4], &[usize::MAX, 2], &o) {
             Err(Error::TooLarge { .. }) => {}
             other => panic!("expected TooLarge, got {other:?}"),
         }
@@ -151,17 +152,69 @@ fn wrong_shapes_are_errors() {
             other => panic!("expected TooLarge, got {:?}", other.map(|d| d.len())),
         }
     }
-    // from_slice takes [H, W] or [B, H, W]
-    for shape in [vec![4], vec![1, 1, 2, 2], vec![]] {
-        match from_slice(&[0.0f32; 4], &shape) {
-            Err(Error::WrongDimensionality { got, shape: s, .. }) => {
-                assert_eq!((got, s), (shape.len(), shape.clone()));
+    // a slice's dims are [H, W] (an image) or [D, H, W] (a volume)
+    for ctx in common::contexts() {
+        let o = Options::default();
+        for shape in [vec![4], vec![1, 1, 2, 2], vec![]] {
+            match ctx.compute_slice(&[0.0f32; 4], &shape, &o) {
+                Err(Error::WrongDimensionality { got, shape: s, .. }) => {
+                    assert_eq!((got, s), (shape.len(), shape.clone()));
+                }
+                other => panic!("expected WrongDimensionality for {shape:?}, got {other:?}"),
             }
-            other => panic!("expected WrongDimensionality for {shape:?}, got {other:?}"),
+        }
+        // a batch is B x H x W (images) or B x D x H x W (volumes)
+        let zeros = [0.0f32; 4];
+        for (view, shape) in [
+            (
+                ndarray::ArrayViewD::from_shape(vec![4], &zeros[..]).unwrap(),
+                vec![4],
+            ),
+            (
+                ndarray::ArrayViewD::from_shape(vec![2, 2], &zeros[..]).unwrap(),
+                vec![2, 2],
+            ),
+            (
+                ndarray::ArrayViewD::from_shape(vec![1, 1, 1, 2, 2], &zeros[..]).unwrap(),
+                vec![1, 1, 1, 2, 2],
+            ),
+        ] {
+            match ctx.compute_batch(view, &o) {
+                Err(Error::WrongDimensionality { got, shape: s, .. }) => {
+                    assert_eq!((got, s), (shape.len(), shape.clone()));
+                }
+                other => panic!("expected WrongDimensionality for {shape:?}, got {other:?}"),
+            }
+        }
+        // 2 x 3 x 2 bytes as a batch: two 3 x 2 images
+        let batch = ndarray::ArrayView3::from_shape((2, 3, 2), &[0u8; 12][..]).unwrap();
+        let diagrams = ctx.compute_batch(batch, &o).unwrap();
+        assert_eq!(diagrams.len(), 2);
+        for d in &diagrams {
+            assert_eq!(d.shape, vec![3, 2]);
         }
     }
-    let stack = from_slice(&[0u8; 12], &[2, 3, 2]).unwrap();
-    assert_eq!((stack.count, stack.height, stack.width), (2, 3, 2));
+    assert_eq!(
+        Shape::of(&[3, 2]).unwrap(),
+        Shape::Image {
+            height: 3,
+            width: 2
+        }
+    );
+    assert_eq!(
+        Shape::of(&[2, 3, 2]).unwrap(),
+        Shape::Volume {
+            depth: 2,
+            height: 3,
+            width: 2
+        }
+    );
+    for shape in [vec![4], vec![1, 1, 2, 2], vec![]] {
+        assert!(matches!(
+            Shape::of(&shape),
+            Err(Error::WrongDimensionality { got, .. }) if got == shape.len()
+        ));
+    }
 }
 
 /// A pixel type gives the diagram of its values converted to `f32`, through every entry point.
@@ -183,7 +236,7 @@ fn same_as_f32<T: Pixel + std::fmt::Debug>(ctx: &Context, data: &[T], h: usize, 
         );
         assert_eq!(ctx.compute(view, &options).unwrap(), want, "{label}");
         assert_eq!(
-            ctx.compute_slice(img, [h, w], &options).unwrap(),
+            ctx.compute_slice(img, &[h, w], &options).unwrap(),
             want,
             "{label}"
         );
@@ -281,9 +334,9 @@ fn negative_zero_is_zero() {
             .collect();
         let pos: Vec<f32> = v.iter().map(|x| x + 0.0).collect();
         for options in all_options() {
-            let d = ctx.compute_slice(&v, [5, 6], &options).unwrap();
+            let d = ctx.compute_slice(&v, &[5, 6], &options).unwrap();
             no_negative_zero(&d);
-            assert_eq!(d, ctx.compute_slice(&pos, [5, 6], &options).unwrap());
+            assert_eq!(d, ctx.compute_slice(&pos, &[5, 6], &options).unwrap());
         }
     }
 }
@@ -513,7 +566,7 @@ fn single_pixel_row_and_column() {
             let sup = options.is_superlevel();
             // 1 x 1
             for v in [7.0f32, -0.0, f32::INFINITY] {
-                let d = ctx.compute_slice(&[v], [1, 1], &options).unwrap();
+                let d = ctx.compute_slice(&[v], &[1, 1], &options).unwrap();
                 assert_eq!(d.pairs, vec![vec![essential(v + 0.0, 0, sup)], vec![]]);
             }
             // 1 x N and N x 1: the 1D diagram (CubicalRipser's V mode gets these wrong; GUDHI does not)
@@ -525,8 +578,8 @@ fn single_pixel_row_and_column() {
                         _ => rng.gen_range(0..5) as f32,
                     })
                     .collect();
-                let row = ctx.compute_slice(&v, [1, n], &options).unwrap();
-                let col = ctx.compute_slice(&v, [n, 1], &options).unwrap();
+                let row = ctx.compute_slice(&v, &[1, n], &options).unwrap();
+                let col = ctx.compute_slice(&v, &[n, 1], &options).unwrap();
                 let label = format!("1x{n} {options:?} on {}", ctx.backend());
                 common::check_indices(&v, &row);
                 // the same linear indices, the same total order, the same graph: the same pairs
@@ -552,7 +605,7 @@ fn single_pixel_row_and_column() {
 fn backend_reports_itself() {
     let cpu = Context::cpu();
     assert_eq!(cpu.backend(), Backend::Cpu);
-    assert!(cpu.adapter_info().is_none() && cpu.engine().is_none());
+    assert!(cpu.adapter_info().is_none() && internals::gpu_device(&cpu).is_none());
     assert_eq!(
         Context::with_backend(BackendChoice::Cpu).unwrap().backend(),
         Backend::Cpu
@@ -567,7 +620,7 @@ fn backend_reports_itself() {
     let mut contexts = vec![cpu];
     if let Some(gpu) = common::gpu() {
         assert_eq!(gpu.backend(), Backend::Gpu);
-        assert!(gpu.adapter_info().is_some() && gpu.engine().is_some());
+        assert!(gpu.adapter_info().is_some() && internals::gpu_device(&gpu).is_some());
         // Auto picks the adapter when there is one
         let auto = Context::new().unwrap();
         assert_eq!(auto.backend(), Backend::Gpu);
@@ -578,7 +631,7 @@ fn backend_reports_itself() {
         let o = Options::default();
         assert_eq!(ctx.compute(a.view(), &o).unwrap().backend, ctx.backend());
         assert_eq!(
-            ctx.compute_slice(a.as_slice().unwrap(), [2, 3], &o)
+            ctx.compute_slice(a.as_slice().unwrap(), &[2, 3], &o)
                 .unwrap()
                 .backend,
             ctx.backend()
@@ -588,7 +641,11 @@ fn backend_reports_itself() {
         }
         assert_eq!(
             ctx.backend().to_string(),
-            if ctx.engine().is_some() { "gpu" } else { "cpu" }
+            if internals::gpu_device(ctx).is_some() {
+                "gpu"
+            } else {
+                "cpu"
+            }
         );
     }
 }
@@ -626,8 +683,8 @@ fn equals_cpu(ctx: &Context) {
     for (h, w) in [(1, 1), (12, 17), (40, 40)] {
         let v: Vec<f32> = (0..h * w).map(|_| rng.gen_range(0..6) as f32).collect();
         for options in all_options() {
-            let g = ctx.compute_slice(&v, [h, w], &options).unwrap();
-            let c = cpu.compute_slice(&v, [h, w], &options).unwrap();
+            let g = ctx.compute_slice(&v, &[h, w], &options).unwrap();
+            let c = cpu.compute_slice(&v, &[h, w], &options).unwrap();
             assert_eq!(g.pairs, c.pairs, "{h}x{w} {options:?}");
             assert_eq!(g.backend, Backend::Gpu);
         }
@@ -739,7 +796,7 @@ fn ties_in_death_are_ordered_by_birth() {
     contexts.extend(common::gpu());
     for ctx in contexts {
         let d = ctx
-            .compute_slice(&values, [5, 5], &Options::default())
+            .compute_slice(&values, &[5, 5], &Options::default())
             .unwrap();
         let h0: Vec<(f32, f32)> = d.dim(0).iter().map(|p| (p.birth, p.death)).collect();
         assert_eq!(

@@ -1,13 +1,13 @@
 //! The paths that inputs past one storage binding take, run on small inputs by capping the capacities
-//! (`GpuEngine::set_capacity_override`): live-edge lists too short for the live edges (the rounds then
+//! (`internals::set_capacity_override`): live-edge lists too short for the live edges (the rounds then
 //! see every edge, implicitly) and pairs compacted on the host from the pairing state instead of by
 //! `compact_pairs` on the GPU. Every diagram must equal the CPU backend's.
 
 mod common;
 
+use common::{compute_items, Items};
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::engine::CapacityOverride;
-use wgpu_persistence::image::{from_slice, from_volume_slice, ImageStack};
+use wgpu_persistence::internals::{set_capacity_override, CapacityOverride};
 use wgpu_persistence::{Construction, Context, Options};
 
 fn random(n: usize, levels: u32, seed: u64) -> Vec<f32> {
@@ -45,12 +45,17 @@ fn settings(volume: bool) -> Vec<Options> {
     out
 }
 
-fn check(gpu: &Context, stack: &ImageStack, capacity: CapacityOverride, label: &str) {
-    let engine = gpu.engine().expect("gpu context");
-    engine.set_capacity_override(capacity);
-    for options in settings(stack.volume) {
-        let (g, _) = gpu.compute_stack(stack, &options).unwrap();
-        let (c, _) = Context::cpu().compute_stack(stack, &options).unwrap();
+fn check(gpu: &Context, stack: &Items, capacity: CapacityOverride, label: &str) {
+    assert!(
+        wgpu_persistence::internals::gpu_device(gpu).is_some(),
+        "gpu context"
+    );
+    set_capacity_override(gpu, capacity);
+    for options in settings(stack.volume()) {
+        let (g, _) = compute_items(gpu, stack, &options).unwrap();
+        let (c, _) = compute_items(&Context::cpu(), stack, &options).unwrap();
+        assert_eq!(g.len(), stack.count);
+        assert_eq!(c.len(), stack.count);
         for (i, (g, c)) in g.iter().zip(&c).enumerate() {
             assert_eq!(
                 g.pairs, c.pairs,
@@ -58,7 +63,7 @@ fn check(gpu: &Context, stack: &ImageStack, capacity: CapacityOverride, label: &
             );
         }
     }
-    engine.set_capacity_override(CapacityOverride::default());
+    set_capacity_override(gpu, CapacityOverride::default());
 }
 
 #[test]
@@ -77,7 +82,7 @@ fn short_edge_lists_give_the_same_diagrams() {
     {
         let n: usize = shape.iter().product();
         let values = random(n, levels, 40 + i as u64);
-        let stack = from_slice(&values, shape).unwrap();
+        let stack = Items::images(&values, shape);
         for edge_list in [1, 7, 300] {
             let capacity = CapacityOverride {
                 edge_list: Some(edge_list),
@@ -97,7 +102,7 @@ fn short_edge_lists_give_the_same_volume_diagrams() {
     {
         let n: usize = shape.iter().product();
         let values = random(n, levels, 80 + i as u64);
-        let stack = from_volume_slice(&values, &shape).unwrap();
+        let stack = Items::volumes(&values, &shape);
         for edge_list in [5, 200] {
             let capacity = CapacityOverride {
                 edge_list: Some(edge_list),
@@ -122,7 +127,7 @@ fn pairs_compacted_on_the_host_equal_the_gpu_compaction() {
     {
         let n: usize = shape.iter().product();
         let values = random(n, levels, 120 + i as u64);
-        let stack = from_slice(&values, shape).unwrap();
+        let stack = Items::images(&values, shape);
         let capacity = CapacityOverride {
             edge_list: None,
             host_compaction: true,

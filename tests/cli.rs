@@ -479,7 +479,7 @@ fn three_d_is_a_volume_and_a_stack_only_with_batch() {
             construction,
             "--superlevel",
         ]);
-        let want = ctx.compute_volume(volume.view(), &options).unwrap();
+        let want = ctx.compute(volume.view(), &options).unwrap();
         assert_rows_identical(&parse_csv(&r.stdout, false), &rows_of(&[want]));
     }
     let r = run_ok(&["diagram", path_str(&path), "-b", "cpu", "-f", "json"]);
@@ -497,7 +497,7 @@ fn three_d_is_a_volume_and_a_stack_only_with_batch() {
     let path4 = dir.npy("volumes.npy", &stack);
     let r = run_ok(&["diagram", path_str(&path4), "-b", "cpu", "--batch"]);
     let want = ctx
-        .compute_volume_batch(stack.view(), &Options::default())
+        .compute_batch(stack.view(), &Options::default())
         .unwrap();
     assert_rows_identical(&parse_csv(&r.stdout, true), &rows_of(&want));
     // Freudenthal is 2D only
@@ -532,7 +532,7 @@ fn loss_of_a_volume_writes_a_volume_gradient() {
     let mut loss = wgpu_persistence::TopologicalLoss::new(&[1, 0, 0]);
     loss.construction = Construction::V;
     let want = Context::cpu()
-        .topological_loss_volume(volume.view(), &loss)
+        .topological_loss(volume.view(), &loss)
         .unwrap();
     let printed: f32 = r.stdout.lines().last().unwrap().parse().unwrap();
     assert_eq!(printed, want.loss);

@@ -2,8 +2,9 @@
 //! on all six graphs, random inputs with heavy ties and awkward sizes.
 
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::cpu::{boruvka, order_keys, radix_sort, union_find};
-use wgpu_persistence::grid::{GraphKind, Grid};
+use wgpu_persistence::internals::ports::{self, order_keys};
+use wgpu_persistence::internals::reference::{ranks_of, total_order};
+use wgpu_persistence::internals::{elder_pairs, elder_pairs_by_pixel, GraphKind, Grid};
 
 const KINDS: [GraphKind; 6] = [
     GraphKind::VPrimal,
@@ -16,13 +17,13 @@ const KINDS: [GraphKind; 6] = [
 
 fn ranks(values: &[f32]) -> Vec<u32> {
     let keys = order_keys::order_keys(values, false);
-    radix_sort::rank_scatter(&radix_sort::radix_sort(&keys))
+    ranks_of(&total_order(&keys))
 }
 
 /// The Borůvka port pairs as Kruskal does, on a connected graph.
 fn check_boruvka(grid: &Grid, rank: &[u32], label: &str) {
-    let (mut seq, roots) = union_find::elder_pairs(grid, rank);
-    let (mut par, rounds) = boruvka::boruvka_pairs(grid, rank);
+    let (mut seq, roots) = elder_pairs(grid, rank);
+    let (mut par, rounds) = ports::boruvka_pairs(grid, rank);
     seq.sort_unstable();
     par.sort_unstable();
     assert_eq!(seq, par, "{label}: rounds {rounds}");
@@ -67,7 +68,7 @@ fn rounds_stay_small_on_smooth_and_noisy_images() {
         let rank = ranks(&values);
         for kind in KINDS {
             let grid = Grid::new(kind, h, w);
-            let (_, rounds) = boruvka::boruvka_pairs(&grid, &rank);
+            let (_, rounds) = ports::boruvka_pairs(&grid, &rank);
             assert!(rounds <= 24, "{kind:?}: {rounds} rounds");
         }
     }
@@ -82,13 +83,72 @@ fn pixel_order_pairing_equals_sorted_edges() {
                 .map(|_| rng.gen_range(0..levels) as f32)
                 .collect();
             let keys = order_keys::order_keys(&values, false);
-            let order = radix_sort::radix_sort(&keys);
-            let rank = radix_sort::rank_scatter(&order);
+            let order = total_order(&keys);
+            let rank = ranks_of(&order);
             for kind in KINDS {
                 let grid = Grid::new(kind, h, w);
-                let sorted = union_find::elder_pairs(&grid, &rank);
-                let by_pixel = union_find::elder_pairs_by_pixel(&grid, &rank, &order);
+                let sorted = elder_pairs(&grid, &rank);
+                let by_pixel = elder_pairs_by_pixel(&grid, &rank, &order);
                 assert_eq!(sorted, by_pixel, "{kind:?} {h}x{w} levels {levels}");
+            }
+        }
+    }
+}
+
+/// The radix passes (the ports of `radix_histogram`, the scan and `radix_scatter`, one pass per digit
+/// of the key) make the total order: a stable sort of the keys with the indices as payload (this was
+/// the unit test of `cpu::radix_sort::radix_pass`, whose job these ports took over). And the whole
+/// ranking of the GPU (`ports::ranking`: keys, passes on the key then on the image, `rank_scatter`)
+/// gives every item the reference's `(rank, order)`.
+#[test]
+fn radix_passes_make_the_sort() {
+    use wgpu_persistence::internals::layout::{SortParams, RADIX, TILE};
+    use wgpu_persistence::internals::ports::{radix_histogram, radix_scatter, scan_apply};
+    let bits = RADIX.trailing_zeros();
+    // the keys of the old test, and more than one tile of them
+    for len in [1000u32, 3 * TILE + 17] {
+        let keys: Vec<u32> = (0..len).map(|i| i.wrapping_mul(2654435761) % 37).collect();
+        let (mut k, mut v) = (keys.clone(), (0..len).collect::<Vec<u32>>());
+        for pass in 0..u32::BITS / bits {
+            let params = SortParams {
+                count: len,
+                shift: bits * pass,
+                tiles: len.div_ceil(TILE),
+                digit_source: 0,
+                pixels: len,
+            };
+            let mut hist = radix_histogram::radix_histogram(&k, &v, &params);
+            scan_apply::exclusive_scan(&mut hist);
+            (k, v) = radix_scatter::radix_scatter(&k, &v, &hist, &params);
+        }
+        assert_eq!(v, total_order(&keys), "{len} keys");
+        assert!(k.windows(2).all(|w| w[0] <= w[1]));
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    for (images, pixels) in [
+        (1, 1),
+        (1, 1000),
+        (1, 2 * TILE as usize + 5),
+        (3, 700),
+        (17, 64),
+    ] {
+        for levels in [2u32, 1 << 20] {
+            let values: Vec<f32> = (0..images * pixels)
+                .map(|_| rng.gen_range(0..levels) as f32 - 3.0)
+                .collect();
+            for superlevel in [false, true] {
+                let (rank, order) = ports::ranking(&values, superlevel, images, pixels);
+                for b in 0..images {
+                    let item = &values[b * pixels..(b + 1) * pixels];
+                    let want = total_order(&order_keys::order_keys(item, superlevel));
+                    let label = format!("{images} x {pixels} levels {levels} image {b}");
+                    assert_eq!(&order[b * pixels..(b + 1) * pixels], &want[..], "{label}");
+                    assert_eq!(
+                        &rank[b * pixels..(b + 1) * pixels],
+                        &ranks_of(&want)[..],
+                        "{label}"
+                    );
+                }
             }
         }
     }
@@ -105,11 +165,11 @@ fn first_round_equals_select_and_hook() {
             let rank = ranks(&values);
             for kind in KINDS {
                 let grid = Grid::new(kind, h, w);
-                let mut a = boruvka::boruvka_init(&grid, &rank);
-                boruvka::boruvka_select(&grid, &rank, &mut a);
-                boruvka::boruvka_hook(&mut a);
-                let mut b = boruvka::boruvka_init(&grid, &rank);
-                boruvka::boruvka_first_round(&grid, &rank, &mut b);
+                let mut a = ports::boruvka_init::boruvka_init(&grid, &rank);
+                ports::boruvka_select::boruvka_select(&grid, &rank, &mut a);
+                ports::boruvka_hook::boruvka_hook(&mut a);
+                let mut b = ports::boruvka_init::boruvka_init(&grid, &rank);
+                ports::boruvka_first_round::boruvka_first_round(&grid, &rank, &mut b);
                 assert_eq!(
                     (a.parent, a.death, a.hooks),
                     (b.parent, b.death, b.hooks),
@@ -125,9 +185,9 @@ fn first_round_equals_select_and_hook() {
 /// heavy ties, constants, checkerboards, ramps and awkward shapes.
 #[test]
 fn critical_pixels_equal_the_reference_pipeline() {
-    use wgpu_persistence::cpu::{critical, raw_pairs};
-    use wgpu_persistence::diagram::{assemble, Backend};
-    use wgpu_persistence::{Construction, Options};
+    use wgpu_persistence::internals::reference::raw_pairs;
+    use wgpu_persistence::internals::{assemble, persistence_pairs_with, Labelling};
+    use wgpu_persistence::{Backend, Construction, Options};
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let sizes = [
         (1, 1),
@@ -202,14 +262,13 @@ fn critical_pixels_equal_the_reference_pipeline() {
                     false,
                     Backend::Cpu,
                 );
-                let fast = critical::persistence_pairs(values, *h, *w, &options);
+                let fast = persistence_pairs_with(values, *h, *w, &options, Labelling::Auto);
                 assert_eq!(
                     fast, reference.pairs,
                     "{construction:?} superlevel={superlevel} {h}x{w} {values:?}"
                 );
-                for labelling in [critical::Labelling::Raster, critical::Labelling::Walks] {
-                    let forced =
-                        critical::persistence_pairs_with(values, *h, *w, &options, labelling);
+                for labelling in [Labelling::Raster, Labelling::Walks] {
+                    let forced = persistence_pairs_with(values, *h, *w, &options, labelling);
                     assert_eq!(
                         forced, reference.pairs,
                         "{labelling:?} {construction:?} superlevel={superlevel} {h}x{w}"
@@ -270,8 +329,8 @@ fn volume_graphs_boruvka_equals_kruskal() {
             let rank = ranks(&values);
             for kind in VOLUME_KINDS {
                 let grid = Grid::volume(kind, d, h, w);
-                let (mut seq, roots) = union_find::elder_pairs(&grid, &rank);
-                let (mut par, rounds) = boruvka::boruvka_pairs(&grid, &rank);
+                let (mut seq, roots) = elder_pairs(&grid, &rank);
+                let (mut par, rounds) = ports::boruvka_pairs(&grid, &rank);
                 seq.sort_unstable();
                 par.sort_unstable();
                 assert_eq!(
@@ -297,8 +356,9 @@ fn volume_graphs_boruvka_equals_kruskal() {
 /// without H1's apparent pairs.
 #[test]
 fn volume_graph_merges_give_the_sweeps_diagram() {
-    use wgpu_persistence::cpu::apparent_pairs::apparent_pairs;
-    use wgpu_persistence::cpu::{cubical3d, volume_merges};
+    use wgpu_persistence::internals::ports::apparent_pairs::apparent_pairs;
+    use wgpu_persistence::internals::reference::volume_merges;
+    use wgpu_persistence::internals::volume as cubical3d;
     use wgpu_persistence::{Construction, Options};
     let mut rng = rand::rngs::StdRng::seed_from_u64(12);
     for shape in VOLUME_SHAPES {
@@ -315,8 +375,8 @@ fn volume_graph_merges_give_the_sweeps_diagram() {
                     for keep in [false, true] {
                         let options = base.keep_zero_persistence(keep);
                         let keys = order_keys::order_keys(&values, options.is_superlevel());
-                        let order = radix_sort::radix_sort(&keys);
-                        let rank = radix_sort::rank_scatter(&order);
+                        let order = total_order(&keys);
+                        let rank = ranks_of(&order);
                         let (pk, dk) = GraphKind::of_volume(construction).unwrap();
                         let primal = volume_merges(pk, shape, &rank, &order);
                         let dual = volume_merges(dk, shape, &rank, &order);
@@ -352,7 +412,8 @@ fn volume_graph_merges_give_the_sweeps_diagram() {
 /// volume at the same voxels (the CPU backend's diagram, zero persistence kept).
 #[test]
 fn apparent_pairs_are_persistence_pairs() {
-    use wgpu_persistence::cpu::apparent_pairs::{apparent_pairs, APPARENT};
+    use wgpu_persistence::internals::layout::apparent_pairs::APPARENT;
+    use wgpu_persistence::internals::ports::apparent_pairs::apparent_pairs;
     use wgpu_persistence::{Construction, Options};
     let mut rng = rand::rngs::StdRng::seed_from_u64(21);
     for shape in VOLUME_SHAPES {
@@ -362,8 +423,8 @@ fn apparent_pairs_are_persistence_pairs() {
                 .map(|_| rng.gen_range(0..levels) as f32)
                 .collect();
             let keys = order_keys::order_keys(&values, false);
-            let order = radix_sort::radix_sort(&keys);
-            let rank = radix_sort::rank_scatter(&order);
+            let order = total_order(&keys);
+            let rank = ranks_of(&order);
             for construction in [Construction::V, Construction::T] {
                 let words = apparent_pairs(construction, shape, &rank).unwrap();
                 let (pk, dk) = GraphKind::of_volume(construction).unwrap();
@@ -391,9 +452,10 @@ fn apparent_pairs_are_persistence_pairs() {
                     a != b && square_vertices.contains(&a) && square_vertices.contains(&b)
                 };
                 let options = Options::new(construction).keep_zero_persistence(true);
-                let diagram =
-                    wgpu_persistence::cpu::cubical3d::persistence_pairs(&values, shape, &options)
-                        .unwrap();
+                let diagram = wgpu_persistence::internals::volume::persistence_pairs(
+                    &values, shape, &options,
+                )
+                .unwrap();
                 let mut apparent = 0;
                 for q in 0..n {
                     let nibble = words[q as usize / 8] >> (4 * (q % 8)) & 0xf;

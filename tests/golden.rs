@@ -31,7 +31,7 @@ fn diagrams_equal_gudhi() {
                 }
                 for ctx in &contexts {
                     let d = ctx
-                        .compute_slice(values, [shape[0], shape[1]], &options)
+                        .compute_slice(values, &[shape[0], shape[1]], &options)
                         .unwrap();
                     common::check_indices(values, &d);
                     for dim in 0..2 {

@@ -3,10 +3,12 @@
 
 mod common;
 
+use common::Items;
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::cpu::{order_keys, radix_sort};
-use wgpu_persistence::image::from_slice;
-use wgpu_persistence::{Construction, Options};
+use wgpu_persistence::internals::ports::{self, order_keys};
+use wgpu_persistence::internals::reference::{ranks_of, total_order};
+use wgpu_persistence::internals::{self, Grid};
+use wgpu_persistence::{Construction, Context, Options};
 
 fn random(n: usize, levels: u32, seed: u64) -> Vec<f32> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -21,7 +23,6 @@ fn random(n: usize, levels: u32, seed: u64) -> Vec<f32> {
 #[test]
 fn sort_and_ranks_equal_cpu() {
     let Some(ctx) = common::gpu() else { return };
-    let engine = ctx.engine().expect("gpu context");
     // (images, height, width, levels)
     let cases = [
         (1, 1, 1, 0),
@@ -35,18 +36,20 @@ fn sort_and_ranks_equal_cpu() {
     ];
     for (i, &(b, h, w, levels)) in cases.iter().enumerate() {
         let values = random(b * h * w, levels, i as u64);
-        let stack = from_slice(&values, &[b, h, w]).unwrap();
+        let stack = Items::images(&values, &[b, h, w]);
         for superlevel in [false, true] {
             let mut options = Options::new(Construction::V);
             if superlevel {
                 options = options.superlevel();
             }
-            let (rank, order) = engine.ranks(&stack, &options).unwrap();
+            let (rank, order) =
+                internals::gpu_ranks(&ctx, &stack.values, stack.count, stack.shape, &options)
+                    .unwrap();
             let n = h * w;
             for img in 0..b {
-                let keys = order_keys::order_keys(stack.image(img), superlevel);
-                let want_order = radix_sort::radix_sort(&keys);
-                let want_rank = radix_sort::rank_scatter(&want_order);
+                let keys = order_keys::order_keys(stack.item(img), superlevel);
+                let want_order = total_order(&keys);
+                let want_rank = ranks_of(&want_order);
                 assert_eq!(
                     &order[img * n..(img + 1) * n],
                     &want_order[..],
@@ -62,6 +65,12 @@ fn sort_and_ranks_equal_cpu() {
     }
 }
 
+/// One GPU run of the items, before values are attached (the pairs, H1's apparent pairs, the
+/// statistics).
+fn raw_pairs(ctx: &Context, stack: &Items, options: &Options) -> internals::GpuRaw {
+    internals::gpu_raw_pairs(ctx, &stack.values, stack.count, stack.shape, options).unwrap()
+}
+
 /// Follows parents to the root.
 fn root(parent: &[u32], mut v: u32) -> u32 {
     while parent[v as usize] != v {
@@ -74,23 +83,31 @@ fn root(parent: &[u32], mut v: u32) -> u32 {
 /// equal the CPU port's after the same rounds.
 #[allow(clippy::too_many_arguments)]
 fn compare_rounds(
-    engine: &wgpu_persistence::engine::GpuEngine,
-    stack: &wgpu_persistence::image::ImageStack,
+    ctx: &Context,
+    stack: &Items,
     options: &Options,
     which: usize,
-    grid: &wgpu_persistence::grid::Grid,
+    grid: &Grid,
     rank: &[u32],
     rounds: u32,
     label: &str,
 ) {
-    use wgpu_persistence::cpu::boruvka;
-    let mut state = boruvka::boruvka_init(grid, rank);
+    let mut state = ports::boruvka_init::boruvka_init(grid, rank);
     for round in 1..=rounds {
         // the CPU port, one more round
-        boruvka::boruvka_select(grid, rank, &mut state);
-        boruvka::boruvka_hook(&mut state);
-        boruvka::pointer_jump(&mut state);
-        let (parent, death) = engine.pairing_state(stack, options, which, round).unwrap();
+        ports::boruvka_select::boruvka_select(grid, rank, &mut state);
+        ports::boruvka_hook::boruvka_hook(&mut state);
+        ports::pointer_jump::pointer_jump(&mut state);
+        let (parent, death) = internals::gpu_pairing_state(
+            ctx,
+            &stack.values,
+            stack.count,
+            stack.shape,
+            options,
+            which,
+            round,
+        )
+        .unwrap();
         for v in 0..grid.vertex_count() {
             let at = format!("{label} round {round} vertex {v}");
             assert_eq!(root(&parent, v), state.parent[v as usize], "{at}: root");
@@ -102,24 +119,23 @@ fn compare_rounds(
 
 #[test]
 fn hooking_rounds_equal_cpu_port_round_by_round() {
-    use wgpu_persistence::grid::{GraphKind, Grid};
+    use wgpu_persistence::internals::GraphKind;
     let Some(ctx) = common::gpu() else { return };
-    let engine = ctx.engine().expect("gpu context");
     for (i, &(h, w, levels)) in [(1, 1, 0), (7, 1, 3), (19, 23, 3), (64, 48, 0)]
         .iter()
         .enumerate()
     {
         let values = random(h * w, levels, 100 + i as u64);
-        let stack = from_slice(&values, &[h, w]).unwrap();
+        let stack = Items::images(&values, &[h, w]);
         let keys = order_keys::order_keys(&values, false);
-        let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&keys));
+        let rank = ranks_of(&total_order(&keys));
         for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
             let options = Options::new(construction);
             let (primal, dual) = GraphKind::of(construction);
             for (which, kind) in [(0, primal), (1, dual)] {
                 let grid = Grid::new(kind, h, w);
                 let label = format!("{kind:?} {h}x{w}");
-                compare_rounds(engine, &stack, &options, which, &grid, &rank, 4, &label);
+                compare_rounds(&ctx, &stack, &options, which, &grid, &rank, 4, &label);
             }
         }
     }
@@ -128,9 +144,8 @@ fn hooking_rounds_equal_cpu_port_round_by_round() {
 /// The same round-by-round check on the four volume graphs (cells of the V and T complexes).
 #[test]
 fn volume_hooking_rounds_equal_cpu_port_round_by_round() {
-    use wgpu_persistence::grid::{GraphKind, Grid};
+    use wgpu_persistence::internals::GraphKind;
     let Some(ctx) = common::gpu() else { return };
-    let engine = ctx.engine().expect("gpu context");
     for (i, &(shape, levels)) in [
         ([1, 1, 1], 0),
         ([5, 1, 4], 3),
@@ -142,16 +157,16 @@ fn volume_hooking_rounds_equal_cpu_port_round_by_round() {
     {
         let [d, h, w] = shape;
         let values = random(d * h * w, levels, 200 + i as u64);
-        let stack = wgpu_persistence::image::from_volume_slice(&values, &shape).unwrap();
+        let stack = Items::volumes(&values, &shape);
         let keys = order_keys::order_keys(&values, false);
-        let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&keys));
+        let rank = ranks_of(&total_order(&keys));
         for construction in [Construction::V, Construction::T] {
             let options = Options::new(construction);
             let (primal, dual) = GraphKind::of_volume(construction).unwrap();
             for (which, kind) in [(0, primal), (1, dual)] {
                 let grid = Grid::volume(kind, d, h, w);
                 let label = format!("{kind:?} {shape:?}");
-                compare_rounds(engine, &stack, &options, which, &grid, &rank, 3, &label);
+                compare_rounds(&ctx, &stack, &options, which, &grid, &rank, 3, &label);
             }
         }
     }
@@ -160,9 +175,8 @@ fn volume_hooking_rounds_equal_cpu_port_round_by_round() {
 #[test]
 fn gradient_scatter_equals_cpu_bit_for_bit() {
     use rand::Rng;
-    use wgpu_persistence::cpu::gradient_scatter::{gradient_scatter, sort_contributions};
+    use wgpu_persistence::internals::ports::gradient_scatter::gradient_scatter;
     let Some(ctx) = common::gpu() else { return };
-    let engine = ctx.engine().expect("gpu context");
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     for (pixels, count) in [(1usize, 0usize), (1, 5), (1000, 3000), (300_000, 200_000)] {
         let contributions: Vec<(u32, f32)> = (0..count)
@@ -173,9 +187,13 @@ fn gradient_scatter_equals_cpu_bit_for_bit() {
                 )
             })
             .collect();
-        let sorted = sort_contributions(&contributions);
-        let want = gradient_scatter(&sorted, pixels);
-        let got = engine.gradient_scatter(&sorted, pixels).unwrap();
+        // sorted by pixel, stably (equal pixels keep their order): the order in which both backends
+        // add them up
+        let mut sorted = contributions.clone();
+        sorted.sort_by_key(|c| c.0);
+        let (by_pixel, values): (Vec<u32>, Vec<f32>) = sorted.into_iter().unzip();
+        let want = gradient_scatter(&by_pixel, &values, pixels);
+        let got = internals::gpu_gradient_scatter(&ctx, &by_pixel, &values, pixels).unwrap();
         assert_eq!(got.len(), pixels);
         assert!(
             got.iter()
@@ -188,9 +206,8 @@ fn gradient_scatter_equals_cpu_bit_for_bit() {
 
 #[test]
 fn apparent_pairs_equal_cpu() {
-    use wgpu_persistence::cpu::apparent_pairs::apparent_pairs;
+    use wgpu_persistence::internals::ports::apparent_pairs::apparent_pairs;
     let Some(ctx) = common::gpu() else { return };
-    let engine = ctx.engine().expect("gpu context");
     for (i, &(shape, levels, count)) in [
         ([1usize, 1, 1], 0u32, 1usize),
         ([1, 6, 5], 2, 1),
@@ -205,18 +222,18 @@ fn apparent_pairs_equal_cpu() {
         let [d, h, w] = shape;
         let values = random(count * d * h * w, levels, 300 + i as u64);
         let dims = [&[count][..], &shape[..]].concat();
-        let stack = wgpu_persistence::image::from_volume_slice(&values, &dims).unwrap();
+        let stack = Items::volumes(&values, &dims);
         for construction in [Construction::V, Construction::T] {
             for options in [
                 Options::new(construction),
                 Options::new(construction).superlevel(),
             ] {
-                let got = engine.raw_pairs(&stack, &options).unwrap().apparent;
+                let got = raw_pairs(&ctx, &stack, &options).apparent;
                 assert_eq!(got.len(), count);
                 for (b, words) in got.iter().enumerate() {
                     let item = &values[b * d * h * w..(b + 1) * d * h * w];
                     let keys = order_keys::order_keys(item, options.is_superlevel());
-                    let rank = radix_sort::rank_scatter(&radix_sort::radix_sort(&keys));
+                    let rank = ranks_of(&total_order(&keys));
                     let want = apparent_pairs(construction, shape, &rank).unwrap();
                     assert_eq!(words, &want, "{shape:?} item {b} {options:?}");
                 }
@@ -233,30 +250,33 @@ fn kernel_timings_cover_every_kernel() {
     let Some(ctx) = common::gpu() else {
         return;
     };
-    let engine = ctx.engine().expect("a GPU context has an engine");
+    let device = internals::gpu_device(&ctx).expect("a GPU context has a device");
     let values = random(2 * 40 * 33, 6, 77);
-    let stack = from_slice(&values, &[2, 40, 33]).unwrap();
+    let stack = Items::images(&values, &[2, 40, 33]);
     let options = Options::new(Construction::T);
-    let untimed = engine.raw_pairs(&stack, &options).unwrap();
+    let untimed = raw_pairs(&ctx, &stack, &options);
     assert!(untimed.stats.kernel_seconds.is_none());
-    let can = engine
-        .device()
+    let can = device
         .features()
         .contains(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES);
     // CI's adapter (lavapipe) offers it: there the test must not pass by skipping
-    let lavapipe = engine.adapter_info().name.contains("llvmpipe");
+    let lavapipe = ctx
+        .adapter_info()
+        .expect("adapter")
+        .name
+        .contains("llvmpipe");
     assert!(can || !lavapipe, "lavapipe writes timestamps inside passes");
-    assert_eq!(engine.set_kernel_timings(true), can);
+    assert_eq!(ctx.set_kernel_timings(true), can);
     if !can {
-        let timed = engine.raw_pairs(&stack, &options).unwrap();
-        engine.set_kernel_timings(false);
+        let timed = raw_pairs(&ctx, &stack, &options);
+        ctx.set_kernel_timings(false);
         assert!(timed.stats.kernel_seconds.is_none());
         return;
     }
-    let timed = engine.raw_pairs(&stack, &options).unwrap();
-    engine.set_kernel_timings(false);
+    let timed = raw_pairs(&ctx, &stack, &options);
+    ctx.set_kernel_timings(false);
     // the records come out in the order the GPU's atomics hand out slots
-    let sorted = |pairs: &[Vec<wgpu_persistence::RawPair>]| -> Vec<Vec<(u32, u64, u32, u32)>> {
+    let sorted = |pairs: &[Vec<internals::RawPair>]| -> Vec<Vec<(u32, u64, u32, u32)>> {
         pairs
             .iter()
             .map(|item| {
@@ -308,6 +328,6 @@ fn kernel_timings_cover_every_kernel() {
             "kernels {sum} s against stages {stages} s"
         );
     }
-    let after = engine.raw_pairs(&stack, &options).unwrap();
+    let after = raw_pairs(&ctx, &stack, &options);
     assert!(after.stats.kernel_seconds.is_none());
 }

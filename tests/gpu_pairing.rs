@@ -4,7 +4,7 @@
 
 mod common;
 
-use wgpu_persistence::image::from_slice;
+use common::{compute_items, Items};
 use wgpu_persistence::{Construction, Context, Options};
 
 fn staircase(k: usize) -> Vec<f32> {
@@ -25,19 +25,19 @@ fn staircase_needs_many_rounds_and_still_matches() {
     // raise its budget
     let row = staircase(40);
     for (shape, values) in [([1, row.len()], row.clone()), ([row.len(), 1], row.clone())] {
-        let stack = from_slice(&values, &shape).unwrap();
+        let stack = Items::images(&values, &shape);
         for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
             for options in [
                 Options::new(construction),
                 Options::new(construction).superlevel(),
             ] {
-                let (g, stats) = gpu.compute_stack(&stack, &options).unwrap();
-                let (c, _) = cpu.compute_stack(&stack, &options).unwrap();
+                let (g, stats) = compute_items(&gpu, &stack, &options).unwrap();
+                let (c, _) = compute_items(&cpu, &stack, &options).unwrap();
                 assert_eq!(g[0].pairs, c[0].pairs, "{shape:?} {options:?}");
                 common::check_indices(&values, &g[0]);
                 if !options.is_superlevel() {
                     assert!(
-                        stats.rounds[0] > 4 * wgpu_persistence::engine::INITIAL_ROUNDS,
+                        stats.rounds[0] > 4 * wgpu_persistence::internals::INITIAL_ROUNDS,
                         "staircase should need many rounds: {stats:?}"
                     );
                 }
@@ -46,7 +46,7 @@ fn staircase_needs_many_rounds_and_still_matches() {
     }
     // 40 nested basins: 40 finite H0 classes born at 1..39 (and the essential one at 0)
     let d = cpu
-        .compute_slice(&row, [1, row.len()], &Options::default())
+        .compute_slice(&row, &[1, row.len()], &Options::default())
         .unwrap();
     assert_eq!(d.dim(0).len(), 41);
 }
@@ -55,8 +55,8 @@ fn staircase_needs_many_rounds_and_still_matches() {
 fn ramp_needs_one_round() {
     let Some(gpu) = common::gpu() else { return };
     let values: Vec<f32> = (0..64 * 48).map(|i| i as f32).collect();
-    let stack = from_slice(&values, &[64, 48]).unwrap();
-    let (d, stats) = gpu.compute_stack(&stack, &Options::default()).unwrap();
+    let stack = Items::images(&values, &[64, 48]);
+    let (d, stats) = compute_items(&gpu, &stack, &Options::default()).unwrap();
     assert_eq!(stats.rounds[0], 1, "{stats:?}");
     assert_eq!(d[0].dim(0).len(), 1);
     assert!(d[0].dim(1).is_empty());
@@ -65,13 +65,13 @@ fn ramp_needs_one_round() {
 #[test]
 fn lost_device_is_an_error_not_a_panic() {
     let Some(gpu) = common::gpu() else { return };
-    let engine = gpu.engine().unwrap();
+    let device = wgpu_persistence::internals::gpu_device(&gpu).unwrap();
     let values = [1.0f32, 0.0, 2.0, 3.0];
     assert!(gpu
-        .compute_slice(&values, [2, 2], &Options::default())
+        .compute_slice(&values, &[2, 2], &Options::default())
         .is_ok());
-    engine.device().destroy();
-    match gpu.compute_slice(&values, [2, 2], &Options::default()) {
+    device.destroy();
+    match gpu.compute_slice(&values, &[2, 2], &Options::default()) {
         Err(wgpu_persistence::Error::Device(msg)) => assert!(msg.contains("lost"), "{msg}"),
         other => panic!("expected a device error, got {other:?}"),
     }

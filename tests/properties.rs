@@ -9,11 +9,11 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use common::{compute_items, Items};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rand::{Rng, SeedableRng};
-use wgpu_persistence::image::from_slice;
-use wgpu_persistence::{Construction, Context, Diagram, Options};
+use wgpu_persistence::{Backend, Construction, Context, Diagram, Options};
 
 const CONSTRUCTIONS: [Construction; 3] =
     [Construction::V, Construction::T, Construction::Freudenthal];
@@ -60,7 +60,7 @@ fn img_strategy(max: usize) -> impl Strategy<Value = Img> {
 }
 
 fn diagram(ctx: &Context, img: &Img, options: &Options) -> Diagram {
-    ctx.compute_slice(&img.v, [img.h, img.w], options)
+    ctx.compute_slice(&img.v, &[img.h, img.w], options)
         .unwrap_or_else(|e| panic!("{e} on {img:?} with {options:?}"))
 }
 
@@ -503,7 +503,7 @@ fn batch_equals_one_by_one() {
     {
         let data = random_batch(b, h, w, 100 + i as u64);
         let batch = ndarray::Array3::from_shape_vec((b, h, w), data.clone()).unwrap();
-        let stack = from_slice(&data, &[b, h, w]).unwrap();
+        let stack = Items::images(&data, &[b, h, w]);
         let options = if b > 3 { few.to_vec() } else { all_options() };
         for options in options {
             for ctx in &contexts {
@@ -511,7 +511,7 @@ fn batch_equals_one_by_one() {
                 assert_eq!(all.len(), b);
                 for (k, d) in all.iter().enumerate() {
                     let one = ctx
-                        .compute_slice(&data[k * h * w..(k + 1) * h * w], [h, w], &options)
+                        .compute_slice(&data[k * h * w..(k + 1) * h * w], &[h, w], &options)
                         .unwrap();
                     assert_eq!(
                         d,
@@ -520,9 +520,9 @@ fn batch_equals_one_by_one() {
                         ctx.backend()
                     );
                 }
-                let (via_stack, stats) = ctx.compute_stack(&stack, &options).unwrap();
+                let (via_stack, stats) = compute_items(ctx, &stack, &options).unwrap();
                 assert_eq!(via_stack, all);
-                if ctx.engine().is_some() {
+                if ctx.backend() == Backend::Gpu {
                     assert_eq!(
                         stats.submissions, 1,
                         "{b}x{h}x{w} {options:?}: GPU submissions"
@@ -554,10 +554,10 @@ fn gpu_large_t_equals_cpu() {
     let v: Vec<f32> = (0..n * n).map(|_| rng.gen_range(0..16) as f32).collect();
     let options = Options::new(Construction::T);
     let t0 = Instant::now();
-    let c = cpu().compute_slice(&v, [n, n], &options).unwrap();
+    let c = cpu().compute_slice(&v, &[n, n], &options).unwrap();
     let t_cpu = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    let g = gpu.compute_slice(&v, [n, n], &options).unwrap();
+    let g = gpu.compute_slice(&v, &[n, n], &options).unwrap();
     let t_gpu = t0.elapsed().as_secs_f64();
     eprintln!(
         "{n}x{n} T ({edges} primal edges, {} H0 + {} H1 pairs): CPU {t_cpu:.2} s, GPU {t_gpu:.2} s",

@@ -1,7 +1,8 @@
 //! Shared test helpers: the GPU context (required, never skipped) and diagram comparisons.
 #![allow(dead_code)]
 
-use wgpu_persistence::{BackendChoice, Context, Diagram};
+use wgpu_persistence::ndarray::ArrayViewD;
+use wgpu_persistence::{BackendChoice, Context, Diagram, Options, RunStats, Shape};
 
 /// The GPU context. Fails the test when no adapter is found: GPU tests never skip silently.
 /// (Set `WGPU_PERSISTENCE_NO_GPU=1` to run only the CPU halves on a machine without any adapter.)
@@ -125,4 +126,76 @@ pub fn golden_cases(dir: &str, at_least: usize) -> Vec<GoldenCase> {
             }
         })
         .collect()
+}
+
+/// Items to compute on together, as the tests build them (what `image::from_slice` and
+/// `image::from_volume_slice` gave before the redesign): `count` items of `shape`, row-major `f32`.
+#[derive(Debug, Clone)]
+pub struct Items {
+    pub values: Vec<f32>,
+    pub count: usize,
+    pub shape: Shape,
+}
+
+impl Items {
+    /// `[H, W]`: one image; `[B, H, W]`: a batch of images.
+    pub fn images(values: &[f32], dims: &[usize]) -> Items {
+        let (count, item) = match *dims {
+            [h, w] => (1, [h, w].to_vec()),
+            [b, h, w] => (b, [h, w].to_vec()),
+            _ => panic!("images take [H, W] or [B, H, W], not {dims:?}"),
+        };
+        Self::new(values, count, &item)
+    }
+
+    /// `[D, H, W]`: one volume; `[B, D, H, W]`: a batch of volumes.
+    pub fn volumes(values: &[f32], dims: &[usize]) -> Items {
+        let (count, item) = match *dims {
+            [d, h, w] => (1, [d, h, w].to_vec()),
+            [b, d, h, w] => (b, [d, h, w].to_vec()),
+            _ => panic!("volumes take [D, H, W] or [B, D, H, W], not {dims:?}"),
+        };
+        Self::new(values, count, &item)
+    }
+
+    fn new(values: &[f32], count: usize, item: &[usize]) -> Items {
+        let shape = Shape::of(item).unwrap();
+        assert_eq!(values.len(), count * shape.pixels(), "{count} x {item:?}");
+        Items {
+            values: values.to_vec(),
+            count,
+            shape,
+        }
+    }
+
+    /// Volumes (H0, H1, H2) or images.
+    pub fn volume(&self) -> bool {
+        matches!(self.shape, Shape::Volume { .. })
+    }
+
+    /// `[B, ...axes of an item]`.
+    pub fn dims(&self) -> Vec<usize> {
+        [vec![self.count], self.shape.dims()].concat()
+    }
+
+    /// The batch view `compute_batch` takes.
+    pub fn view(&self) -> ArrayViewD<'_, f32> {
+        ArrayViewD::from_shape(self.dims(), &self.values).unwrap()
+    }
+
+    /// The values of item `b`.
+    pub fn item(&self, b: usize) -> &[f32] {
+        let n = self.shape.pixels();
+        &self.values[b * n..(b + 1) * n]
+    }
+}
+
+/// The diagrams of every item in one call, and the statistics of that run (what `compute_stack` gave).
+pub fn compute_items(
+    ctx: &Context,
+    items: &Items,
+    options: &Options,
+) -> wgpu_persistence::Result<(Vec<Diagram>, RunStats)> {
+    let diagrams = ctx.compute_batch(items.view(), options)?;
+    Ok((diagrams, ctx.last_run_stats()))
 }
