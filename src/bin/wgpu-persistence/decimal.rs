@@ -15,6 +15,19 @@ pub(crate) fn push_f32(out: &mut Vec<u8>, v: f32) {
     }
     let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(v).as_bytes();
+    // the common case: no exponent, and no tie to round (see `binary_exponent`): zmij's text, less
+    // the `.0` of a whole number, is Display's
+    if !text.contains(&b'e') {
+        let plain = text.strip_suffix(b".0").unwrap_or(text);
+        let scale = match plain.iter().position(|&c| c == b'.') {
+            Some(point) => -((plain.len() - point - 1) as i32),
+            None => plain.iter().rev().take_while(|&&c| c == b'0').count() as i32,
+        };
+        if binary_exponent(v) != Some(scale - 1) {
+            out.extend_from_slice(plain);
+            return;
+        }
+    }
     let (negative, text) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
@@ -102,16 +115,9 @@ pub(crate) fn push_f32(out: &mut Vec<u8>, v: f32) {
 /// `(digits + 1/2) * 10^scale = (2 digits + 1) * 5^scale * 2^(scale - 1)`, whose first factor is odd,
 /// that is `e == scale - 1` and the odd parts equal.
 fn exactly_halfway_up(v: f32, digits: &[u8], scale: i32) -> bool {
-    let bits = v.to_bits();
-    let (exponent_bits, fraction) = ((bits >> 23) & 0xff, bits & 0x7f_ffff);
-    let (m, e) = match exponent_bits {
-        0 => (fraction, -149i32),
-        _ => (fraction | 0x80_0000, exponent_bits as i32 - 150),
-    };
-    if m == 0 {
+    let Some((m, e)) = odd_mantissa(v) else {
         return false;
-    }
-    let (m, e) = (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32);
+    };
     if e != scale - 1 {
         return false;
     }
@@ -127,6 +133,23 @@ fn exactly_halfway_up(v: f32, digits: &[u8], scale: i32) -> bool {
         (Some(odd), Some(five)) => (m as u128).checked_mul(five) == Some(odd),
         _ => false,
     }
+}
+
+/// `v = m * 2^e` with `m` odd, for `v != 0`.
+fn odd_mantissa(v: f32) -> Option<(u32, i32)> {
+    let bits = v.to_bits();
+    let (exponent_bits, fraction) = ((bits >> 23) & 0xff, bits & 0x7f_ffff);
+    let (m, e) = match exponent_bits {
+        0 => (fraction, -149i32),
+        _ => (fraction | 0x80_0000, exponent_bits as i32 - 150),
+    };
+    (m != 0).then(|| (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32))
+}
+
+/// The `e` of `v = m * 2^e`, `m` odd: a value can lie halfway between two decimals with a last
+/// digit at `10^scale` only when `e == scale - 1` ([`exactly_halfway_up`]).
+fn binary_exponent(v: f32) -> Option<i32> {
+    odd_mantissa(v).map(|(_, e)| e)
 }
 
 fn parse_exponent(text: &[u8]) -> i32 {

@@ -62,33 +62,38 @@ pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) ->
             })
         })
         .collect();
-    let texts: Vec<Vec<u8>> = blocks
-        .par_iter()
-        .map(|&(image, dim, pairs)| {
-            let mut out = Vec::with_capacity(pairs.len() * 40);
-            for p in pairs {
-                if batch {
-                    push_usize(&mut out, image);
+    // a group of blocks at a time, formatted on all cores into buffers that are kept for the next
+    // group (fresh pages cost as much as the formatting), then written in order
+    let threads = rayon::current_num_threads().max(1);
+    let mut texts: Vec<Vec<u8>> = vec![Vec::new(); 2 * threads];
+    for group in blocks.chunks(texts.len()) {
+        texts
+            .par_iter_mut()
+            .zip(group)
+            .for_each(|(out, &(image, dim, pairs))| {
+                out.clear();
+                for p in pairs {
+                    if batch {
+                        push_usize(out, image);
+                        out.push(b',');
+                    }
+                    push_usize(out, dim);
                     out.push(b',');
+                    push_f32(out, p.birth);
+                    out.push(b',');
+                    push_f32(out, p.death);
+                    out.push(b',');
+                    push_usize(out, p.birth_index);
+                    out.push(b',');
+                    if let Some(i) = p.death_index {
+                        push_usize(out, i);
+                    }
+                    out.push(b'\n');
                 }
-                push_usize(&mut out, dim);
-                out.push(b',');
-                push_f32(&mut out, p.birth);
-                out.push(b',');
-                push_f32(&mut out, p.death);
-                out.push(b',');
-                push_usize(&mut out, p.birth_index);
-                out.push(b',');
-                if let Some(i) = p.death_index {
-                    push_usize(&mut out, i);
-                }
-                out.push(b'\n');
-            }
-            out
-        })
-        .collect();
-    for text in texts {
-        w.write_all(&text)?;
+            });
+        for text in &texts[..group.len()] {
+            w.write_all(text)?;
+        }
     }
     Ok(())
 }
