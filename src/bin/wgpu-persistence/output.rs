@@ -6,7 +6,6 @@ use std::path::Path;
 
 use ndarray_npy::WriteNpyExt;
 use rayon::prelude::*;
-use serde::{Serialize, Serializer};
 use wgpu_persistence::{Diagram, PersistencePair};
 
 use crate::decimal::{push_f32, push_usize};
@@ -43,54 +42,73 @@ pub(crate) fn write_output(
 /// Rows formatted per block, on all cores, then written in order.
 const ROWS_PER_BLOCK: usize = 1 << 14;
 
-/// CSV: a header, then one row per pair (`image,` first with `--batch`); values print as the
-/// shortest decimal that parses back to the same `f32` (`inf`, `-inf`), as `f32`'s `Display` does.
-pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
-    if batch {
-        w.write_all(b"image,")?;
+/// What a writer emits, in order: fixed text, or a block of one dimension's pairs of one image
+/// (`first`: the block starts its dimension).
+enum Piece<'a> {
+    Text(String),
+    Rows {
+        image: usize,
+        dim: usize,
+        pairs: &'a [PersistencePair],
+        first: bool,
+    },
+}
+
+/// The pieces of every diagram's pairs, `open(image)`, `between_dims` and `close(image)` around
+/// them as the format frames them.
+fn pieces<'a>(
+    diagrams: &'a [Diagram],
+    open: impl Fn(usize, &Diagram) -> String,
+    between_dims: &str,
+    close: impl Fn(usize) -> String,
+) -> Vec<Piece<'a>> {
+    let mut out = vec![];
+    for (image, d) in diagrams.iter().enumerate() {
+        out.push(Piece::Text(open(image, d)));
+        for (dim, pairs) in d.pairs.iter().enumerate() {
+            if dim > 0 && !between_dims.is_empty() {
+                out.push(Piece::Text(between_dims.to_string()));
+            }
+            for (i, block) in pairs.chunks(ROWS_PER_BLOCK).enumerate() {
+                out.push(Piece::Rows {
+                    image,
+                    dim,
+                    pairs: block,
+                    first: i == 0,
+                });
+            }
+        }
+        out.push(Piece::Text(close(image)));
     }
-    writeln!(w, "dim,birth,death,birth_index,death_index")?;
-    // blocks of rows of one image and dimension, in output order
-    let blocks: Vec<(usize, usize, &[PersistencePair])> = diagrams
-        .iter()
-        .enumerate()
-        .flat_map(|(image, d)| {
-            d.pairs.iter().enumerate().flat_map(move |(dim, pairs)| {
-                pairs
-                    .chunks(ROWS_PER_BLOCK)
-                    .map(move |block| (image, dim, block))
-            })
-        })
-        .collect();
-    // a group of blocks at a time, formatted on all cores into buffers that are kept for the next
-    // group (fresh pages cost as much as the formatting), then written in order
+    out
+}
+
+/// Writes the pieces in order; blocks of rows are formatted by `row` a group at a time, on all
+/// cores, into buffers kept for the next group (fresh pages cost as much as the formatting).
+fn write_pieces(
+    w: &mut dyn Write,
+    pieces: &[Piece<'_>],
+    row: impl Fn(&mut Vec<u8>, usize, usize, &PersistencePair, bool) + Sync,
+) -> io::Result<()> {
     let threads = rayon::current_num_threads().max(1);
     let mut texts: Vec<Vec<u8>> = vec![Vec::new(); 2 * threads];
-    for group in blocks.chunks(texts.len()) {
-        texts
-            .par_iter_mut()
-            .zip(group)
-            .for_each(|(out, &(image, dim, pairs))| {
-                out.clear();
-                for p in pairs {
-                    if batch {
-                        push_usize(out, image);
-                        out.push(b',');
+    for group in pieces.chunks(texts.len()) {
+        texts.par_iter_mut().zip(group).for_each(|(out, piece)| {
+            out.clear();
+            match piece {
+                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
+                &Piece::Rows {
+                    image,
+                    dim,
+                    pairs,
+                    first,
+                } => {
+                    for (i, p) in pairs.iter().enumerate() {
+                        row(out, image, dim, p, first && i == 0);
                     }
-                    push_usize(out, dim);
-                    out.push(b',');
-                    push_f32(out, p.birth);
-                    out.push(b',');
-                    push_f32(out, p.death);
-                    out.push(b',');
-                    push_usize(out, p.birth_index);
-                    out.push(b',');
-                    if let Some(i) = p.death_index {
-                        push_usize(out, i);
-                    }
-                    out.push(b'\n');
                 }
-            });
+            }
+        });
         for text in &texts[..group.len()] {
             w.write_all(text)?;
         }
@@ -98,64 +116,83 @@ pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) ->
     Ok(())
 }
 
-/// An `f32` as a JSON number, or as the string `"inf"` / `"-inf"` (JSON has no infinity).
-struct JsonF32(f32);
-
-impl Serialize for JsonF32 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            v if v.is_finite() => s.serialize_f32(v),
-            v if v == f32::INFINITY => s.serialize_str("inf"),
-            v if v == f32::NEG_INFINITY => s.serialize_str("-inf"),
-            _ => s.serialize_str("nan"),
+/// CSV: a header, then one row per pair (`image,` first with `--batch`); values print as the
+/// shortest decimal that parses back to the same `f32` (`inf`, `-inf`), as `f32`'s `Display` does.
+pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
+    if batch {
+        w.write_all(b"image,")?;
+    }
+    writeln!(w, "dim,birth,death,birth_index,death_index")?;
+    let pieces = pieces(diagrams, |_, _| String::new(), "", |_| String::new());
+    write_pieces(w, &pieces, |out, image, dim, p, _| {
+        if batch {
+            push_usize(out, image);
+            out.push(b',');
         }
+        push_usize(out, dim);
+        out.push(b',');
+        push_f32(out, p.birth);
+        out.push(b',');
+        push_f32(out, p.death);
+        out.push(b',');
+        push_usize(out, p.birth_index);
+        out.push(b',');
+        if let Some(i) = p.death_index {
+            push_usize(out, i);
+        }
+        out.push(b'\n');
+    })
+}
+
+/// A JSON number as serde_json writes an `f32` (zmij's shortest text), or the string `"inf"`,
+/// `"-inf"` (JSON has no infinity).
+fn push_json_f32(out: &mut Vec<u8>, v: f32) {
+    match v {
+        v if v.is_finite() => {
+            out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes())
+        }
+        f32::INFINITY => out.extend_from_slice(b"\"inf\""),
+        f32::NEG_INFINITY => out.extend_from_slice(b"\"-inf\""),
+        _ => out.extend_from_slice(b"\"nan\""),
     }
 }
 
-#[derive(Serialize)]
-struct JsonPair {
-    birth: JsonF32,
-    death: JsonF32,
-    birth_index: usize,
-    death_index: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagram<'a> {
-    shape: &'a [usize],
-    backend: String,
-    pairs: Vec<Vec<JsonPair>>,
-}
-
-impl<'a> From<&'a Diagram> for JsonDiagram<'a> {
-    fn from(d: &'a Diagram) -> Self {
-        let pairs = d
-            .pairs
-            .iter()
-            .map(|dim| {
-                dim.iter()
-                    .map(|p| JsonPair {
-                        birth: JsonF32(p.birth),
-                        death: JsonF32(p.death),
-                        birth_index: p.birth_index,
-                        death_index: p.death_index,
-                    })
-                    .collect()
-            })
-            .collect();
-        JsonDiagram {
-            shape: &d.shape,
-            backend: d.backend.to_string(),
-            pairs,
-        }
-    }
-}
-
+/// JSON: one object `{"shape":[..],"backend":"..","pairs":[[{pair},..],..]}` per diagram, an
+/// array of them with `--batch` (or when there is not exactly one), as serde_json wrote it.
 pub(crate) fn write_json(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
-    let json: Vec<JsonDiagram<'_>> = diagrams.iter().map(JsonDiagram::from).collect();
-    match (batch, json.as_slice()) {
-        (false, [single]) => serde_json::to_writer(&mut *w, single)?,
-        _ => serde_json::to_writer(&mut *w, &json)?,
+    let array = batch || diagrams.len() != 1;
+    if array {
+        w.write_all(b"[")?;
+    }
+    let open = |image: usize, d: &Diagram| {
+        let shape: Vec<String> = d.shape.iter().map(usize::to_string).collect();
+        format!(
+            "{}{{\"shape\":[{}],\"backend\":\"{}\",\"pairs\":[[",
+            if image > 0 { "," } else { "" },
+            shape.join(","),
+            d.backend
+        )
+    };
+    let pieces = pieces(diagrams, open, "],[", |_| "]]}".to_string());
+    write_pieces(w, &pieces, |out, _, _, p, first| {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"birth\":");
+        push_json_f32(out, p.birth);
+        out.extend_from_slice(b",\"death\":");
+        push_json_f32(out, p.death);
+        out.extend_from_slice(b",\"birth_index\":");
+        push_usize(out, p.birth_index);
+        out.extend_from_slice(b",\"death_index\":");
+        match p.death_index {
+            Some(i) => push_usize(out, i),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    })?;
+    if array {
+        w.write_all(b"]")?;
     }
     writeln!(w)
 }
@@ -181,12 +218,11 @@ mod tests {
 
     #[test]
     fn infinities_are_strings_in_json() {
-        let text = serde_json::to_string(&[
-            JsonF32(1.5),
-            JsonF32(f32::INFINITY),
-            JsonF32(f32::NEG_INFINITY),
-        ])
-        .expect("serialises");
-        assert_eq!(text, r#"[1.5,"inf","-inf"]"#);
+        let mut out = vec![];
+        for v in [1.5, f32::INFINITY, f32::NEG_INFINITY, 1e20] {
+            push_json_f32(&mut out, v);
+            out.push(b' ');
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), r#"1.5 "inf" "-inf" 1e20 "#);
     }
 }
