@@ -217,12 +217,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn infinities_are_strings_in_json() {
+    fn json_numbers_are_serde_jsons_and_infinities_strings() {
         let mut out = vec![];
-        for v in [1.5, f32::INFINITY, f32::NEG_INFINITY, 1e20] {
+        for v in [f32::INFINITY, f32::NEG_INFINITY] {
             push_json_f32(&mut out, v);
             out.push(b' ');
         }
-        assert_eq!(String::from_utf8(out).unwrap(), r#"1.5 "inf" "-inf" 1e20 "#);
+        assert_eq!(String::from_utf8(out).unwrap(), r#""inf" "-inf" "#);
+        for v in [0.0f32, -0.0, 1.5, 3.0, 0.1, 1e20, 1e-7, f32::MAX, 0.43945312] {
+            let mut out = vec![];
+            push_json_f32(&mut out, v);
+            assert_eq!(out, serde_json::to_string(&v).unwrap().as_bytes(), "{v:?}");
+        }
     }
 }
