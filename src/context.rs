@@ -16,10 +16,11 @@ use crate::{Error, Result};
 /// Which backend a [`Context`] should use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BackendChoice {
-    /// The GPU when an adapter is found, else the CPU (logged once).
+    /// A hardware GPU when one is found, else the CPU backend (a software adapter is skipped:
+    /// the CPU backend is faster); `WGPU_PERSISTENCE_BACKEND` can change what it means.
     #[default]
     Auto,
-    /// The GPU or an error.
+    /// Any GPU adapter, a software one too, or an error.
     Gpu,
     /// The CPU backend.
     Cpu,
@@ -64,17 +65,48 @@ fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)
     .map_err(|e| Error::Device(e.to_string()))
 }
 
-fn find_adapter() -> Result<wgpu::Adapter> {
+/// The environment variable that sets what [`BackendChoice::Auto`] means: `auto` (the default),
+/// `gpu` (any adapter, a software one too) or `cpu`.
+pub const BACKEND_VARIABLE: &str = "WGPU_PERSISTENCE_BACKEND";
+
+/// How much an adapter is preferred (lower first): a software adapter (device type `Cpu`) last.
+fn preference(info: &wgpu::AdapterInfo) -> u8 {
+    match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// The preferred adapter of the primary backends (Vulkan, Metal, DX12; `WGPU_BACKEND` narrows them).
+/// A software adapter (lavapipe/llvmpipe, WARP) is taken only when `software` allows it: the CPU
+/// backend is tens of times faster than one.
+fn find_adapter(software: bool) -> Result<wgpu::Adapter> {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = wgpu::Backends::PRIMARY;
     let instance = wgpu::Instance::new(desc.with_env());
-    pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-        power_preference: wgpu::PowerPreference::HighPerformance,
-        force_fallback_adapter: false,
-        compatible_surface: None,
-        ..Default::default()
-    }))
-    .map_err(|e| Error::NoAdapter(e.to_string()))
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+    adapters.sort_by_key(|a| preference(&a.get_info()));
+    let skipped = adapters
+        .iter()
+        .map(|a| a.get_info())
+        .find(|info| info.device_type == wgpu::DeviceType::Cpu);
+    match adapters
+        .into_iter()
+        .find(|a| software || a.get_info().device_type != wgpu::DeviceType::Cpu)
+    {
+        Some(adapter) => Ok(adapter),
+        None => Err(Error::NoAdapter(match skipped {
+            Some(info) => format!(
+                "skipped the software adapter '{}' ({:?}): the CPU backend is faster; ask for it \
+                 with BackendChoice::Gpu, --backend gpu or {BACKEND_VARIABLE}=gpu",
+                info.name, info.backend
+            ),
+            None => "no Vulkan, Metal or DX12 adapter found".into(),
+        })),
+    }
 }
 
 impl Context {
@@ -83,17 +115,28 @@ impl Context {
         Self::with_backend(BackendChoice::Auto)
     }
 
-    /// A context with an explicit backend choice.
+    /// A context with an explicit backend choice. `Auto` takes a hardware adapter when there is one
+    /// and the CPU backend otherwise, and says why in [`Self::fallback_reason`]; the environment
+    /// variable `WGPU_PERSISTENCE_BACKEND` (`auto`, `gpu`, `cpu`) sets what `Auto` means. `Gpu` takes
+    /// any adapter, a software one too (lavapipe: what the GPU tests run on), or fails.
     pub fn with_backend(choice: BackendChoice) -> Result<Self> {
+        let choice = match choice {
+            BackendChoice::Auto => match std::env::var(BACKEND_VARIABLE) {
+                Ok(value) if !value.is_empty() => value.parse()?,
+                _ => BackendChoice::Auto,
+            },
+            explicit => explicit,
+        };
+        let on_gpu = |software: bool| -> Result<Self> {
+            let adapter = find_adapter(software)?;
+            let info = adapter.get_info();
+            let (device, queue) = request_device(&adapter)?;
+            Ok(Self::from_device(device, queue, info))
+        };
         match choice {
             BackendChoice::Cpu => Ok(Self::cpu()),
-            BackendChoice::Gpu => {
-                let adapter = find_adapter()?;
-                let info = adapter.get_info();
-                let (device, queue) = request_device(&adapter)?;
-                Ok(Self::from_device(device, queue, info))
-            }
-            BackendChoice::Auto => match Self::with_backend(BackendChoice::Gpu) {
+            BackendChoice::Gpu => on_gpu(true),
+            BackendChoice::Auto => match on_gpu(false) {
                 Ok(ctx) => Ok(ctx),
                 Err(e) => {
                     log::warn!("wgpu-persistence: no usable GPU ({e}); using the CPU backend");
@@ -139,7 +182,7 @@ impl Context {
         self.pipeline().backend()
     }
 
-    /// Why `Auto` fell back to the CPU, if it did.
+    /// Why `Auto` answers on the CPU, if it does: no adapter, or only a software one (skipped).
     pub fn fallback_reason(&self) -> Option<&str> {
         self.fallback_reason.as_deref()
     }

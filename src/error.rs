@@ -61,6 +61,17 @@ pub enum Error {
         /// Rounds that were run.
         rounds: u32,
     },
+    /// A map given to the loss or to repair holds a value outside `[0, 1]` (or an infinity).
+    #[error(
+        "a probability map holds values in [0, 1]; the value at linear index {index} is {value} \
+         (map scores to [0, 1] first: a sigmoid or softmax of logits, or 8-bit values divided by 255)"
+    )]
+    NotAProbability {
+        /// Row-major linear index of the first value outside `[0, 1]`.
+        index: usize,
+        /// That value.
+        value: f32,
+    },
     /// An invariant of an algorithm failed (a bug: please report it, with the input).
     #[error("internal error: {0}")]
     Internal(String),

@@ -34,7 +34,7 @@ mod options;
 mod pipeline;
 mod repair;
 
-pub use context::{BackendChoice, Context};
+pub use context::{BackendChoice, Context, BACKEND_VARIABLE};
 pub use diagram::{Backend, Diagram, PersistencePair};
 pub use error::{Error, Result};
 pub use gpu::{KernelTime, RunStats};
@@ -50,3 +50,8 @@ pub use repair::{repair, RepairOptions, RepairResult};
 /// without notice.
 #[doc(hidden)]
 pub mod internals;
+
+/// The README's Rust snippets, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeSnippets;

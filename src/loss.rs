@@ -5,7 +5,8 @@
 //! `L_k = w_k * (sum_{l <= beta_k} (1 - pers_l^2) + sum_{l > beta_k} pers_l^2)` (the squared form), or
 //! with `pers` in place of `pers^2` (the L1 form). Essential classes take part with their death clamped
 //! to the minimum of `p`, at the pixel that enters last. Zero-persistence pairs are left out (they carry
-//! no gradient). The gradient reaches each pair's birth and death pixels only:
+//! no gradient). Where dimension `k` has fewer than `beta_k` features, each missing one is a bar of
+//! length zero: it costs `w_k` (`1 - 0^2`, `1 - 0`) and moves no pixel. The gradient reaches each pair's birth and death pixels only:
 //! `grad[birth_index] += dL/db`, `grad[death_index] += dL/dd`, summed per pixel in a fixed order.
 
 use ndarray::{Array, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
@@ -55,6 +56,17 @@ impl TopologicalLoss {
         Options::new(self.construction).superlevel()
     }
 
+    /// Refuses weights that are NaN, infinite or negative.
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+            Some(k) => Err(Error::InvalidArgument(format!(
+                "the loss weight of dimension {k} is {}: weights must be finite and non-negative",
+                self.weights[k]
+            ))),
+            None => Ok(()),
+        }
+    }
+
     fn weight(&self, k: usize) -> f32 {
         self.weights.get(k).copied().unwrap_or(1.0)
     }
@@ -89,6 +101,10 @@ pub(crate) fn loss_contributions(
             .filter(|f| f.0 != f.1)
             .collect();
         features.sort_by(|a, b| (b.0 - b.1).abs().total_cmp(&(a.0 - a.1).abs()));
+        // the prior asks for more features than there are: each missing one is a bar of length 0,
+        // which costs 1 in either form (TopologyLayer's TopKBarcodeLengths pads the same way) and
+        // moves no pixel
+        total += weight * beta.saturating_sub(features.len()) as f32;
         for (l, &(b, d, bi, di)) in features.iter().enumerate() {
             let pers = (b - d).abs();
             let sign = if b >= d { 1.0 } else { -1.0 };
@@ -147,14 +163,21 @@ pub struct BatchLossResult<D: Dimension = Ix3> {
 
 impl<D: Dimension + RemoveAxis> BatchLossResult<D> {
     /// The backward step for the batch objective `sum_b upstream[b] * L_b` (`upstream` of length 1
-    /// applies to every map): `upstream[b] * dL_b/dp` per map.
-    pub fn backward(&self, upstream: &[f32]) -> Array<f32, D> {
+    /// applies to every map): `upstream[b] * dL_b/dp` per map. Any other length is an error.
+    pub fn backward(&self, upstream: &[f32]) -> Result<Array<f32, D>> {
+        let maps = self.losses.len();
+        if upstream.len() != 1 && upstream.len() != maps {
+            return Err(Error::InvalidArgument(format!(
+                "backward takes one upstream gradient for all {maps} maps or one per map, got {}",
+                upstream.len()
+            )));
+        }
         let mut out = self.gradient.clone();
         for (b, mut map) in out.outer_iter_mut().enumerate() {
-            let u = upstream.get(b).or(upstream.first()).copied().unwrap_or(0.0);
+            let u = upstream[if upstream.len() == 1 { 0 } else { b }];
             map.mapv_inplace(|g| g * u);
         }
-        out
+        Ok(out)
     }
 
     /// The result of map `b` alone.
@@ -185,6 +208,10 @@ pub(crate) fn batch_loss<D: Dimension>(
             stack.count()
         )));
     }
+    for prior in priors {
+        prior.check()?;
+    }
+    check_probabilities(stack.values())?;
     let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
     if options.iter().any(|o| *o != options[0]) {
         return Err(Error::InvalidArgument(
@@ -212,4 +239,16 @@ pub(crate) fn batch_loss<D: Dimension>(
         gradient,
         diagrams,
     })
+}
+
+/// A probability map holds values in `[0, 1]`, none infinite: the first value that is not gives an
+/// error that says how to get one.
+pub(crate) fn check_probabilities(values: &[f32]) -> Result<()> {
+    match values.iter().position(|v| !(0.0..=1.0).contains(v)) {
+        Some(index) => Err(Error::NotAProbability {
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
 }

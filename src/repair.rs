@@ -28,7 +28,7 @@
 //! at 1 it barely acts on the few critical pixels; at 100 (lr 0.05) one of the 12 shapes misses the
 //! prior in 2000 steps.
 
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array, ArrayView, Dimension, Ix2, RemoveAxis, Zip};
 
 use crate::context::Context;
 use crate::diagram::Diagram;
@@ -62,11 +62,11 @@ impl Default for RepairOptions {
     }
 }
 
-/// What repair did.
+/// What repair did (`RepairResult` for a 2D map, `RepairResult<Ix3>` for a volume).
 #[derive(Debug, Clone)]
-pub struct RepairResult {
+pub struct RepairResult<D: Dimension = Ix2> {
     /// The repaired map, values in `[0, 1]`.
-    pub map: Array2<f32>,
+    pub map: Array<f32, D>,
     /// The topological loss of the input map.
     pub loss_before: f32,
     /// The topological loss of the repaired map.
@@ -79,16 +79,20 @@ pub struct RepairResult {
     pub steps_taken: usize,
 }
 
-/// Repair `map` (a probability map, values in `[0, 1]`) towards the prior of `loss`; see the module
-/// documentation for the method and the stopping rule.
-pub fn repair(
+/// Repair `map` (a probability map, values in `[0, 1]`: an `H x W` image, or a `D x H x W` volume
+/// with a prior `beta_0, beta_1, beta_2`) towards the prior of `loss`; see the module documentation
+/// for the method and the stopping rule.
+pub fn repair<D: Dimension>(
     ctx: &Context,
-    map: ArrayView2<'_, f32>,
+    map: ArrayView<'_, f32, D>,
     loss: &TopologicalLoss,
     options: &RepairOptions,
-) -> Result<RepairResult> {
+) -> Result<RepairResult<D>>
+where
+    D::Larger: RemoveAxis + Dimension<Smaller = D>,
+{
     check_options(options)?;
-    check_range(map)?;
+    check_range(map.view())?;
     let original = map.to_owned();
     let mut q = original.clone();
     let n = q.len() as f32;
@@ -166,32 +170,23 @@ fn check_options(options: &RepairOptions) -> Result<()> {
 }
 
 /// Repair works on probability maps: values outside `[0, 1]` would be clamped away at the first step.
-fn check_range(map: ArrayView2<'_, f32>) -> Result<()> {
+fn check_range<D: Dimension>(map: ArrayView<'_, f32, D>) -> Result<()> {
     if map.is_empty() {
         return Err(Error::Empty {
             shape: map.shape().to_vec(),
         });
     }
-    let (lo, hi) = map
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
     if let Some(index) = map.iter().position(|v| v.is_nan()) {
         return Err(Error::NanPixel { index });
     }
-    if lo < 0.0 || hi > 1.0 {
-        return Err(Error::InvalidArgument(format!(
-            "repair expects a probability map with values in [0, 1], got values in [{lo}, {hi}] \
-             (rescale it first)"
-        )));
-    }
-    Ok(())
+    let values: Vec<f32> = map.iter().copied().collect();
+    crate::loss::check_probabilities(&values)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
     use std::f32::consts::PI;
 
     /// Deterministic noise in `[-1, 1]`.

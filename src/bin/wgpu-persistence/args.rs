@@ -45,27 +45,34 @@ backend computed the diagrams; pairs counts the pairs per dimension (summed over
 zero-persistence pairs. Inputs as for `diagram`.";
 
 pub(crate) const MAP_INPUT_HELP: &str = "\
-INPUT (a probability map, one 2D image or, for `loss`, one 3D volume):
-  .npy           2D (or 3D: D x H x W) array of float32, float64, uint8, uint16, int16 or int32,
-                 taken as is (no rescaling: a uint8 .npy holds values 0..255, not probabilities).
+INPUT (a probability map: a 2D image or a 3D volume D x H x W; with --batch a 3D stack of maps or a
+4D stack of volumes):
+  .npy           float32, float64, uint8, uint16, int16 or int32, taken as is. Every value must lie
+                 in [0,1] (a uint8 .npy holds 0..255: divide it by 255 first; scores from a network:
+                 apply its sigmoid or softmax); anything else, infinities included, is an error.
   .png .tif .tiff  8- or 16-bit grayscale, mapped to [0,1]: 8-bit values are divided by 255,
-                 16-bit values by 65535. Colour images are rejected.
+                 16-bit values by 65535; a 32-bit float grayscale TIFF is taken as is. A TIFF of
+                 several pages is a volume (with --batch, a stack of maps). Colour images are
+                 rejected.
 --betti B0,B1[,B2]: the prior Betti numbers of the superlevel sets of the map (B0 components,
   B1 holes, B2 voids of a volume; a B2 is ignored in 2D), e.g. --betti 1,1 for a ring, 1,0 for a
   disk, 1,0,1 for a hollow ball.";
 
 pub(crate) const LOSS_HELP: &str = "\
 Prints the topological loss of Clough et al. (IEEE TPAMI 2022) of the map's superlevel filtration
-as the last line of stdout (the shortest decimal that parses back to the same f32). With
---gradient, writes dL/dp as a float32 .npy of the input's shape.";
+as the last line of stdout (the shortest decimal that parses back to the same f32); with --batch,
+one line per map. A feature the prior asks for and the map lacks costs 1 (a bar of length 0). With
+--gradient, writes dL/dp in the input's shape: .npy (float32) or .csv (one line per row).";
 
 pub(crate) const REPAIR_HELP: &str = "\
 Projected gradient descent on  loss(q) + W * mean((q - map)^2)  from q = map, q kept in [0,1];
 each step moves the pixel with the largest gradient by --lr and the others in proportion. Stops
 once the Betti numbers of {q >= t} equal the prior for t = 0.45, 0.5 and 0.55 (or after --steps
-steps). The map must hold values in [0,1]. Writes the repaired map (float32 .npy) and prints
-`key: value` lines: loss_before, loss_after, betti_before, betti_after (of the 0.5-superlevel set,
-comma-separated), steps. If the prior is not reached, a warning goes to stderr (exit status 0).";
+steps). The map must hold values in [0,1]; a volume takes a prior B0,B1,B2. Writes the repaired
+map (float32 .npy, the input's shape) and prints `key: value` lines: loss_before, loss_after,
+betti_before, betti_after (of the 0.5-superlevel set, comma-separated), steps; with --batch the
+maps are repaired one by one and each line holds one value per map, separated by spaces. If the
+prior is not reached, a warning goes to stderr (exit status 0).";
 
 /// Exact persistent homology of 2D images on the GPU (wgpu) and of 3D volumes, with a native CPU
 /// backend.
@@ -95,6 +102,10 @@ pub(crate) enum Command {
 /// The map and the prior: shared by `loss` and `repair`.
 #[derive(Debug, Args)]
 pub(crate) struct PriorArgs {
+    /// Treat a 3D input (B x H x W) as a stack of 2D maps and a 4D input (B x D x H x W) as a stack
+    /// of volumes, each with the prior.
+    #[arg(long)]
+    pub(crate) batch: bool,
     /// Input probability map: .npy (as is), .png, .tif or .tiff (scaled to [0,1]).
     pub(crate) input: PathBuf,
     /// Prior Betti numbers B0,B1[,B2] (comma-separated non-negative integers).
@@ -115,8 +126,9 @@ pub(crate) struct PriorArgs {
 pub(crate) struct LossArgs {
     #[command(flatten)]
     pub(crate) prior: PriorArgs,
-    /// Write the gradient dL/dp (float32, the input's shape) to this .npy file.
-    #[arg(long, value_name = "OUT.npy")]
+    /// Write the gradient dL/dp (float32, the input's shape) to this file: .npy, or .csv (one line
+    /// per row of the map, the rows of a volume's slices and of a batch's maps one after another).
+    #[arg(long, value_name = "OUT.npy|OUT.csv")]
     pub(crate) gradient: Option<PathBuf>,
 }
 

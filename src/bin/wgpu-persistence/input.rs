@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use image::{DynamicImage, ImageFormat, ImageReader};
-use ndarray::{Array2, ArrayD, Axis, Ix2};
+use ndarray::{ArrayD, Axis};
 use wgpu_persistence::{Error, Pixel};
 
 use crate::npy;
@@ -31,17 +31,6 @@ impl Input {
             (3, true) => &["image", "row", "column"],
             (3, false) => &["slice", "row", "column"],
             _ => &["volume", "slice", "row", "column"],
-        }
-    }
-
-    /// The one 2D map `repair` works on.
-    pub fn single_map(&self) -> CliResult<Array2<f32>> {
-        match self.values.view().into_dimensionality::<Ix2>() {
-            Ok(map) => Ok(map.to_owned()),
-            Err(_) => Err(fail(format!(
-                "'{}': repair works on 2D maps only (a volume was given)",
-                self.name
-            ))),
         }
     }
 
@@ -79,15 +68,16 @@ pub(crate) fn load_input(path: Option<&Path>, batch: bool) -> CliResult<Input> {
     checked(name, values, Some(batch))
 }
 
-/// A probability map: a 2D .npy as is, or a PNG/TIFF scaled to [0,1] (by 255 or 65535).
-pub(crate) fn load_map(path: &Path) -> CliResult<Input> {
+/// A probability map (or with `batch` a stack of them): a .npy as is, or a PNG/TIFF scaled to
+/// [0,1] (by 255 or 65535).
+pub(crate) fn load_map(path: &Path, batch: bool) -> CliResult<Input> {
     let name = path.display().to_string();
     let (values, full_scale) = load_file(path)?;
     let values = match full_scale {
         Some(scale) => values.mapv(|v| v / scale),
         None => values,
     };
-    checked(name, values, None)
+    checked(name, values, Some(batch))
 }
 
 fn checked(name: String, values: ArrayD<f32>, batch: Option<bool>) -> CliResult<Input> {
@@ -123,14 +113,108 @@ fn load_file(path: &Path) -> CliResult<(ArrayD<f32>, Option<f32>)> {
         None => npy::read_f32(&bytes)
             .map(|values| (values, None))
             .map_err(|e| fail(format!("'{name}': {e}"))),
+        Some(ImageFormat::Tiff) => decode_tiff(&bytes, &name),
         Some(format) => {
             decode_image(&bytes, format, &name).map(|(values, scale)| (values, Some(scale)))
         }
     }
 }
 
-/// Decode an 8- or 16-bit grayscale PNG/TIFF, with its full-scale value (255 or 65535).
+/// What a PNG holds, from its header (colour type and bit depth of IHDR), for messages: the image
+/// crate expands a palette to RGB before one could ask it.
+fn png_kind(bytes: &[u8]) -> Option<String> {
+    let (depth, colour) = (*bytes.get(24)?, *bytes.get(25)?);
+    let what = match colour {
+        0 => "grayscale",
+        2 => "RGB colour",
+        3 => "palette (indexed colour)",
+        4 => "grayscale with alpha",
+        6 => "RGBA colour",
+        _ => return None,
+    };
+    Some(format!("a {what} PNG of {depth}-bit samples"))
+}
+
+/// Decode a grayscale TIFF, every page: one page is an `H x W` image, several an `N x H x W`
+/// stack (a volume, or a batch with `--batch`). 8- and 16-bit pages come with their full-scale
+/// value (255, 65535); 32-bit float pages are taken as they are.
+fn decode_tiff(bytes: &[u8], name: &str) -> CliResult<(ArrayD<f32>, Option<f32>)> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    use tiff::ColorType;
+    let cannot = |e: tiff::TiffError| fail(format!("cannot decode '{name}': {e}"));
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(cannot)?;
+    let accepted = "only grayscale TIFFs of 8- or 16-bit unsigned or 32-bit float samples are \
+                    accepted: convert it first";
+    let (mut values, mut pages, mut scale, mut first_dims) = (Vec::new(), 0usize, None, None);
+    loop {
+        let dims = decoder.dimensions().map_err(cannot)?;
+        let colour = decoder.colortype().map_err(cannot)?;
+        if !matches!(colour, ColorType::Gray(_)) {
+            return Err(fail(format!(
+                "'{name}' holds {colour:?} samples on page {pages}; {accepted}"
+            )));
+        }
+        if first_dims.is_some_and(|d| d != dims) {
+            return Err(fail(format!(
+                "'{name}': page {pages} is {}x{}, page 0 is {}x{}: the pages of a volume share one size",
+                dims.1,
+                dims.0,
+                first_dims.map_or(0, |d: (u32, u32)| d.1),
+                first_dims.map_or(0, |d: (u32, u32)| d.0)
+            )));
+        }
+        first_dims = Some(dims);
+        let (page, page_scale): (Vec<f32>, Option<f32>) = match decoder.read_image().map_err(cannot)? {
+            DecodingResult::U8(v) => (v.into_iter().map(f32::from).collect(), Some(255.0)),
+            DecodingResult::U16(v) => (v.into_iter().map(f32::from).collect(), Some(65535.0)),
+            DecodingResult::F32(v) => (v, None),
+            other => {
+                let kind = match other {
+                    DecodingResult::U32(_) => "32-bit unsigned",
+                    DecodingResult::U64(_) => "64-bit unsigned",
+                    DecodingResult::F16(_) => "16-bit float",
+                    DecodingResult::F64(_) => "64-bit float",
+                    DecodingResult::I8(_) => "8-bit signed",
+                    DecodingResult::I16(_) => "16-bit signed",
+                    DecodingResult::I32(_) => "32-bit signed",
+                    _ => "64-bit signed",
+                };
+                return Err(fail(format!(
+                    "'{name}' holds {kind} grayscale samples; {accepted}"
+                )));
+            }
+        };
+        if pages > 0 && page_scale != scale {
+            return Err(fail(format!("'{name}': its pages hold different sample types")));
+        }
+        scale = page_scale;
+        values.extend(page);
+        pages += 1;
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().map_err(cannot)?;
+    }
+    let (w, h) = first_dims.unwrap_or((0, 0));
+    let dims = match pages {
+        1 => vec![h as usize, w as usize],
+        _ => vec![pages, h as usize, w as usize],
+    };
+    ArrayD::from_shape_vec(ndarray::IxDyn(&dims), values)
+        .map(|values| (values, scale))
+        .map_err(|e| fail(format!("'{name}': {e}")))
+}
+
+/// Decode an 8- or 16-bit grayscale PNG, with its full-scale value (255 or 65535).
 fn decode_image(bytes: &[u8], format: ImageFormat, name: &str) -> CliResult<(ArrayD<f32>, f32)> {
+    if format == ImageFormat::Png {
+        if let Some(kind) = png_kind(bytes).filter(|k| !k.starts_with("a grayscale PNG")) {
+            return Err(fail(format!(
+                "'{name}' is {kind}; only 8- and 16-bit grayscale images are accepted: convert it \
+                 to grayscale first"
+            )));
+        }
+    }
     let image = ImageReader::with_format(Cursor::new(bytes), format)
         .decode()
         .map_err(|e| fail(format!("cannot decode '{name}': {e}")))?;

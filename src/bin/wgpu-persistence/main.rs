@@ -30,7 +30,7 @@ use args::{
     BackendArg, Cli, Command, ComputeArgs, DiagramArgs, Format, LossArgs, PriorArgs, RepairArgs,
 };
 use input::{load_input, load_map, Input};
-use output::{write_csv, write_json, write_npy, write_output};
+use output::{write_array_csv, write_csv, write_json, write_npy, write_output};
 
 /// A user-facing error: printed as one line `error: ...`.
 #[derive(Debug)]
@@ -123,24 +123,65 @@ fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input)> {
     let mut loss = TopologicalLoss::new(&parse_betti(&args.betti)?);
     loss.kind = args.kind.into();
     loss.construction = args.construction.into();
-    Ok((loss, load_map(&args.input)?))
+    Ok((loss, load_map(&args.input, args.batch)?))
 }
 
 fn run_loss(args: &LossArgs) -> CliResult<()> {
     let (loss, input) = prepare(&args.prior)?;
-    let ctx = open_context(args.prior.backend)?;
-    let result = ctx
-        .topological_loss(input.values.view(), &loss)
-        .map_err(|e| input.describe(e))?;
     if let Some(path) = &args.gradient {
-        write_npy(path, &result.gradient)?;
+        gradient_format(path)?;
     }
-    write_output(None, |w| writeln!(w, "{}", result.loss))
+    let ctx = open_context(args.prior.backend)?;
+    let (losses, gradient) = match input.batch {
+        false => ctx
+            .topological_loss(input.values.view(), &loss)
+            .map(|r| (vec![r.loss], r.gradient)),
+        true => ctx
+            .topological_loss_batch(input.values.view(), std::slice::from_ref(&loss))
+            .map(|r| (r.losses, r.gradient)),
+    }
+    .map_err(|e| input.describe(e))?;
+    if let Some(path) = &args.gradient {
+        match gradient_format(path)? {
+            GradientFormat::Npy => write_npy(path, &gradient)?,
+            GradientFormat::Csv => write_output(Some(path), |w| write_array_csv(w, &gradient))?,
+        }
+    }
+    write_output(None, |w| {
+        losses.iter().try_for_each(|value| writeln!(w, "{value}"))
+    })
+}
+
+/// What `--gradient` writes.
+enum GradientFormat {
+    Npy,
+    Csv,
+}
+
+/// The format a `--gradient` path's extension names, or an error before anything is computed.
+fn gradient_format(path: &std::path::Path) -> CliResult<GradientFormat> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("npy") => Ok(GradientFormat::Npy),
+        Some("csv") => Ok(GradientFormat::Csv),
+        _ => Err(fail(format!(
+            "--gradient '{}': the extension names the format: .npy or .csv",
+            path.display()
+        ))),
+    }
 }
 
 fn run_repair(args: &RepairArgs) -> CliResult<()> {
     let (loss, input) = prepare(&args.prior)?;
-    let map = input.single_map()?;
+    if !args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        return Err(fail(format!(
+            "-o '{}': repair writes a .npy file",
+            args.output.display()
+        )));
+    }
     let ctx = open_context(args.prior.backend)?;
     let options = RepairOptions {
         steps: args.steps,
@@ -148,29 +189,51 @@ fn run_repair(args: &RepairArgs) -> CliResult<()> {
         fidelity: args.fidelity,
         ..RepairOptions::default()
     };
-    let result = wgpu_persistence::repair(&ctx, map.view(), &loss, &options)
+    // one map, or each map of a batch in turn
+    let maps: Vec<ndarray::ArrayViewD<'_, f32>> = match input.batch {
+        false => vec![input.values.view()],
+        true => input.values.outer_iter().collect(),
+    };
+    let results = maps
+        .into_iter()
+        .map(|map| wgpu_persistence::repair(&ctx, map, &loss, &options))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| input.describe(e))?;
-    write_npy(&args.output, &result.map)?;
+    let repaired: Vec<ndarray::ArrayViewD<'_, f32>> = results.iter().map(|r| r.map.view()).collect();
+    let stacked = match input.batch {
+        false => repaired[0].to_owned(),
+        true => ndarray::stack(ndarray::Axis(0), &repaired).map_err(|e| fail(e.to_string()))?,
+    };
+    write_npy(&args.output, &stacked)?;
     let join = |b: &[usize]| b.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-    let prior: Vec<usize> = (0..result.betti_after.len())
-        .map(|k| loss.betti.get(k).copied().unwrap_or(0))
-        .collect();
-    if result.betti_after != prior {
-        let _ = writeln!(
-            io::stderr(),
-            "wgpu-persistence: warning: the prior {} was not reached after {} steps (Betti numbers \
-             at 0.5: {}); try more --steps or a larger --lr",
-            join(&prior),
-            result.steps_taken,
-            join(&result.betti_after)
-        );
+    for (i, result) in results.iter().enumerate() {
+        let prior: Vec<usize> = (0..result.betti_after.len())
+            .map(|k| loss.betti.get(k).copied().unwrap_or(0))
+            .collect();
+        if result.betti_after != prior {
+            let which = match input.batch {
+                true => format!("map {i}: "),
+                false => String::new(),
+            };
+            let _ = writeln!(
+                io::stderr(),
+                "wgpu-persistence: warning: {which}the prior {} was not reached after {} steps \
+                 (Betti numbers at 0.5: {}); try more --steps or a larger --lr",
+                join(&prior),
+                result.steps_taken,
+                join(&result.betti_after)
+            );
+        }
     }
+    let line = |f: &dyn Fn(&wgpu_persistence::RepairResult<ndarray::IxDyn>) -> String| {
+        results.iter().map(f).collect::<Vec<_>>().join(" ")
+    };
     write_output(None, |w| {
-        writeln!(w, "loss_before: {}", result.loss_before)?;
-        writeln!(w, "loss_after: {}", result.loss_after)?;
-        writeln!(w, "betti_before: {}", join(&result.betti_before))?;
-        writeln!(w, "betti_after: {}", join(&result.betti_after))?;
-        writeln!(w, "steps: {}", result.steps_taken)
+        writeln!(w, "loss_before: {}", line(&|r| r.loss_before.to_string()))?;
+        writeln!(w, "loss_after: {}", line(&|r| r.loss_after.to_string()))?;
+        writeln!(w, "betti_before: {}", line(&|r| join(&r.betti_before)))?;
+        writeln!(w, "betti_after: {}", line(&|r| join(&r.betti_after)))?;
+        writeln!(w, "steps: {}", line(&|r| r.steps_taken.to_string()))
     })
 }
 

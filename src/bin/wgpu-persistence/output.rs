@@ -197,6 +197,28 @@ pub(crate) fn write_json(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -
     writeln!(w)
 }
 
+/// An array as CSV: one line per row (the last axis), the rows of every slice and item one after
+/// another; values as in the diagrams' CSV.
+pub(crate) fn write_array_csv<D: ndarray::Dimension>(
+    w: &mut dyn Write,
+    array: &ndarray::Array<f32, D>,
+) -> io::Result<()> {
+    let width = array.shape().last().copied().unwrap_or(1).max(1);
+    let mut line = Vec::new();
+    for (i, &v) in array.iter().enumerate() {
+        if i % width != 0 {
+            line.push(b',');
+        }
+        push_f32(&mut line, v);
+        if i % width == width - 1 {
+            line.push(b'\n');
+            w.write_all(&line)?;
+            line.clear();
+        }
+    }
+    Ok(())
+}
+
 /// Writes `array` as a float32 `.npy` file.
 pub(crate) fn write_npy<D: ndarray::Dimension>(
     path: &Path,
