@@ -235,7 +235,10 @@ fn forward_and_backward_follow_the_chain_rule() {
     // batched: one upstream gradient per map
     let batch = ndarray::stack(ndarray::Axis(0), &[map.view(), map.t()]).unwrap();
     let br = ctx.topological_loss_batch(batch.view(), &[prior]).unwrap();
-    let bg = br.backward(&[1.0, -2.0]);
+    let bg = br.backward(&[1.0, -2.0]).unwrap();
+    // one upstream gradient for all maps, or one per map: any other length is an error
+    assert!(br.backward(&[]).is_err());
+    assert!(br.backward(&[1.0, 2.0, 3.0]).is_err());
     assert_eq!(
         bg.index_axis(ndarray::Axis(0), 0),
         br.gradient.index_axis(ndarray::Axis(0), 0)

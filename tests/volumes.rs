@@ -208,6 +208,7 @@ fn volume_loss_of_one_slice_equals_the_image_loss() {
         assert_eq!(both.gradient.shape(), &[2, 1, h, w]);
         assert_eq!(
             both.backward(&[2.0])
+                .unwrap()
                 .index_axis(Axis(0), 1)
                 .index_axis(Axis(0), 0),
             flat.gradient.mapv(|g| 2.0 * g)
