@@ -12,8 +12,10 @@ INPUT:
                  its diagram has H0, H1 and H2). With --batch a 3D array B x H x W is a stack of
                  2D images (a 2D array is then a stack of one) and a 4D array B x D x H x W a
                  stack of volumes.
-  .png .tif .tiff  8- or 16-bit grayscale. Colour (and grey+alpha) images are rejected, not
-                 converted: convert them to grayscale yourself so you know which values you analyse.
+  .png .tif .tiff  8- or 16-bit grayscale (a TIFF also 32-bit float). A TIFF of several pages is
+                 a volume D x H x W (with --batch, a stack of images). Colour, palette and
+                 grey+alpha images are rejected, not converted: convert them to grayscale yourself
+                 so you know which values you analyse.
   (none)         the bundled sample: scikit-image's `camera` photograph, 128x128, 8-bit.
   NaN pixels are an error that names the first linear (row-major) index; +-inf are ordinary values.
 

@@ -164,28 +164,31 @@ fn decode_tiff(bytes: &[u8], name: &str) -> CliResult<(ArrayD<f32>, Option<f32>)
             )));
         }
         first_dims = Some(dims);
-        let (page, page_scale): (Vec<f32>, Option<f32>) = match decoder.read_image().map_err(cannot)? {
-            DecodingResult::U8(v) => (v.into_iter().map(f32::from).collect(), Some(255.0)),
-            DecodingResult::U16(v) => (v.into_iter().map(f32::from).collect(), Some(65535.0)),
-            DecodingResult::F32(v) => (v, None),
-            other => {
-                let kind = match other {
-                    DecodingResult::U32(_) => "32-bit unsigned",
-                    DecodingResult::U64(_) => "64-bit unsigned",
-                    DecodingResult::F16(_) => "16-bit float",
-                    DecodingResult::F64(_) => "64-bit float",
-                    DecodingResult::I8(_) => "8-bit signed",
-                    DecodingResult::I16(_) => "16-bit signed",
-                    DecodingResult::I32(_) => "32-bit signed",
-                    _ => "64-bit signed",
-                };
-                return Err(fail(format!(
-                    "'{name}' holds {kind} grayscale samples; {accepted}"
-                )));
-            }
-        };
+        let (page, page_scale): (Vec<f32>, Option<f32>) =
+            match decoder.read_image().map_err(cannot)? {
+                DecodingResult::U8(v) => (v.into_iter().map(f32::from).collect(), Some(255.0)),
+                DecodingResult::U16(v) => (v.into_iter().map(f32::from).collect(), Some(65535.0)),
+                DecodingResult::F32(v) => (v, None),
+                other => {
+                    let kind = match other {
+                        DecodingResult::U32(_) => "32-bit unsigned",
+                        DecodingResult::U64(_) => "64-bit unsigned",
+                        DecodingResult::F16(_) => "16-bit float",
+                        DecodingResult::F64(_) => "64-bit float",
+                        DecodingResult::I8(_) => "8-bit signed",
+                        DecodingResult::I16(_) => "16-bit signed",
+                        DecodingResult::I32(_) => "32-bit signed",
+                        _ => "64-bit signed",
+                    };
+                    return Err(fail(format!(
+                        "'{name}' holds {kind} grayscale samples; {accepted}"
+                    )));
+                }
+            };
         if pages > 0 && page_scale != scale {
-            return Err(fail(format!("'{name}': its pages hold different sample types")));
+            return Err(fail(format!(
+                "'{name}': its pages hold different sample types"
+            )));
         }
         scale = page_scale;
         values.extend(page);

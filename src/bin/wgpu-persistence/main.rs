@@ -160,7 +160,12 @@ enum GradientFormat {
 
 /// The format a `--gradient` path's extension names, or an error before anything is computed.
 fn gradient_format(path: &std::path::Path) -> CliResult<GradientFormat> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("npy") => Ok(GradientFormat::Npy),
         Some("csv") => Ok(GradientFormat::Csv),
         _ => Err(fail(format!(
@@ -199,7 +204,8 @@ fn run_repair(args: &RepairArgs) -> CliResult<()> {
         .map(|map| wgpu_persistence::repair(&ctx, map, &loss, &options))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| input.describe(e))?;
-    let repaired: Vec<ndarray::ArrayViewD<'_, f32>> = results.iter().map(|r| r.map.view()).collect();
+    let repaired: Vec<ndarray::ArrayViewD<'_, f32>> =
+        results.iter().map(|r| r.map.view()).collect();
     let stacked = match input.batch {
         false => repaired[0].to_owned(),
         true => ndarray::stack(ndarray::Axis(0), &repaired).map_err(|e| fail(e.to_string()))?,

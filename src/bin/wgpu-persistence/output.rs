@@ -246,7 +246,17 @@ mod tests {
             out.push(b' ');
         }
         assert_eq!(String::from_utf8(out).unwrap(), r#""inf" "-inf" "#);
-        for v in [0.0f32, -0.0, 1.5, 3.0, 0.1, 1e20, 1e-7, f32::MAX, 0.43945312] {
+        for v in [
+            0.0f32,
+            -0.0,
+            1.5,
+            3.0,
+            0.1,
+            1e20,
+            1e-7,
+            f32::MAX,
+            0.43945312,
+        ] {
             let mut out = vec![];
             push_json_f32(&mut out, v);
             assert_eq!(out, serde_json::to_string(&v).unwrap().as_bytes(), "{v:?}");

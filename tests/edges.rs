@@ -1,0 +1,395 @@
+//! The edges of issue 15: which backend `Auto` picks, the loss of a map that lacks a feature its
+//! prior asks for, and inputs that must be refused clearly or read as documented (library and CLI).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ndarray::{Array2, Array3, ArrayD};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use wgpu_persistence::{Backend, BackendChoice, Context, Error, Options, TopologicalLoss};
+
+fn cli() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wgpu-persistence"));
+    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    c
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wgpu-persistence-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+fn npy<D: ndarray::Dimension>(name: &str, a: &ndarray::Array<f32, D>) -> PathBuf {
+    let path = temp(name);
+    a.write_npy(std::fs::File::create(&path).expect("create"))
+        .expect("write");
+    path
+}
+
+fn run(c: &mut Command) -> (bool, String, String) {
+    let out = c.output().expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A flat map, a ring (0.9 on the ring, 0.1 elsewhere) and a disk (0.9 inside, 0.1 outside).
+fn flat_ring_disk() -> [Array2<f32>; 3] {
+    let r = |y: usize, x: usize| (y as f32 - 15.5).hypot(x as f32 - 15.5);
+    [
+        Array2::from_elem((32, 32), 0.5),
+        Array2::from_shape_fn((32, 32), |(y, x)| {
+            if (r(y, x) - 9.0).abs() < 2.5 {
+                0.9
+            } else {
+                0.1
+            }
+        }),
+        Array2::from_shape_fn((32, 32), |(y, x)| if r(y, x) < 11.0 { 0.9 } else { 0.1 }),
+    ]
+}
+
+#[test]
+fn a_missing_feature_costs_and_the_right_topology_scores_lowest() {
+    let prior = TopologicalLoss::new(&[1, 1]);
+    let [flat, ring, disk] = flat_ring_disk();
+    for ctx in common::contexts() {
+        let loss = |m: &Array2<f32>| ctx.topological_loss(m.view(), &prior).unwrap().loss;
+        let (flat, ring, disk) = (loss(&flat), loss(&ring), loss(&disk));
+        let label = ctx.backend();
+        // flat: its one component has persistence 0.5 (the essential class clamped to the
+        // minimum... of itself: 0) and no hole: both features of the prior missing
+        assert_eq!(flat, 2.0, "{label}: flat map");
+        // the disk has its component (1 - 0.8^2) and lacks the hole (1)
+        assert!(
+            (disk - (1.0 - 0.64 + 1.0)).abs() < 1e-5,
+            "{label}: disk {disk}"
+        );
+        // the ring has both: (1 - 0.8^2) twice
+        assert!(
+            (ring - 2.0 * (1.0 - 0.64)).abs() < 1e-5,
+            "{label}: ring {ring}"
+        );
+        assert!(ring < disk && disk < flat, "{label}: {ring} {disk} {flat}");
+        // the L1 form counts a missing bar as 1 too
+        let mut l1 = prior.clone();
+        l1.kind = wgpu_persistence::LossKind::L1;
+        assert_eq!(
+            ctx.topological_loss(ndarray::Array2::from_elem((4, 4), 0.5f32).view(), &l1)
+                .unwrap()
+                .loss,
+            2.0
+        );
+    }
+}
+
+#[test]
+fn a_map_outside_zero_one_is_refused_by_loss_and_repair() {
+    let prior = TopologicalLoss::new(&[1, 0]);
+    for bad in [f32::INFINITY, f32::NEG_INFINITY, 1.5, -0.25, 255.0] {
+        let mut map = Array2::from_elem((5, 5), 0.5f32);
+        map[[2, 3]] = bad;
+        for ctx in common::contexts() {
+            match ctx.topological_loss(map.view(), &prior) {
+                Err(Error::NotAProbability { index, value }) => {
+                    assert_eq!(index, 13);
+                    assert!(value == bad);
+                }
+                other => panic!("{bad}: expected NotAProbability, got {other:?}"),
+            }
+            let r = wgpu_persistence::repair(&ctx, map.view(), &prior, &Default::default());
+            assert!(
+                matches!(r, Err(Error::NotAProbability { index: 13, .. })),
+                "{r:?}"
+            );
+        }
+        let path = npy("bad_map.npy", &map);
+        let out = temp("r.npy");
+        for (command, extra) in [
+            ("loss", vec![]),
+            ("repair", vec!["-o", out.to_str().unwrap()]),
+        ] {
+            let (ok, _, err) = run(cli()
+                .args([
+                    command,
+                    path.to_str().unwrap(),
+                    "--betti",
+                    "1,0",
+                    "-b",
+                    "cpu",
+                ])
+                .args(extra));
+            assert!(!ok, "{command} {bad}");
+            assert!(
+                err.contains("probability map") && err.contains("[0, 1]"),
+                "{command} {bad}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn nan_or_negative_weights_are_errors() {
+    let map = Array2::from_elem((4, 4), 0.5f32);
+    for w in [f32::NAN, -1.0, f32::INFINITY] {
+        let mut prior = TopologicalLoss::new(&[1, 1]);
+        prior.weights = vec![1.0, w];
+        match Context::cpu().topological_loss(map.view(), &prior) {
+            Err(Error::InvalidArgument(m)) => assert!(m.contains("weight"), "{m}"),
+            other => panic!("weight {w}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn auto_skips_a_software_adapter_and_says_why() {
+    let Some(gpu) = common::gpu() else { return };
+    let software = gpu
+        .adapter_info()
+        .is_some_and(|info| format!("{:?}", info.device_type) == "Cpu");
+    let (ok, _, err) = run(cli().args(["diagram", "-o", temp("auto_a.csv").to_str().unwrap()]));
+    assert!(ok, "{err}");
+    if software {
+        assert!(
+            err.contains("backend cpu") && err.contains("skipped the software adapter"),
+            "{err}"
+        );
+        // asked for, it is used: by the flag, or by the environment for `auto`
+        let (ok, _, err) = run(cli().args([
+            "diagram",
+            "-b",
+            "gpu",
+            "-o",
+            temp("auto_g.csv").to_str().unwrap(),
+        ]));
+        assert!(ok && err.contains("backend gpu"), "{err}");
+        let (ok, _, err) = run(cli().env("WGPU_PERSISTENCE_BACKEND", "gpu").args([
+            "diagram",
+            "-o",
+            temp("auto_e.csv").to_str().unwrap(),
+        ]));
+        assert!(ok && err.contains("backend gpu"), "{err}");
+        assert_eq!(
+            std::fs::read(temp("auto_a.csv")).unwrap(),
+            std::fs::read(temp("auto_g.csv")).unwrap()
+        );
+    } else {
+        assert!(err.contains("backend gpu"), "{err}");
+    }
+    assert_eq!(
+        Context::with_backend(BackendChoice::Gpu).unwrap().backend(),
+        Backend::Gpu
+    );
+}
+
+#[test]
+fn gradient_is_written_in_the_format_its_extension_names() {
+    let [_, ring, _] = flat_ring_disk();
+    let map = npy("ring.npy", &ring);
+    let (g_npy, g_csv) = (temp("g.npy"), temp("g.csv"));
+    for out in [&g_npy, &g_csv] {
+        let (ok, _, err) = run(cli().args([
+            "loss",
+            map.to_str().unwrap(),
+            "--betti",
+            "1,1",
+            "-b",
+            "cpu",
+            "--gradient",
+            out.to_str().unwrap(),
+        ]));
+        assert!(ok, "{err}");
+    }
+    let from_npy = Array2::<f32>::read_npy(std::fs::File::open(&g_npy).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&g_csv).unwrap();
+    let rows: Vec<Vec<f32>> = text
+        .lines()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 32);
+    for (y, row) in rows.iter().enumerate() {
+        assert_eq!(row.as_slice(), from_npy.row(y).as_slice().unwrap());
+    }
+    assert!(from_npy.iter().any(|g| *g != 0.0));
+    let (ok, _, err) = run(cli().args([
+        "loss",
+        map.to_str().unwrap(),
+        "--betti",
+        "1,1",
+        "--gradient",
+        temp("g.txt").to_str().unwrap(),
+    ]));
+    assert!(!ok && err.contains(".npy or .csv"), "{err}");
+}
+
+#[test]
+fn loss_and_repair_take_batches_and_repair_takes_volumes() {
+    let [flat, ring, disk] = flat_ring_disk();
+    let stack = ndarray::stack(ndarray::Axis(0), &[flat.view(), ring.view(), disk.view()]).unwrap();
+    let path = npy("stack.npy", &stack);
+    let (ok, out, err) = run(cli().args([
+        "loss",
+        path.to_str().unwrap(),
+        "--betti",
+        "1,1",
+        "--batch",
+        "-b",
+        "cpu",
+    ]));
+    assert!(ok, "{err}");
+    let ctx = Context::cpu();
+    let prior = TopologicalLoss::new(&[1, 1]);
+    let want: Vec<String> = [&flat, &ring, &disk]
+        .iter()
+        .map(|m| {
+            ctx.topological_loss(m.view(), &prior)
+                .unwrap()
+                .loss
+                .to_string()
+        })
+        .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), want);
+    // without --batch a 3D map is a volume, with one loss
+    let (ok, out, _) = run(cli().args([
+        "loss",
+        path.to_str().unwrap(),
+        "--betti",
+        "1,1,0",
+        "-b",
+        "cpu",
+    ]));
+    assert!(ok && out.lines().count() == 1, "{out}");
+
+    let fixed = temp("fixed.npy");
+    let (ok, out, err) = run(cli().args([
+        "repair",
+        path.to_str().unwrap(),
+        "--betti",
+        "1,1",
+        "--batch",
+        "-b",
+        "cpu",
+        "-o",
+        fixed.to_str().unwrap(),
+    ]));
+    assert!(ok, "{err}");
+    let repaired = ArrayD::<f32>::read_npy(std::fs::File::open(&fixed).unwrap()).unwrap();
+    assert_eq!(repaired.shape(), &[3, 32, 32]);
+    let steps = out.lines().find(|l| l.starts_with("steps:")).unwrap();
+    assert_eq!(steps.split_whitespace().count(), 4, "{steps}");
+    // the ring already has its prior: repaired in no step, unchanged
+    assert_eq!(steps.split_whitespace().nth(2), Some("0"), "{steps}");
+    assert_eq!(repaired.index_axis(ndarray::Axis(0), 1), ring.into_dyn());
+
+    // a hollow ball with a hole in its shell: the prior (1, 0, 1) asks for the void back
+    let ball = Array3::from_shape_fn((12, 12, 12), |(z, y, x)| {
+        let r = (z as f32 - 5.5).hypot(y as f32 - 5.5).hypot(x as f32 - 5.5);
+        // the shell, pierced above the centre by one column of voxels just below 0.5
+        match ((3.0..5.0).contains(&r), z > 5 && y == 6 && x == 6) {
+            (true, true) => 0.45f32,
+            (true, false) => 0.9,
+            _ => 0.1,
+        }
+    });
+    let ball_path = npy("ball.npy", &ball);
+    let (ok, out, err) = run(cli().args([
+        "repair",
+        ball_path.to_str().unwrap(),
+        "--betti",
+        "1,0,1",
+        "-b",
+        "cpu",
+        "-o",
+        fixed.to_str().unwrap(),
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("betti_after: 1,0,1"), "{out}");
+    let repaired = ArrayD::<f32>::read_npy(std::fs::File::open(&fixed).unwrap()).unwrap();
+    assert_eq!(repaired.shape(), &[12, 12, 12]);
+}
+
+fn write_tiff<C: tiff::encoder::colortype::ColorType>(
+    path: &Path,
+    pages: &[Vec<C::Inner>],
+    w: u32,
+    h: u32,
+) where
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+    for page in pages {
+        encoder.write_image::<C>(w, h, page).unwrap();
+    }
+}
+
+#[test]
+fn tiffs_of_several_pages_are_volumes_and_other_files_are_named() {
+    use tiff::encoder::colortype::{Gray16, Gray32, Gray32Float};
+    let (w, h) = (5u32, 4u32);
+    let pages: Vec<Vec<u16>> = (0..3)
+        .map(|p| (0..w * h).map(|i| ((i * 7 + p * 11) % 23) as u16).collect())
+        .collect();
+    let tif = temp("pages.tif");
+    write_tiff::<Gray16>(&tif, &pages, w, h);
+    let volume = Array3::from_shape_vec(
+        (3, 4, 5),
+        pages.concat().iter().map(|&v| v as f32).collect(),
+    )
+    .unwrap();
+    let vol_npy = npy("pages.npy", &volume);
+    let diagram = |input: &Path, extra: &[&str]| {
+        let (ok, out, err) = run(cli()
+            .args(["diagram", input.to_str().unwrap(), "-b", "cpu"])
+            .args(extra));
+        assert!(ok, "{err}");
+        out
+    };
+    // pages are slices of a volume (with --batch: a stack of images)
+    assert_eq!(diagram(&tif, &[]), diagram(&vol_npy, &[]));
+    assert_eq!(diagram(&tif, &["--batch"]), diagram(&vol_npy, &["--batch"]));
+    // a 32-bit float TIFF is taken as it is
+    let floats: Vec<f32> = (0..w * h).map(|i| i as f32 * 0.25 - 1.0).collect();
+    let ftif = temp("float.tif");
+    write_tiff::<Gray32Float>(&ftif, std::slice::from_ref(&floats), w, h);
+    let fnpy = npy(
+        "float.npy",
+        &Array2::from_shape_vec((4, 5), floats).unwrap(),
+    );
+    assert_eq!(diagram(&ftif, &[]), diagram(&fnpy, &[]));
+    // a 32-bit unsigned TIFF is refused, by what it holds and what is accepted
+    let utif = temp("u32.tif");
+    write_tiff::<Gray32>(&utif, &[(0..w * h).collect()], w, h);
+    let (ok, _, err) = run(cli().args(["diagram", utif.to_str().unwrap()]));
+    assert!(
+        !ok && err.contains("32-bit unsigned") && err.contains("accepted"),
+        "{err}"
+    );
+    // a palette PNG is named for what it is (its header says it; image would call it RGB)
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x04\0\0\0\x04\x08\x03\0\0\0".to_vec();
+    png.extend([0u8; 4]);
+    let ppng = temp("palette.png");
+    std::fs::write(&ppng, &png).unwrap();
+    let (ok, _, err) = run(cli().args(["diagram", ppng.to_str().unwrap()]));
+    assert!(!ok && err.contains("palette (indexed colour)"), "{err}");
+}
+
+#[test]
+fn a_batch_backward_takes_one_upstream_or_one_per_map() {
+    let maps = Array3::from_shape_fn((2, 6, 6), |(b, y, x)| {
+        ((b + y * 3 + x * 5) % 7) as f32 / 7.0
+    });
+    let r = Context::cpu()
+        .topological_loss_batch(maps.view(), &[TopologicalLoss::new(&[1, 0])])
+        .unwrap();
+    assert!(r.backward(&[2.0]).is_ok() && r.backward(&[1.0, 3.0]).is_ok());
+    for bad in [&[][..], &[1.0, 2.0, 3.0][..]] {
+        assert!(matches!(r.backward(bad), Err(Error::InvalidArgument(_))));
+    }
+    let _ = Options::default();
+}
