@@ -1247,20 +1247,6 @@ pub fn persistence_pairs_with(
     vec![h0, h1]
 }
 
-/// `rayon::join` when asked and rayon's pool has more than one thread; otherwise one after the other, on this
-/// thread (handing work to a single pool thread costs milliseconds of scheduling).
-pub(crate) fn join<A: Send, B: Send>(
-    parallel: bool,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    if parallel && rayon::current_num_threads() > 1 {
-        rayon::join(a, b)
-    } else {
-        (a(), b())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

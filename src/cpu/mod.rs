@@ -31,6 +31,20 @@ pub(crate) fn prefetch<T>(data: &[T], index: usize) {
     let _ = (data, index);
 }
 
+/// `rayon::join` when asked and rayon's pool has more than one thread; otherwise one after the other, on this
+/// thread (handing work to a single pool thread costs milliseconds of scheduling).
+pub(crate) fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if parallel && rayon::current_num_threads() > 1 {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
 /// The diagram of one 2D image (validated; `-0.0` may be left in) with zero-persistence pairs
 /// dropped: the critical-pixel pipeline ([`image`]).
 pub(crate) fn image_diagram(values: &[f32], h: usize, w: usize, options: &Options) -> Diagram {

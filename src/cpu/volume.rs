@@ -616,7 +616,7 @@ pub fn persistence_pairs(
     };
     let keep_zero = options.keep_zero_persistence;
     // the two union-find sweeps are independent: on two threads when there are two and enough work
-    let ((h0, edge_position, position_rank), (h2, positive)) = super::image::join(
+    let ((h0, edge_position, position_rank), (h2, positive)) = super::join(
         vol.order.len() > 1 << 16,
         || h0(&vol, &tables, keep_zero),
         || h2(&vol, &tables, keep_zero),
