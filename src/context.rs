@@ -131,7 +131,10 @@ impl Context {
             let adapter = find_adapter(software)?;
             let info = adapter.get_info();
             let (device, queue) = request_device(&adapter)?;
-            Ok(Self::from_device(device, queue, info))
+            Ok(Self {
+                engine: Some(GpuEngine::new(device, queue, info, true)),
+                fallback_reason: None,
+            })
         };
         match choice {
             BackendChoice::Cpu => Ok(Self::cpu()),
@@ -163,10 +166,11 @@ impl Context {
     /// ranking), and the records (24 bytes each) are replaced by a compaction on the host where they
     /// would not fit; so the largest input is `max_storage_buffer_binding_size / 4` vertices per graph
     /// (33.5M under the default 128 MiB: 4096^2 images and 256^3 volumes fit); larger ones are refused
-    /// with [`Error::TooLarge`].
+    /// with [`Error::TooLarge`]. The device's lost callback stays the application's: a lost device
+    /// shows as an error from the next call.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         Self {
-            engine: Some(GpuEngine::new(device, queue, info)),
+            engine: Some(GpuEngine::new(device, queue, info, false)),
             fallback_reason: None,
         }
     }

@@ -393,3 +393,44 @@ fn a_batch_backward_takes_one_upstream_or_one_per_map() {
     }
     let _ = Options::default();
 }
+
+#[test]
+fn an_applications_device_keeps_its_lost_callback() {
+    // the application's own device, as a renderer or a training stack would hand it in
+    let Some(gpu) = common::gpu() else { return };
+    let name = gpu
+        .adapter_info()
+        .map(|i| i.name.clone())
+        .unwrap_or_default();
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(desc);
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+    let adapter = adapters
+        .into_iter()
+        .find(|a| a.get_info().name == name)
+        .expect("the test adapter");
+    let (device, queue) = pollster::block_on(adapter.request_device(&Default::default())).unwrap();
+    let called = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = called.clone();
+    device.set_device_lost_callback(move |_, _| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst)
+    });
+    let ctx = Context::from_device(device.clone(), queue, adapter.get_info());
+    let v = [1.0f32, 0.0, 2.0, 3.0];
+    assert_eq!(
+        ctx.compute_slice(&v, &[2, 2], &Options::default())
+            .unwrap()
+            .dim(0)
+            .len(),
+        1
+    );
+    device.destroy();
+    // the library answers with an error, not a panic, and the application hears of the loss
+    let r = ctx.compute_slice(&v, &[2, 2], &Options::default());
+    assert!(
+        matches!(r, Err(Error::Readback(ref m) | Error::Device(ref m)) if m.contains("lost")),
+        "{r:?}"
+    );
+    assert!(called.load(std::sync::atomic::Ordering::SeqCst));
+}

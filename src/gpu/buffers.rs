@@ -71,10 +71,13 @@ pub(crate) fn read_words(
     if asked > 0 {
         wait(device)?;
     }
+    // a map fails when the device has been lost or destroyed (an application's device keeps its own
+    // device-lost callback, so this is where its loss shows)
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::Readback(format!("{e} (was the device lost or destroyed?)"))
+    };
     for _ in 0..asked {
-        rx.recv()
-            .map_err(|e| Error::Readback(e.to_string()))?
-            .map_err(|e| Error::Readback(e.to_string()))?;
+        rx.recv().map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
     }
     buffers
         .iter()

@@ -86,16 +86,25 @@ impl std::fmt::Debug for GpuEngine {
 }
 
 impl GpuEngine {
-    /// An engine on an existing device (the caller keeps using it).
-    pub fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+    /// An engine on a device. `owned`: the context made the device, so its device-lost callback is
+    /// ours to set; an application's device keeps the application's callback, and a loss is seen in
+    /// the errors the device gives instead.
+    pub fn new(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        owned: bool,
+    ) -> Self {
         let kernels = Kernels::new(&device);
         let lost = Arc::new(Mutex::new(None));
-        let flag = lost.clone();
-        device.set_device_lost_callback(move |reason, message| {
-            if let Ok(mut slot) = flag.lock() {
-                *slot = Some(format!("{reason:?}: {message}"));
-            }
-        });
+        if owned {
+            let flag = lost.clone();
+            device.set_device_lost_callback(move |reason, message| {
+                if let Ok(mut slot) = flag.lock() {
+                    *slot = Some(format!("{reason:?}: {message}"));
+                }
+            });
+        }
         Self {
             kernel_timer: KernelTimer::new(&device),
             kernel_timing: AtomicBool::new(false),
