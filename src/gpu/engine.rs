@@ -10,13 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::buffers::read_words;
-use super::kernels::{GraphKernels, Kernels};
-use super::record::Submission;
-use super::scatter::ScatterBuffers;
+use super::kernels::Kernels;
+use super::record::{Recorder, Submission};
 use super::timing::{KernelTime, KernelTimer, StageTimestamps, STAGES};
-use super::workspace::{
-    check_limits, CapacityOverride, GraphStage, Workspace, WorkspaceKey, READBACK_BYTES,
-};
+use super::workspace::{check_limits, CapacityOverride, Workspace, WorkspaceKey, READBACK_BYTES};
 use super::RunStats;
 use crate::diagram::RawPair;
 use crate::grid::Grid;
@@ -58,6 +55,14 @@ pub(crate) struct GpuRun {
     /// Volumes: H1's apparent pairs of every volume, 4 bits per square; empty for images.
     pub apparent: Vec<Vec<u32>>,
     pub stats: RunStats,
+}
+
+/// Reused buffers of the gradient scatter, grown to the largest call.
+#[derive(Debug, Default)]
+pub(crate) struct ScatterBuffers {
+    pub(super) contributions: u64,
+    pub(super) pixels: u64,
+    pub(super) buffers: Option<[wgpu::Buffer; 5]>,
 }
 
 /// The GPU engine: a device, a queue, the compiled kernels and a reusable workspace.
@@ -243,9 +248,12 @@ impl GpuEngine {
         ws.write_params(&self.queue, options);
     }
 
-    /// The graph kernels `g` was bound for.
-    pub(super) fn graph_kernels(&self, g: &GraphStage) -> &GraphKernels {
-        self.kernels.graphs(&self.device, g.grid.domain())
+    /// What records the stages, with this engine's kernels.
+    pub(super) fn recorder(&self) -> Recorder<'_> {
+        Recorder {
+            kernels: &self.kernels,
+            device: &self.device,
+        }
     }
 
     /// The pairs of every item of the stack, H1's apparent pairs of every volume, and run statistics.
@@ -303,7 +311,8 @@ impl GpuEngine {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("wgpu-persistence.diagram"),
                 });
-            self.record_diagram(&mut encoder, ws, &submission, timer);
+            self.recorder()
+                .diagram(&mut encoder, ws, &submission, timer);
             let timer_bytes = timer.map(|t| t.resolve(&mut encoder));
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;

@@ -22,7 +22,7 @@ impl GpuEngine {
         let mut words = self.validated(|| {
             self.submit_and_read(
                 "wgpu-persistence.ranks",
-                |pass| self.record_ranking(pass, &ws.ranking, None),
+                |pass| self.recorder().ranking(pass, &ws.ranking, None),
                 |encoder| {
                     encoder.copy_buffer_to_buffer(&ws.ranking.rank, 0, &readback, 0, Some(bytes));
                     encoder.copy_buffer_to_buffer(
@@ -70,8 +70,8 @@ impl GpuEngine {
             self.submit_and_read(
                 "wgpu-persistence.pairing_state",
                 |pass| {
-                    self.record_ranking(pass, &ws.ranking, None);
-                    self.record_pairing(pass, g, rounds, None);
+                    self.recorder().ranking(pass, &ws.ranking, None);
+                    self.recorder().pairing(pass, g, rounds, None);
                 },
                 |encoder| {
                     for (i, from) in [&p.parent, &p.best[0], &p.best[1]].into_iter().enumerate() {

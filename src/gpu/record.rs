@@ -1,14 +1,20 @@
 //! Recording the stages of a diagram into an encoder: the ranking pass, and one pass per graph with
 //! its init, its hooking rounds and its compaction. Nothing here submits or maps.
 
-use super::engine::GpuEngine;
 use super::kernels::boruvka_control::ControlStep;
 use super::kernels::boruvka_select::SelectPass;
+use super::kernels::{GraphKernels, Kernels};
 use super::timing::KernelTimer;
 use super::workspace::{GraphStage, Ranking, Workspace, CONTROL_BYTES};
 use crate::layout;
 
-/// What one submission of [`GpuEngine::record_diagram`] holds.
+/// Records into a pass or an encoder with the compiled kernels (the engine lends them).
+pub(crate) struct Recorder<'a> {
+    pub kernels: &'a Kernels,
+    pub device: &'a wgpu::Device,
+}
+
+/// What one submission of [`Recorder::diagram`] holds.
 pub(crate) struct Submission<'a> {
     /// Whether it ranks (the first of a run).
     pub ranks: bool,
@@ -20,9 +26,14 @@ pub(crate) struct Submission<'a> {
     pub images: usize,
 }
 
-impl GpuEngine {
+impl Recorder<'_> {
+    /// The graph kernels `g` was bound for.
+    fn graph_kernels(&self, g: &GraphStage) -> &GraphKernels {
+        self.kernels.graphs(self.device, g.grid.domain())
+    }
+
     /// Records the ranking: keys, the radix sort (histogram, scan, scatter per pass), the ranks.
-    pub(super) fn record_ranking(
+    pub(super) fn ranking(
         &self,
         pass: &mut wgpu::ComputePass<'_>,
         r: &Ranking,
@@ -53,7 +64,7 @@ impl GpuEngine {
 
     /// Records the pairing of graph `g`: its init and `rounds` hooking rounds (the first is the
     /// vertex-local one).
-    pub(super) fn record_pairing(
+    pub(super) fn pairing(
         &self,
         pass: &mut wgpu::ComputePass<'_>,
         g: &GraphStage,
@@ -104,7 +115,7 @@ impl GpuEngine {
     /// finds H1's apparent pairs), one pass per graph still going, the copies the host reads after
     /// it (control words, stage timestamps, and where the host compacts: the ranking and each graph's
     /// state, which the next graph overwrites).
-    pub(super) fn record_diagram(
+    pub(super) fn diagram(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         ws: &Workspace,
@@ -122,12 +133,12 @@ impl GpuEngine {
                 if let Some(timer) = timer {
                     timer.start_pass(&mut pass);
                 }
-                self.record_ranking(&mut pass, &ws.ranking, timer);
+                self.ranking(&mut pass, &ws.ranking, timer);
                 if let (Some(a), Some(kernel)) = (
                     &ws.apparent,
                     &self
                         .kernels
-                        .graphs(&self.device, ws.key.shape.domain())
+                        .graphs(self.device, ws.key.shape.domain())
                         .apparent,
                 ) {
                     kernel.record(&mut pass, &a.bind, a.words * s.images as u64, timer);
@@ -153,7 +164,7 @@ impl GpuEngine {
                 if let Some(timer) = timer {
                     timer.start_pass(&mut pass);
                 }
-                self.record_pairing(&mut pass, g, s.rounds, timer);
+                self.pairing(&mut pass, g, s.rounds, timer);
                 if g.host_state.is_none() {
                     self.graph_kernels(g)
                         .compact

@@ -2,18 +2,10 @@
 //! buffers kept between calls (grown to the largest).
 
 use super::buffers::{mappable, read_words, storage, uniform};
-use super::engine::GpuEngine;
+use super::engine::{GpuEngine, ScatterBuffers};
 use super::kernels::whole;
 use crate::layout::{self, ScatterParams};
 use crate::{Error, Result};
-
-/// Reused buffers of the gradient scatter, grown to the largest call.
-#[derive(Debug, Default)]
-pub(crate) struct ScatterBuffers {
-    contributions: u64,
-    pixels: u64,
-    buffers: Option<[wgpu::Buffer; 5]>,
-}
 
 impl GpuEngine {
     /// The dense gradient (`len` values) from contributions sorted by pixel (`pixels[i]` gets
