@@ -243,12 +243,13 @@ pub(crate) fn batch_loss<D: Dimension>(
 
 /// A probability map holds values in `[0, 1]`, none infinite: the first value that is not gives an
 /// error that says how to get one.
-pub(crate) fn check_probabilities(values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !(0.0..=1.0).contains(v)) {
-        Some(index) => Err(Error::NotAProbability {
-            index,
-            value: values[index],
-        }),
+pub(crate) fn check_probabilities<'a>(values: impl IntoIterator<Item = &'a f32>) -> Result<()> {
+    match values
+        .into_iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+    {
+        Some((index, &value)) => Err(Error::NotAProbability { index, value }),
         None => Ok(()),
     }
 }

@@ -179,8 +179,8 @@ fn check_range<D: Dimension>(map: ArrayView<'_, f32, D>) -> Result<()> {
     if let Some(index) = map.iter().position(|v| v.is_nan()) {
         return Err(Error::NanPixel { index });
     }
-    let values: Vec<f32> = map.iter().copied().collect();
-    crate::loss::check_probabilities(&values)
+    // row-major, as the index of the error names it
+    crate::loss::check_probabilities(map.iter())
 }
 
 #[cfg(test)]
