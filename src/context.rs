@@ -8,7 +8,9 @@ use ndarray::{ArrayView, Dimension};
 use crate::diagram::{Backend, Diagram};
 use crate::gpu::{CapacityOverride, GpuEngine, RunStats};
 use crate::input::{Pixel, Stack};
-use crate::loss::{batch_loss, BatchLossResult, LossResult, TopologicalLoss};
+use crate::loss::{
+    batch_loss, batch_terms, BatchLossResult, LossResult, LossTerms, TopologicalLoss,
+};
 use crate::options::Options;
 use crate::pipeline::{first, Pipeline};
 use crate::{Error, Result};
@@ -301,6 +303,18 @@ impl Context {
         priors: &[TopologicalLoss],
     ) -> Result<BatchLossResult<D>> {
         batch_loss(&self.pipeline(), &Stack::batch(maps)?, priors)
+    }
+
+    /// What the loss of each map of a batch is made of (see [`TopologicalLoss::terms`]), with the
+    /// superlevel diagram of each map, after the same checks as [`Self::topological_loss_batch`]: for a
+    /// framework that computes the loss from the map's values itself (its own autodiff, on its own
+    /// device) with the crate's choice of features.
+    pub fn loss_terms_batch<T: Pixel, D: Dimension>(
+        &self,
+        maps: ArrayView<'_, T, D>,
+        priors: &[TopologicalLoss],
+    ) -> Result<Vec<(LossTerms, Diagram)>> {
+        batch_terms(&self.pipeline(), &Stack::batch(maps)?, priors)
     }
 
     /// The GPU engine, for the crate's test hooks.

@@ -39,7 +39,7 @@ pub use diagram::{Backend, Diagram, PersistencePair};
 pub use error::{Error, Result};
 pub use gpu::{KernelTime, RunStats};
 pub use input::{Pixel, Shape};
-pub use loss::{BatchLossResult, LossKind, LossResult, TopologicalLoss};
+pub use loss::{BatchLossResult, LossKind, LossResult, LossTerm, LossTerms, TopologicalLoss};
 /// The `ndarray` this crate takes views of: use it to build inputs, so the versions match.
 pub use ndarray;
 pub use options::{Construction, Filtration, Options};

@@ -72,6 +72,76 @@ impl TopologicalLoss {
     }
 }
 
+/// One feature the loss acts on: a pair of the map's superlevel diagram, with persistence
+/// `|f[birth_index] - f[death_index]|` (an essential class dies at the pixel that enters last: the
+/// map's minimum, the largest index among ties).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossTerm {
+    /// Homology dimension.
+    pub dim: usize,
+    /// Row-major index of the pixel that creates the feature.
+    pub birth_index: usize,
+    /// Row-major index of the pixel that kills it.
+    pub death_index: usize,
+    /// Whether the feature is one of the `beta_k` most persistent of its dimension (pushed to full
+    /// persistence: `1 - pers^2`) or not (pushed to zero: `pers^2`).
+    pub kept: bool,
+    /// The weight of its dimension.
+    pub weight: f32,
+}
+
+/// What the loss of one map is made of: the features it acts on, in a fixed order (dimension, then
+/// persistence, largest first, ties in the diagram's order), and per dimension the constant cost of the
+/// features the prior asks for and the map lacks (`w_k * max(0, beta_k - features_k)`). Frameworks
+/// that compute the loss themselves from pixel values (the Python package's torch layer) take these.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LossTerms {
+    /// The features, in the order the loss adds them up.
+    pub terms: Vec<LossTerm>,
+    /// The cost of the missing features, per dimension of the diagram.
+    pub missing: Vec<f32>,
+}
+
+impl TopologicalLoss {
+    /// The features of `diagram` (the superlevel diagram of `map`, row-major, with this loss's
+    /// [`Self::options`]) that the loss acts on, and the cost of the missing ones. Pairs of zero
+    /// persistence are left out: they carry no gradient.
+    pub fn terms(&self, diagram: &Diagram, map: &[f32]) -> LossTerms {
+        // the pixel that enters last in the superlevel order: the minimum, largest index among ties
+        let last = map
+            .iter()
+            .enumerate()
+            .fold(0, |best, (i, &v)| if v <= map[best] { i } else { best });
+        let value = |i: usize| map.get(i).copied().unwrap_or(0.0);
+        let mut out = LossTerms::default();
+        for (k, pairs) in diagram.pairs.iter().enumerate() {
+            let beta = self.betti.get(k).copied().unwrap_or(0);
+            let weight = self.weight(k);
+            let mut features: Vec<(f32, usize, usize)> = pairs
+                .iter()
+                .map(|p| (p.birth_index, p.death_index.unwrap_or(last)))
+                .filter(|&(b, d)| value(b) != value(d))
+                .map(|(b, d)| ((value(b) - value(d)).abs(), b, d))
+                .collect();
+            features.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // the prior asks for more features than there are: each missing one is a bar of length 0,
+            // which costs 1 in either form (TopologyLayer's TopKBarcodeLengths pads the same way) and
+            // moves no pixel
+            out.missing
+                .push(weight * beta.saturating_sub(features.len()) as f32);
+            out.terms
+                .extend(features.iter().enumerate().map(|(l, &(_, b, d))| LossTerm {
+                    dim: k,
+                    birth_index: b,
+                    death_index: d,
+                    kept: l < beta,
+                    weight,
+                }));
+        }
+        out
+    }
+}
+
 /// One pixel's share of the gradient: `(linear index, dL/dvalue)`.
 pub(crate) type Contribution = (u32, f32);
 
@@ -82,43 +152,31 @@ pub(crate) fn loss_contributions(
     values: &[f32],
     loss: &TopologicalLoss,
 ) -> (f32, Vec<Contribution>) {
-    // the pixel that enters last in the superlevel order: the minimum, largest index among ties
-    let last = values
-        .iter()
-        .enumerate()
-        .fold(0, |best, (i, &v)| if v <= values[best] { i } else { best });
+    let LossTerms { terms, missing } = loss.terms(diagram, values);
     let mut total = 0.0f32;
-    let mut contributions = Vec::new();
-    for (k, pairs) in diagram.pairs.iter().enumerate() {
-        let beta = loss.betti.get(k).copied().unwrap_or(0);
-        let weight = loss.weight(k);
-        let mut features: Vec<(f32, f32, usize, usize)> = pairs
-            .iter()
-            .map(|p| match p.death_index {
-                Some(d) => (p.birth, p.death, p.birth_index, d),
-                None => (p.birth, values[last], p.birth_index, last),
-            })
-            .filter(|f| f.0 != f.1)
-            .collect();
-        features.sort_by(|a, b| (b.0 - b.1).abs().total_cmp(&(a.0 - a.1).abs()));
-        // the prior asks for more features than there are: each missing one is a bar of length 0,
-        // which costs 1 in either form (TopologyLayer's TopKBarcodeLengths pads the same way) and
-        // moves no pixel
-        total += weight * beta.saturating_sub(features.len()) as f32;
-        for (l, &(b, d, bi, di)) in features.iter().enumerate() {
-            let pers = (b - d).abs();
-            let sign = if b >= d { 1.0 } else { -1.0 };
-            let kept = l < beta;
-            let (value, dpers) = match (loss.kind, kept) {
-                (LossKind::Squared, true) => (1.0 - pers * pers, -2.0 * pers),
-                (LossKind::Squared, false) => (pers * pers, 2.0 * pers),
-                (LossKind::L1, true) => (1.0 - pers, -1.0),
-                (LossKind::L1, false) => (pers, 1.0),
-            };
-            total += weight * value;
-            contributions.push((bi as u32, weight * dpers * sign));
-            contributions.push((di as u32, -weight * dpers * sign));
+    let mut contributions = Vec::with_capacity(2 * terms.len());
+    // dimension by dimension: its missing features, then its terms (the order of the sum is fixed)
+    let mut counted = 0;
+    for t in terms {
+        while counted <= t.dim {
+            total += missing.get(counted).copied().unwrap_or(0.0);
+            counted += 1;
         }
+        let (b, d) = (values[t.birth_index], values[t.death_index]);
+        let pers = (b - d).abs();
+        let sign = if b >= d { 1.0 } else { -1.0 };
+        let (value, dpers) = match (loss.kind, t.kept) {
+            (LossKind::Squared, true) => (1.0 - pers * pers, -2.0 * pers),
+            (LossKind::Squared, false) => (pers * pers, 2.0 * pers),
+            (LossKind::L1, true) => (1.0 - pers, -1.0),
+            (LossKind::L1, false) => (pers, 1.0),
+        };
+        total += t.weight * value;
+        contributions.push((t.birth_index as u32, t.weight * dpers * sign));
+        contributions.push((t.death_index as u32, -t.weight * dpers * sign));
+    }
+    for m in missing.iter().skip(counted) {
+        total += m;
     }
     (total, contributions)
 }
@@ -201,24 +259,7 @@ pub(crate) fn batch_loss<D: Dimension>(
     stack: &Stack,
     priors: &[TopologicalLoss],
 ) -> Result<BatchLossResult<D>> {
-    if priors.len() != 1 && priors.len() != stack.count() {
-        return Err(Error::InvalidArgument(format!(
-            "{} priors for {} maps (give one, or one per map)",
-            priors.len(),
-            stack.count()
-        )));
-    }
-    for prior in priors {
-        prior.check()?;
-    }
-    check_probabilities(stack.values())?;
-    let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
-    if options.iter().any(|o| *o != options[0]) {
-        return Err(Error::InvalidArgument(
-            "all priors of a batch must use the same construction".into(),
-        ));
-    }
-    let diagrams = pipeline.diagrams(stack, &options[0])?;
+    let diagrams = checked_diagrams(pipeline, stack, priors)?;
     let n = stack.shape().pixels();
     let mut values = Vec::with_capacity(stack.count());
     let mut contributions = Vec::new();
@@ -239,6 +280,51 @@ pub(crate) fn batch_loss<D: Dimension>(
         gradient,
         diagrams,
     })
+}
+
+/// The superlevel diagrams of a stack of maps for a loss with these priors (one for all, or one per
+/// map), after the checks every loss call makes: the priors' count, weights and construction, and
+/// the maps' values.
+fn checked_diagrams(
+    pipeline: &Pipeline<'_>,
+    stack: &Stack,
+    priors: &[TopologicalLoss],
+) -> Result<Vec<Diagram>> {
+    if priors.len() != 1 && priors.len() != stack.count() {
+        return Err(Error::InvalidArgument(format!(
+            "{} priors for {} maps (give one, or one per map)",
+            priors.len(),
+            stack.count()
+        )));
+    }
+    for prior in priors {
+        prior.check()?;
+    }
+    check_probabilities(stack.values())?;
+    let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
+    if options.iter().any(|o| *o != options[0]) {
+        return Err(Error::InvalidArgument(
+            "all priors of a batch must use the same construction".into(),
+        ));
+    }
+    pipeline.diagrams(stack, &options[0])
+}
+
+/// The loss terms of each map of a stack (see [`TopologicalLoss::terms`]), with their diagrams.
+pub(crate) fn batch_terms(
+    pipeline: &Pipeline<'_>,
+    stack: &Stack,
+    priors: &[TopologicalLoss],
+) -> Result<Vec<(LossTerms, Diagram)>> {
+    let diagrams = checked_diagrams(pipeline, stack, priors)?;
+    Ok(diagrams
+        .into_iter()
+        .enumerate()
+        .map(|(b, d)| {
+            let prior = &priors[if priors.len() == 1 { 0 } else { b }];
+            (prior.terms(&d, stack.item_values(b)), d)
+        })
+        .collect())
 }
 
 /// A probability map holds values in `[0, 1]`, none infinite: the first value that is not gives an
