@@ -51,7 +51,9 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 
 /// This process's state, made afresh after a fork (the parent's is leaked, never dropped).
 fn state() -> MutexGuard<'static, Option<State>> {
-    let mut guard = STATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = STATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let pid = std::process::id();
     if guard.as_ref().is_some_and(|s| s.pid != pid) {
         // inherited over fork: its threads and its device's driver state are the parent's
@@ -157,7 +159,9 @@ fn read_pixels(x: &Bound<'_, PyUntypedArray>) -> PyResult<(Pixels, Vec<usize>)> 
             Ok(array) => {
                 let array = array.readonly();
                 let values = array.as_slice().map_err(|_| {
-                    PyValueError::new_err("the array must be C-contiguous (numpy.ascontiguousarray)")
+                    PyValueError::new_err(
+                        "the array must be C-contiguous (numpy.ascontiguousarray)",
+                    )
                 })?;
                 Ok(Some(values.to_vec()))
             }
@@ -231,7 +235,10 @@ fn table_array(py: Python<'_>, rows: Vec<f64>) -> PyResult<Bound<'_, PyArray2<f6
     PyArray1::from_vec(py, rows).reshape([n, 5])
 }
 
-fn view<'a, T>(values: &'a [T], shape: &[usize]) -> wgpu_persistence::Result<ArrayView<'a, T, IxDyn>> {
+fn view<'a, T>(
+    values: &'a [T],
+    shape: &[usize],
+) -> wgpu_persistence::Result<ArrayView<'a, T, IxDyn>> {
     ArrayView::from_shape(IxDyn(shape), values)
         .map_err(|e| Error::InvalidArgument(format!("shape {shape:?}: {e}")))
 }
@@ -304,6 +311,12 @@ fn priors(
         .collect()
 }
 
+/// Per-map losses and the gradient in the maps' shape.
+type LossAndGradient<'py> = (Bound<'py, PyArray1<f32>>, Bound<'py, PyArrayDyn<f32>>);
+
+/// One map's loss terms: the `(m, 4)` table, the weights, the cost of the missing features.
+type MapTerms<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray1<f32>>, f64);
+
 /// The topological loss of each map of a stack (`B x H x W` or `B x D x H x W`, float32) and its
 /// gradient in the stack's shape.
 #[pyfunction]
@@ -316,7 +329,7 @@ fn topological_loss_batch<'py>(
     kind: &str,
     weights: Option<Vec<f32>>,
     backend: &str,
-) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArrayDyn<f32>>)> {
+) -> PyResult<LossAndGradient<'py>> {
     let priors = priors(betti, construction, kind, weights)?;
     let (values, shape) = read_maps(maps)?;
     let dims = shape.clone();
@@ -343,7 +356,7 @@ fn loss_terms<'py>(
     construction: &str,
     weights: Option<Vec<f32>>,
     backend: &str,
-) -> PyResult<Vec<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray1<f32>>, f64)>> {
+) -> PyResult<Vec<MapTerms<'py>>> {
     let priors = priors(betti, construction, "squared", weights)?;
     let (values, shape) = read_maps(maps)?;
     let per_map = run(py, backend, move |ctx| {
@@ -482,9 +495,15 @@ fn backend_info<'py>(py: Python<'py>, backend: &str) -> PyResult<Bound<'py, PyDi
     )?;
     let adapter = ctx.adapter_info();
     info.set_item("adapter", adapter.map(|a| a.name.clone()))?;
-    info.set_item("device_type", adapter.map(|a| format!("{:?}", a.device_type)))?;
+    info.set_item(
+        "device_type",
+        adapter.map(|a| format!("{:?}", a.device_type)),
+    )?;
     info.set_item("api", adapter.map(|a| format!("{:?}", a.backend)))?;
-    info.set_item("driver", adapter.map(|a| format!("{} {}", a.driver, a.driver_info)))?;
+    info.set_item(
+        "driver",
+        adapter.map(|a| format!("{} {}", a.driver, a.driver_info)),
+    )?;
     info.set_item("fallback_reason", ctx.fallback_reason())?;
     info.set_item("threads", pool()?.current_num_threads())?;
     Ok(info)
