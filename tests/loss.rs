@@ -250,3 +250,63 @@ fn forward_and_backward_follow_the_chain_rule() {
             .mapv(|v| -2.0 * v)
     );
 }
+
+/// The terms a framework computes the loss from (`loss_terms_batch`) rebuild the loss the crate
+/// computes, value for value, and touch exactly the pixels its gradient reaches; with missing
+/// features in the count.
+#[test]
+fn loss_terms_rebuild_the_loss() {
+    let mut batch = Array3::<f32>::zeros((4, 9, 11));
+    for b in 0..4 {
+        batch
+            .index_axis_mut(ndarray::Axis(0), b)
+            .assign(&tie_free(9, 11, 300 + b as u64));
+    }
+    // b = 3: a flat map, where every feature the prior asks for is missing
+    batch.index_axis_mut(ndarray::Axis(0), 3).fill(0.5);
+    for loss in losses() {
+        let priors = [loss.clone()];
+        for ctx in common::contexts() {
+            let result = ctx.topological_loss_batch(batch.view(), &priors).unwrap();
+            let terms = ctx.loss_terms_batch(batch.view(), &priors).unwrap();
+            assert_eq!(terms.len(), 4);
+            for (b, (t, diagram)) in terms.iter().enumerate() {
+                assert_eq!(*diagram, result.diagrams[b]);
+                let map = batch.index_axis(ndarray::Axis(0), b);
+                let values = map.as_slice().unwrap();
+                let mut total = 0.0f64;
+                let mut touched = std::collections::BTreeSet::new();
+                for (k, missing) in t.missing.iter().enumerate() {
+                    let beta = loss.betti.get(k).copied().unwrap_or(0);
+                    let count = t.terms.iter().filter(|x| x.dim == k).count();
+                    let weight = loss.weights.get(k).copied().unwrap_or(1.0);
+                    assert_eq!(*missing, weight * beta.saturating_sub(count) as f32);
+                    total += f64::from(*missing);
+                }
+                for x in &t.terms {
+                    let pers = f64::from((values[x.birth_index] - values[x.death_index]).abs());
+                    assert!(pers > 0.0);
+                    let value = match (loss.kind, x.kept) {
+                        (LossKind::Squared, true) => 1.0 - pers * pers,
+                        (LossKind::Squared, false) => pers * pers,
+                        (LossKind::L1, true) => 1.0 - pers,
+                        (LossKind::L1, false) => pers,
+                    };
+                    total += f64::from(x.weight) * value;
+                    touched.insert(x.birth_index);
+                    touched.insert(x.death_index);
+                }
+                let want = f64::from(result.losses[b]);
+                assert!((total - want).abs() <= 1e-5 * want.abs().max(1.0), "{total} {want}");
+                let grad = result.gradient.index_axis(ndarray::Axis(0), b);
+                for (i, g) in grad.iter().enumerate() {
+                    if *g != 0.0 {
+                        assert!(touched.contains(&i), "gradient at {i} outside the terms");
+                    }
+                }
+            }
+            // the flat map: nothing to act on, every prior feature missing
+            assert!(terms[3].0.terms.is_empty());
+        }
+    }
+}
