@@ -10,6 +10,9 @@ For each image (uniform noise and smoothed noise, seed-fixed numpy, float32; 102
               gudhi._pers_cub_low_dim_ext._persistence_on_rectangle_from_top_cells
   GUDHI old   gudhi.CubicalComplex(top_dimensional_cells=...) + persistence() (T)
   CubicalRipser  cripser.computePH(img, maxdim=1) (V)
+  ours (python)  wgpu_persistence.persistence(img, construction=..., backend="cpu"), our Python package
+              (pip install .), when it imports: the same CPU backend called from Python
+  torch-topological  torch_topological.nn.CubicalComplex()(tensor) (T, through GUDHI), when it imports
 
 Volumes (--volumes, default 64 and 128 voxels a side; uniform and smoothed noise): ours (CPU
 backend, V and T, all three dimensions) against CubicalRipser's full computePH(vol, maxdim=2) (V)
@@ -61,6 +64,29 @@ import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(ROOT, "target", "release", "wgpu-persistence")
+
+try:  # our Python package, when installed in the running Python (pip install .)
+    import wgpu_persistence as ours_py  # noqa: E402
+except ImportError:
+    ours_py = None
+
+
+def torch_topological_fn(img):
+    """torch-topological's cubical complex on one image (T, through GUDHI), or None."""
+    try:
+        import torch
+        from torch_topological.nn import CubicalComplex
+    except ImportError:
+        return None
+    complex_ = CubicalComplex()
+    x = torch.from_numpy(np.ascontiguousarray(img))
+    return lambda: [info.diagram.detach().numpy() for info in complex_(x)]
+
+
+def table_counts(table):
+    """Finite pairs with birth != death, per dimension 0 and 1, of one of our Python tables."""
+    finite = (table[:, 4] >= 0) & (table[:, 1] != table[:, 2])
+    return [int(np.sum(finite & (table[:, 0] == k))) for k in (0, 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,6 +411,15 @@ def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
             ours_pairs[construction] = k
             med[(backend, all_cores, construction, what)] = report["median_s"]
             row(f"ours ({backend}{cores})", construction.upper(), what, report["median_s"], report["min_s"], k)
+    if ours_py is not None:
+        m, lo, res = time_python(lambda: ours_py.persistence_batch(maps, superlevel=True, backend="cpu"),
+                                 repeat, args.warmup)
+        med["py diagrams"] = m
+        row("ours (python, cpu)", "V", "diagrams", m, lo, np.sum([table_counts(t) for t in res], axis=0).tolist())
+        m, lo, _ = time_python(lambda: ours_py.topological_loss_batch(maps, [1, 0], backend="cpu"),
+                               repeat, args.warmup)
+        med["py loss"] = m
+        row("ours (python, cpu)", "V", "loss + gradient", m, lo, None)
     neg = [np.ascontiguousarray(-m) for m in maps]  # superlevel = sublevel of -f
     fn_new = [gudhi_new_fn(m)[0] for m in neg]
     m, lo, res = time_python(lambda: [f() for f in fn_new], repeat, args.warmup)
@@ -399,7 +434,16 @@ def run_batch(args, tmp, repeat, gpu_repeat, checks, adapters):
     row("CubicalRipser computePH, one map at a time", "V", "diagrams", m, lo, k)
     checks.append(f"{'ok' if k == ours_pairs.get('v') else 'MISMATCH'} batch {label} V superlevel: finite "
                   f"pairs with birth != death (H0, H1): ours {ours_pairs.get('v')}, CubicalRipser {k}")
-    ratios = []
+    ratios = [f"| ours-python / ours-cpu, one core (loss + gradient, V) | "
+              f"{ratio(med.get('py loss'), med.get(('cpu', False, 'v', 'loss + gradient')))} |"]
+    tt = [torch_topological_fn(-x) for x in maps]
+    if not args.quick and all(f is not None for f in tt):
+        m, lo, res = time_python(lambda: [f() for f in tt], max(1, repeat // 2), 1)
+        med["torch_topological"] = m
+        row("torch-topological CubicalComplex, one map at a time", "T", "diagrams", m, lo,
+            np.sum([finite_counts(r) for r in res], axis=0).tolist())
+        ratios.append(f"| torch-topological (diagrams) / ours-python, one core (loss + gradient, V) | "
+                      f"{ratio(med.get('torch_topological'), med.get('py loss'))} |")
     for cores, name in ((False, "ours-cpu, one core"), (True, "ours-cpu, all cores")):
         ratios.append(f"| GUDHI new (diagrams) / {name} (diagrams, T) | "
                       f"{ratio(med.get('gudhi_new'), med.get(('cpu', cores, 't', 'diagrams')))} |")
@@ -516,6 +560,13 @@ def main():
                     if report["pairs"] != totals[construction] and round_index == 0:
                         checks.append(f"MISMATCH {name} {construction.upper()}: ours cpu reports pairs "
                                       f"{report['pairs']}, our CPU diagram has {totals[construction]}")
+                if ours_py is not None:
+                    for construction in ("v", "t"):
+                        m, lo, res = time_python(
+                            lambda: ours_py.persistence(img, construction=construction, backend="cpu"),
+                            repeat, args.warmup)
+                        add(("py", construction), m, lo)
+                        counts[("ours (python)", construction)] = table_counts(res)
                 m, lo, res = time_python(fn, repeat, args.warmup)
                 add("gudhi_new", m, lo)
                 counts[("GUDHI new", "t")] = finite_counts(res)
@@ -533,6 +584,11 @@ def main():
                     med[("cpu", construction)] = m
                     rows.append((name, "ours (cpu)", construction.upper(), m, lo,
                                  counts[("ours", construction)]))
+                if ("py", construction) in per:
+                    m, lo = summary(("py", construction))
+                    med[("py", construction)] = m
+                    rows.append((name, "ours (python, cpu)", construction.upper(), m, lo,
+                                 counts[("ours (python)", construction)]))
                 if args.no_gpu:
                     continue
                 report, err = time_ours(path, "gpu", construction, gpu_repeat)
@@ -556,6 +612,13 @@ def main():
             m, lo = summary("cripser")
             med["cripser"] = m
             rows.append((name, "CubicalRipser computePH", "V", m, lo, counts[("CubicalRipser", "v")]))
+            tt = None if args.quick else torch_topological_fn(img)
+            if tt is not None:
+                m, lo, res = time_python(tt, repeat, 1)
+                med["torch_topological"] = m
+                counts[("torch-topological", "t")] = finite_counts(res)
+                rows.append((name, "torch-topological CubicalComplex", "T", m, lo,
+                             counts[("torch-topological", "t")]))
             for (lib, construction), k in counts.items():
                 if lib == "ours":
                     continue
@@ -587,7 +650,9 @@ def main():
                 f"| {name} | {ratio(med.get('gudhi_new'), med.get(('cpu', 't')))} | "
                 f"{ratio(med.get('cripser'), med.get(('cpu', 'v')))} | "
                 f"{ratio(med.get(('gpu', 'v')), med.get(('cpu', 'v')))} | "
-                f"{ratio(med.get(('gpu', 't')), med.get(('cpu', 't')))} |")
+                f"{ratio(med.get(('gpu', 't')), med.get(('cpu', 't')))} | "
+                f"{ratio(med.get(('py', 'v')), med.get(('cpu', 'v')))} | "
+                f"{ratio(med.get('torch_topological'), med.get(('py', 't')))} |")
             continue
         kk = f"{k[0]}, {k[1]}" if k else "-"
         print(f"| {name} | {lib} | {construction} | {fmt_s(m)} | {fmt_s(lo)} | {kk} |")
@@ -595,8 +660,8 @@ def main():
     print("Ratios of medians (above 1: ours-cpu is faster; GPU columns: above 1, the GPU backend is slower):")
     print()
     print("| image | GUDHI new / ours-cpu (T) | CubicalRipser / ours-cpu (V) | ours-gpu / ours-cpu (V) "
-          "| ours-gpu / ours-cpu (T) |")
-    print("|---|---:|---:|---:|---:|")
+          "| ours-gpu / ours-cpu (T) | ours-python / ours-cpu (V) | torch-topological / ours-python (T) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for line in ratio_lines:
         print(line)
     if volume_rows:

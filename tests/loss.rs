@@ -297,7 +297,10 @@ fn loss_terms_rebuild_the_loss() {
                     touched.insert(x.death_index);
                 }
                 let want = f64::from(result.losses[b]);
-                assert!((total - want).abs() <= 1e-5 * want.abs().max(1.0), "{total} {want}");
+                assert!(
+                    (total - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    "{total} {want}"
+                );
                 let grad = result.gradient.index_axis(ndarray::Axis(0), b);
                 for (i, g) in grad.iter().enumerate() {
                     if *g != 0.0 {
