@@ -103,7 +103,8 @@ fn find_adapter(software: bool) -> Result<wgpu::Adapter> {
         None => Err(Error::NoAdapter(match skipped {
             Some(info) => format!(
                 "skipped the software adapter '{}' ({:?}): the CPU backend is faster; ask for it \
-                 with BackendChoice::Gpu, --backend gpu or {BACKEND_VARIABLE}=gpu",
+                 with BackendChoice::Gpu, --backend gpu, backend=\"gpu\" in Python or \
+                 {BACKEND_VARIABLE}=gpu",
                 info.name, info.backend
             ),
             None => "no Vulkan, Metal or DX12 adapter found".into(),

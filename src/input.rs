@@ -2,14 +2,26 @@
 //! volume), and the validated [`Stack`] of items (one, or a batch) that every backend takes: dense,
 //! row-major `f32`, no NaN, `-0.0` replaced by `+0.0`.
 
+use crate::diagram::Diagram;
 use crate::{Error, Result};
 use ndarray::{ArrayView, Dimension};
 
-/// Pixel types accepted by the API. `u8`, `u16` and `i16` convert exactly; `f64` and `i32` round to
-/// nearest `f32`.
+/// Pixel types accepted by the API: `f32`, `f64`, `u8`, `u16`, `i16`, `i32`.
+///
+/// Diagrams are exact for every one of them: the filtration orders the input's own values. Where
+/// `f64` or `i32` values are not all exactly `f32` (`f64` beyond `f32`'s precision or range, `i32`
+/// beyond `2^24`), the pixels are ordered by their exact values and the diagram's `birth` and
+/// `death` are the input's values rounded to the nearest `f32`; `birth_index` and `death_index`
+/// name the input's pixels, whose exact values the caller has (the Python package and the CLI
+/// report those).
 pub trait Pixel: Copy + Send + Sync + 'static {
-    /// The value as `f32`.
+    /// The value rounded to the nearest `f32`.
     fn to_f32(self) -> f32;
+    /// The value as `f64` (exact for every pixel type).
+    fn to_f64(self) -> f64;
+    /// Whether [`Pixel::to_f32`] is exact for every value of the type.
+    #[doc(hidden)]
+    const EXACT_IN_F32: bool;
     /// The values themselves when they are `f32` already (the CPU backend then reads them where
     /// they are, without a copy).
     #[doc(hidden)]
@@ -23,22 +35,67 @@ impl Pixel for f32 {
     fn to_f32(self) -> f32 {
         self
     }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    const EXACT_IN_F32: bool = true;
     fn as_f32(values: &[f32]) -> Option<&[f32]> {
         Some(values)
     }
 }
 
 macro_rules! pixel_as {
-    ($($t:ty),*) => {$(
+    ($($t:ty: $exact:expr),*) => {$(
         impl Pixel for $t {
             #[inline]
             fn to_f32(self) -> f32 {
                 self as f32
             }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            const EXACT_IN_F32: bool = $exact;
         }
     )*};
 }
-pixel_as!(f64, u8, u16, i16, i32);
+pixel_as!(f64: false, u8: true, u16: true, i16: true, i32: false);
+
+/// Order keys for values that `f32` cannot all hold exactly: the `f32` whose bits are
+/// `smallest normal + dense rank` (normal, positive, increasing with the rank: equal values get
+/// equal keys, and every comparison the backends make on keys is the one on the exact values).
+/// `None` when every value is exact in `f32` (the values order themselves).
+fn exact_order_keys<T: Pixel>(
+    values: impl Iterator<Item = T> + Clone,
+    rounded: &[f32],
+) -> Option<Vec<f32>> {
+    if T::EXACT_IN_F32
+        || values
+            .clone()
+            .zip(rounded)
+            .all(|(v, r)| f64::from(*r) == v.to_f64())
+    {
+        return None;
+    }
+    // `+ 0.0` makes -0.0 equal to +0.0 under total_cmp, as the f32 path does
+    let exact: Vec<f64> = values.map(|v| v.to_f64() + 0.0).collect();
+    let mut order: Vec<u32> = (0..exact.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| exact[a as usize].total_cmp(&exact[b as usize]));
+    let mut keys = vec![0.0f32; exact.len()];
+    let mut rank = 0u32;
+    for (i, pair) in order.iter().enumerate() {
+        if i > 0 && exact[order[i - 1] as usize] != exact[*pair as usize] {
+            rank += 1;
+        }
+        // at most MAX_PIXELS ranks: far below the largest finite f32's bits
+        keys[*pair as usize] = f32::from_bits(SMALLEST_NORMAL_BITS + rank);
+    }
+    Some(keys)
+}
+
+/// The bits of the smallest positive normal `f32`.
+const SMALLEST_NORMAL_BITS: u32 = 0x0080_0000;
 
 /// The shape of one item of an input: a 2D image or a 3D volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,9 +196,13 @@ impl Shape {
 }
 
 /// A validated stack of `count` items of one [`Shape`], row-major `f32`, `-0.0` replaced by `+0.0`.
+/// The backends order the pixels by `values`; where the input's values are not all exact in `f32`
+/// (see [`Pixel`]), `values` are exact order keys and `rounded` the input's values as `f32`, which
+/// the diagrams and the loss report.
 #[derive(Debug, Clone)]
 pub(crate) struct Stack {
     values: Vec<f32>,
+    rounded: Option<Vec<f32>>,
     count: usize,
     shape: Shape,
 }
@@ -183,11 +244,7 @@ impl Stack {
         }
         check_size(1, &shape)?;
         let values = normalise(data.iter().map(|v| v.to_f32()), expected, dims)?;
-        Ok(Stack {
-            values,
-            count: 1,
-            shape,
-        })
+        Ok(Stack::keyed(values, data.iter().copied(), 1, shape))
     }
 
     fn from_view<T: Pixel, D: Dimension>(
@@ -198,19 +255,71 @@ impl Stack {
         check_size(count, &shape)?;
         let dims = view.shape().to_vec();
         let len = view.len();
-        let values = match view.as_slice() {
+        Ok(match view.as_slice() {
             // contiguous row-major: a slice iterator, which the compiler vectorises
-            Some(slice) => normalise(slice.iter().map(|v| v.to_f32()), len, &dims)?,
-            None => normalise(view.iter().map(|v| v.to_f32()), len, &dims)?,
-        };
-        Ok(Stack {
-            values,
-            count,
-            shape,
+            Some(slice) => {
+                let values = normalise(slice.iter().map(|v| v.to_f32()), len, &dims)?;
+                Stack::keyed(values, slice.iter().copied(), count, shape)
+            }
+            None => {
+                let values = normalise(view.iter().map(|v| v.to_f32()), len, &dims)?;
+                Stack::keyed(values, view.iter().copied(), count, shape)
+            }
         })
     }
 
-    /// Every value, item after item.
+    /// A stack of validated `f32` values, with exact order keys where the input's values are not
+    /// all exact in `f32`.
+    fn keyed<T: Pixel>(
+        values: Vec<f32>,
+        input: impl Iterator<Item = T> + Clone,
+        count: usize,
+        shape: Shape,
+    ) -> Stack {
+        match exact_order_keys(input, &values) {
+            Some(keys) => Stack {
+                values: keys,
+                rounded: Some(values),
+                count,
+                shape,
+            },
+            None => Stack {
+                values,
+                rounded: None,
+                count,
+                shape,
+            },
+        }
+    }
+
+    /// The input's values (rounded to `f32`), item after item: what diagrams and the loss report.
+    pub fn rounded(&self) -> &[f32] {
+        self.rounded.as_deref().unwrap_or(&self.values)
+    }
+
+    /// The input's values (rounded to `f32`) of item `b`.
+    pub fn item_rounded(&self, b: usize) -> &[f32] {
+        let n = self.shape.pixels();
+        &self.rounded()[b * n..(b + 1) * n]
+    }
+
+    /// Replaces the order keys in diagrams of this stack by the input's (rounded) values, by index.
+    pub fn report_values(&self, diagrams: &mut [Diagram]) {
+        if self.rounded.is_none() {
+            return;
+        }
+        for (b, diagram) in diagrams.iter_mut().enumerate() {
+            let values = self.item_rounded(b);
+            for pair in diagram.pairs.iter_mut().flatten() {
+                pair.birth = values[pair.birth_index];
+                if let Some(d) = pair.death_index {
+                    pair.death = values[d];
+                }
+            }
+        }
+    }
+
+    /// Every value (or order key), item after item: what the backends order.
     pub fn values(&self) -> &[f32] {
         &self.values
     }
@@ -225,7 +334,7 @@ impl Stack {
         self.shape
     }
 
-    /// The values of item `b`.
+    /// The values (or order keys) of item `b`.
     pub fn item_values(&self, b: usize) -> &[f32] {
         let n = self.shape.pixels();
         &self.values[b * n..(b + 1) * n]

@@ -265,7 +265,7 @@ pub(crate) fn batch_loss<D: Dimension>(
     let mut contributions = Vec::new();
     for (b, d) in diagrams.iter().enumerate() {
         let prior = &priors[if priors.len() == 1 { 0 } else { b }];
-        let (value, c) = loss_contributions(d, stack.item_values(b), prior);
+        let (value, c) = loss_contributions(d, stack.item_rounded(b), prior);
         values.push(value);
         contributions.extend(c.into_iter().map(|(p, g)| (p + (b * n) as u32, g)));
     }
@@ -300,7 +300,7 @@ fn checked_diagrams(
     for prior in priors {
         prior.check()?;
     }
-    check_probabilities(stack.values())?;
+    check_probabilities(stack.rounded())?;
     let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
     if options.iter().any(|o| *o != options[0]) {
         return Err(Error::InvalidArgument(
@@ -322,7 +322,7 @@ pub(crate) fn batch_terms(
         .enumerate()
         .map(|(b, d)| {
             let prior = &priors[if priors.len() == 1 { 0 } else { b }];
-            (prior.terms(&d, stack.item_values(b)), d)
+            (prior.terms(&d, stack.item_rounded(b)), d)
         })
         .collect())
 }

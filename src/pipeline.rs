@@ -28,8 +28,16 @@ impl Pipeline<'_> {
         }
     }
 
-    /// The diagram of every item of the stack.
+    /// The diagram of every item of the stack, with the input's values.
     pub fn diagrams(&self, stack: &Stack, options: &Options) -> Result<Vec<Diagram>> {
+        let mut diagrams = self.ordered_diagrams(stack, options)?;
+        stack.report_values(&mut diagrams);
+        Ok(diagrams)
+    }
+
+    /// The diagram of every item, with the values the backends ordered (order keys for inputs that
+    /// have them).
+    fn ordered_diagrams(&self, stack: &Stack, options: &Options) -> Result<Vec<Diagram>> {
         let Some(engine) = self.engine else {
             return cpu::diagrams(stack, options);
         };

@@ -434,3 +434,113 @@ fn an_applications_device_keeps_its_lost_callback() {
     );
     assert!(called.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+/// The pairs of a diagram as `(dim, birth_index, death_index)`, in the diagram's order.
+fn index_pairs(d: &wgpu_persistence::Diagram) -> Vec<(usize, usize, Option<usize>)> {
+    d.pairs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, ps)| ps.iter().map(move |p| (k, p.birth_index, p.death_index)))
+        .collect()
+}
+
+/// The dense ranks of exact values, as `f32` (an order-equivalent input that f32 holds exactly).
+fn dense_ranks(values: &[f64]) -> Vec<f32> {
+    let mut sorted: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    values
+        .iter()
+        .map(|v| sorted.partition_point(|s| s.total_cmp(&(v + 0.0)).is_lt()) as f32)
+        .collect()
+}
+
+/// f64 and i32 inputs whose values f32 cannot tell apart are ordered by their exact values: the
+/// same pairs as the dense ranks of the input (an exact f32 input of the same order), on both
+/// backends, for images, volumes and batches, every construction and direction; the reported values
+/// are the input's, rounded to f32.
+#[test]
+fn f64_and_i32_inputs_are_ordered_exactly() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+    // the cases first: f64 past f32's range, i32 past 2^24
+    let cpu = Context::cpu();
+    let d = cpu
+        .compute_slice(
+            &[0.0f64, 1e39, 5.0, 1e40, 1.0],
+            &[1, 5],
+            &Options::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        index_pairs(&d),
+        vec![(0, 2, Some(1)), (0, 4, Some(3)), (0, 0, None)]
+    );
+    let d = cpu
+        .compute_slice(
+            &[0i32, 16777217, 16777216, 16777218, 1],
+            &[1, 5],
+            &Options::default(),
+        )
+        .unwrap();
+    // the pair (16777216, 16777217) that rounding to f32 loses, with its values rounded
+    assert!(d
+        .dim(0)
+        .iter()
+        .any(|p| p.birth_index == 2 && p.death_index == Some(1)));
+    assert_eq!(d.dim(0).len(), 3);
+    let contexts = common::contexts();
+    for (case, dims) in [
+        (0, vec![1usize, 1]),
+        (1, vec![1, 40]),
+        (2, vec![23, 31]),
+        (3, vec![5, 6, 7]),
+    ] {
+        // values 1 + k * 1e-12 (k < 6): all round to 1.0f32, six exact levels, many ties
+        let n: usize = dims.iter().product();
+        let exact: Vec<f64> = (0..n)
+            .map(|_| 1.0 + rng.gen_range(0..6) as f64 * 1e-12)
+            .collect();
+        let ranks = dense_ranks(&exact);
+        let ints: Vec<i32> = (0..n).map(|_| (1 << 25) + rng.gen_range(0..6)).collect();
+        let int_ranks = dense_ranks(&ints.iter().map(|&v| v as f64).collect::<Vec<_>>());
+        let constructions: &[&str] = if dims.len() == 2 {
+            &["v", "t", "f"]
+        } else {
+            &["v", "t"]
+        };
+        for construction in constructions {
+            for superlevel in [false, true] {
+                let mut options = Options::new(construction.parse().unwrap());
+                if superlevel {
+                    options = options.superlevel();
+                }
+                let want = cpu.compute_slice(&ranks, &dims, &options).unwrap();
+                let want_int = cpu.compute_slice(&int_ranks, &dims, &options).unwrap();
+                for ctx in &contexts {
+                    let label = format!(
+                        "case {case} {construction} super={superlevel} on {}",
+                        ctx.backend()
+                    );
+                    let got = ctx.compute_slice(&exact, &dims, &options).unwrap();
+                    assert_eq!(index_pairs(&got), index_pairs(&want), "f64 {label}");
+                    for p in got.pairs.iter().flatten() {
+                        assert_eq!(p.birth, exact[p.birth_index] as f32, "{label}");
+                        if let Some(i) = p.death_index {
+                            assert_eq!(p.death, exact[i] as f32, "{label}");
+                        }
+                    }
+                    let got = ctx.compute_slice(&ints, &dims, &options).unwrap();
+                    assert_eq!(index_pairs(&got), index_pairs(&want_int), "i32 {label}");
+                    // a batch of two: the same pairs item by item
+                    let twice: Vec<f64> = exact.iter().chain(&exact).copied().collect();
+                    let batch_dims = [vec![2], dims.clone()].concat();
+                    let batch = ArrayD::from_shape_vec(batch_dims, twice).unwrap();
+                    for item in ctx.compute_batch(batch.view(), &options).unwrap() {
+                        assert_eq!(index_pairs(&item), index_pairs(&want), "batch {label}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ use pyo3::types::PyDict;
 
 use wgpu_persistence::ndarray::{ArrayView, Dimension, Ix2, Ix3, IxDyn};
 use wgpu_persistence::{
-    Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options,
+    Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options, Pixel,
     RepairOptions, RepairResult, TopologicalLoss,
 };
 
@@ -212,16 +212,27 @@ fn options(construction: &str, superlevel: bool, keep_zero: bool) -> PyResult<Op
 }
 
 /// A diagram as rows `dim, birth, death, birth_index, death_index` (`-1` for an essential class),
-/// dimensions in order and each in the crate's order.
-fn table(diagram: &Diagram) -> Vec<f64> {
+/// dimensions in order and each in the crate's order; the values are the input's own (`f64` and
+/// `i32` inputs: exact, where the diagram holds them rounded to `f32`).
+fn table<T: Pixel>(diagram: &Diagram, input: &[T]) -> Vec<f64> {
+    // the diagram's own values where f32 holds the input exactly (no lookups into the input)
+    let exact = T::EXACT_IN_F32;
+    let value = |i: usize| input.get(i).map_or(f64::NAN, |v| v.to_f64());
     let rows: usize = diagram.pairs.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(5 * rows);
     for (k, pairs) in diagram.pairs.iter().enumerate() {
         for p in pairs {
             out.extend_from_slice(&[
                 k as f64,
-                f64::from(p.birth),
-                f64::from(p.death),
+                if exact {
+                    f64::from(p.birth)
+                } else {
+                    value(p.birth_index)
+                },
+                match p.death_index {
+                    Some(d) if !exact => value(d),
+                    _ => f64::from(p.death),
+                },
                 p.birth_index as f64,
                 p.death_index.map_or(-1.0, |d| d as f64),
             ]);
@@ -259,12 +270,19 @@ fn diagrams<'py>(
     let options = options(construction, superlevel, keep_zero)?;
     let (pixels, shape) = read_pixels(x)?;
     let tables = run(py, backend, move |ctx| {
-        let diagrams = with_pixels!(pixels, values => if batch {
-            ctx.compute_batch(view(&values, &shape)?, &options)?
-        } else {
-            vec![ctx.compute_slice(&values, &shape, &options)?]
-        });
-        Ok(diagrams.iter().map(table).collect::<Vec<_>>())
+        with_pixels!(pixels, values => {
+            let diagrams = if batch {
+                ctx.compute_batch(view(&values, &shape)?, &options)?
+            } else {
+                vec![ctx.compute_slice(&values, &shape, &options)?]
+            };
+            let n = values.len() / diagrams.len().max(1);
+            Ok(diagrams
+                .iter()
+                .enumerate()
+                .map(|(b, d)| table(d, &values[b * n..(b + 1) * n]))
+                .collect::<Vec<_>>())
+        })
     })?;
     tables.into_iter().map(|t| table_array(py, t)).collect()
 }

@@ -182,3 +182,37 @@ def test_bad_arguments():
         wp.persistence_batch(x)
     with pytest.raises(ValueError, match="empty"):
         wp.persistence_batch(np.zeros((0, 4, 4), np.float32))
+
+
+GOLDEN_EXACT = sorted((GOLDEN_2D[0].parent.parent / "golden_exact").glob("*.json"))
+
+
+def exact_multiset(pairs, essential):
+    return sorted((float(b), float(e)) for b, e in pairs), sorted(float(b) for b in essential)
+
+
+@pytest.mark.parametrize("path", GOLDEN_EXACT, ids=lambda p: p.stem)
+def test_float64_and_int32_equal_gudhi_exactly(path, backend):
+    # values float32 cannot hold (1e39, 2^24 + 1, 1 + 1e-12): ordered and reported exactly
+    import json
+
+    case = json.loads(path.read_text())
+    x = np.array(case["data"], dtype=case["dtype"]).reshape(case["shape"])
+    for construction in ("v", "t"):
+        for superlevel in (False, True):
+            name = f"{construction}_{'super' if superlevel else 'sub'}"
+            table = wp.persistence(x, construction=construction, superlevel=superlevel, backend=backend)
+            flat = x.reshape(-1).astype(np.float64)
+            assert np.array_equal(flat[table[:, 3].astype(np.int64)], table[:, 1])
+            for dim in range(x.ndim):
+                rows = table[table[:, 0] == dim]
+                finite = rows[:, 4] >= 0
+                got = exact_multiset(rows[finite][:, 1:3], rows[~finite][:, 1])
+                want = case["diagrams"][name][str(dim)]
+                assert got == exact_multiset(want["finite"], want["essential"]), (
+                    f"{path.name} {name} H{dim} on {backend}"
+                )
+
+
+def test_exact_golden_files_are_there():
+    assert len(GOLDEN_EXACT) >= 8
