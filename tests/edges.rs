@@ -544,3 +544,41 @@ fn f64_and_i32_inputs_are_ordered_exactly() {
         }
     }
 }
+
+/// The CLI reads float64 and int32 `.npy` files exactly and prints the input's own values.
+#[test]
+fn the_cli_prints_exact_values_of_f64_and_i32_files() {
+    let f64_path = temp("exact_f64.npy");
+    ndarray::arr2(&[[0.0f64, 1e39, 5.0, 1e40, 1.0]])
+        .write_npy(std::fs::File::create(&f64_path).unwrap())
+        .unwrap();
+    let i32_path = temp("exact_i32.npy");
+    ndarray::arr2(&[[0i32, 16777217, 16777216, 16777218, 1]])
+        .write_npy(std::fs::File::create(&i32_path).unwrap())
+        .unwrap();
+    for backend in ["cpu", "gpu"] {
+        let (ok, out, err) = run(cli().args(["diagram", "--backend", backend]).arg(&f64_path));
+        assert!(ok, "{err}");
+        let rows: Vec<&str> = out.lines().skip(1).collect();
+        assert_eq!(
+            rows,
+            [
+                format!("0,5,{},2,1", 1e39f64),
+                format!("0,1,{},4,3", 1e40f64),
+                "0,0,inf,0,".to_string()
+            ]
+        );
+        let (ok, out, err) = run(cli()
+            .args(["diagram", "--format", "json", "--backend", backend])
+            .arg(&f64_path));
+        assert!(ok, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["pairs"][0][0]["death"].as_f64(), Some(1e39));
+        let (ok, out, err) = run(cli().args(["diagram", "--backend", backend]).arg(&i32_path));
+        assert!(ok, "{err}");
+        assert_eq!(
+            out.lines().skip(1).collect::<Vec<_>>(),
+            ["0,16777216,16777217,2,1", "0,1,16777218,4,3", "0,0,inf,0,"]
+        );
+    }
+}

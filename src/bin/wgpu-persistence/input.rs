@@ -20,6 +20,9 @@ pub(crate) struct Input {
     pub name: String,
     /// An image (2 axes) or a volume (3); with `batch`, a stack of either (3 or 4 axes).
     pub values: ArrayD<f32>,
+    /// The exact values of a `float64` or `int32` `.npy` that `f32` cannot hold (same shape): the
+    /// diagrams are computed and reported on these.
+    pub exact: Option<ArrayD<f64>>,
     pub batch: bool,
 }
 
@@ -58,21 +61,31 @@ impl Input {
 
 /// The input of `diagram` and `time`: a file, or the bundled sample.
 pub(crate) fn load_input(path: Option<&Path>, batch: bool) -> CliResult<Input> {
-    let (name, values) = match path {
+    let (name, values, exact) = match path {
         None => (
             SAMPLE_NAME.to_string(),
             decode_image(SAMPLE_PNG, ImageFormat::Png, SAMPLE_NAME)?.0,
+            None,
         ),
-        Some(path) => (path.display().to_string(), load_file(path)?.0),
+        Some(path) => {
+            let (values, _, exact) = load_file(path)?;
+            (path.display().to_string(), values, exact)
+        }
     };
-    checked(name, values, Some(batch))
+    let mut input = checked(name, values, Some(batch))?;
+    // the same axes as the values (a 2D image given with --batch is a stack of one)
+    input.exact = exact.map(|e| match input.values.ndim() > e.ndim() {
+        true => e.insert_axis(Axis(0)),
+        false => e,
+    });
+    Ok(input)
 }
 
 /// A probability map (or with `batch` a stack of them): a .npy as is, or a PNG/TIFF scaled to
 /// [0,1] (by 255 or 65535).
 pub(crate) fn load_map(path: &Path, batch: bool) -> CliResult<Input> {
     let name = path.display().to_string();
-    let (values, full_scale) = load_file(path)?;
+    let (values, full_scale, _) = load_file(path)?;
     let values = match full_scale {
         Some(scale) => values.mapv(|v| v / scale),
         None => values,
@@ -85,14 +98,18 @@ fn checked(name: String, values: ArrayD<f32>, batch: Option<bool>) -> CliResult<
         Ok((values, batch)) => Ok(Input {
             name,
             values,
+            exact: None,
             batch,
         }),
         Err(e) => Err(fail(format!("'{name}': {e}"))),
     }
 }
 
-/// The file's values, and for an image file its full-scale value (255 or 65535).
-fn load_file(path: &Path) -> CliResult<(ArrayD<f32>, Option<f32>)> {
+/// The file's values, for an image file its full-scale value (255 or 65535), and for a `.npy` of
+/// values that `f32` cannot hold the exact values.
+type Loaded = (ArrayD<f32>, Option<f32>, Option<ArrayD<f64>>);
+
+fn load_file(path: &Path) -> CliResult<Loaded> {
     let name = path.display().to_string();
     let extension = path
         .extension()
@@ -111,11 +128,13 @@ fn load_file(path: &Path) -> CliResult<(ArrayD<f32>, Option<f32>)> {
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read '{name}': {e}")))?;
     match format {
         None => npy::read_f32(&bytes)
-            .map(|values| (values, None))
+            .map(|(values, exact)| (values, None, exact))
             .map_err(|e| fail(format!("'{name}': {e}"))),
-        Some(ImageFormat::Tiff) => decode_tiff(&bytes, &name),
+        Some(ImageFormat::Tiff) => {
+            decode_tiff(&bytes, &name).map(|(values, scale)| (values, scale, None))
+        }
         Some(format) => {
-            decode_image(&bytes, format, &name).map(|(values, scale)| (values, Some(scale)))
+            decode_image(&bytes, format, &name).map(|(values, scale)| (values, Some(scale), None))
         }
     }
 }

@@ -88,8 +88,8 @@ fn run_diagram(args: &DiagramArgs) -> CliResult<()> {
         );
     }
     write_output(args.output.as_deref(), |w| match args.format {
-        Format::Csv => write_csv(w, &diagrams, input.batch),
-        Format::Json => write_json(w, &diagrams, input.batch),
+        Format::Csv => write_csv(w, &diagrams, input.batch, input.exact.as_ref()),
+        Format::Json => write_json(w, &diagrams, input.batch, input.exact.as_ref()),
     })
 }
 
@@ -271,9 +271,11 @@ pub(crate) fn compute(
     input: &Input,
     options: &Options,
 ) -> CliResult<(Vec<Diagram>, RunStats)> {
-    let diagrams = match input.batch {
-        true => ctx.compute_batch(input.values.view(), options),
-        false => ctx.compute(input.values.view(), options).map(|d| vec![d]),
+    let diagrams = match (&input.exact, input.batch) {
+        (Some(exact), true) => ctx.compute_batch(exact.view(), options),
+        (Some(exact), false) => ctx.compute(exact.view(), options).map(|d| vec![d]),
+        (None, true) => ctx.compute_batch(input.values.view(), options),
+        (None, false) => ctx.compute(input.values.view(), options).map(|d| vec![d]),
     }
     .map_err(|e| input.describe(e))?;
     Ok((diagrams, ctx.last_run_stats()))

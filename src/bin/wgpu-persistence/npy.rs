@@ -49,8 +49,9 @@ struct Header {
     data_offset: usize,
 }
 
-/// Read a `.npy` file of any supported dtype as `f32` (converted as the library converts).
-pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
+/// Read a `.npy` file of any supported dtype as `f32` (converted as the library converts), and for
+/// `float64` and `int32` files whose values `f32` cannot all hold, the exact values too.
+pub fn read_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), String> {
     let header = parse_header(bytes)?;
     let dtype = Dtype::from_descr(&header.descr).ok_or_else(|| {
         format!(
@@ -72,7 +73,7 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
     }
     match dtype {
         // as it is: no second copy of a large image
-        Dtype::F32 => read::<f32>(bytes),
+        Dtype::F32 => read::<f32>(bytes).map(|values| (values, None)),
         Dtype::F64 => convert::<f64>(bytes),
         Dtype::U8 => convert::<u8>(bytes),
         Dtype::U16 => convert::<u16>(bytes),
@@ -81,8 +82,19 @@ pub fn read_f32(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
     }
 }
 
-fn convert<T: ReadableElement + Pixel>(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
-    Ok(read::<T>(bytes)?.mapv(Pixel::to_f32))
+/// The values as `f32`, and as `f64` where some of them are not exact in `f32`.
+fn convert<T: ReadableElement + Pixel>(
+    bytes: &[u8],
+) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), String> {
+    let values = read::<T>(bytes)?;
+    let rounded = values.mapv(Pixel::to_f32);
+    let exact = (!T::EXACT_IN_F32
+        && values
+            .iter()
+            .zip(rounded.iter())
+            .any(|(v, r)| v.to_f64() != f64::from(*r)))
+    .then(|| values.mapv(Pixel::to_f64));
+    Ok((rounded, exact))
 }
 
 fn read<T: ReadableElement>(bytes: &[u8]) -> Result<ArrayD<T>, String> {

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use ndarray::ArrayD;
 use ndarray_npy::WriteNpyExt;
 use rayon::prelude::*;
 use wgpu_persistence::{Diagram, PersistencePair};
@@ -118,7 +119,13 @@ fn write_pieces(
 
 /// CSV: a header, then one row per pair (`image,` first with `--batch`); values print as the
 /// shortest decimal that parses back to the same `f32` (`inf`, `-inf`), as `f32`'s `Display` does.
-pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
+pub(crate) fn write_csv(
+    w: &mut dyn Write,
+    diagrams: &[Diagram],
+    batch: bool,
+    exact: Option<&ArrayD<f64>>,
+) -> io::Result<()> {
+    let exact = exact.and_then(|e| Exact::new(e, diagrams.len()));
     if batch {
         w.write_all(b"image,")?;
     }
@@ -131,10 +138,19 @@ pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) ->
         }
         push_usize(out, dim);
         out.push(b',');
-        push_f32(out, p.birth);
-        out.push(b',');
-        push_f32(out, p.death);
-        out.push(b',');
+        match &exact {
+            // the input's own values (Display: the shortest text that parses back to them)
+            Some(e) => {
+                let _ = write!(out, "{},", e.at(image, Some(p.birth_index), p.birth));
+                let _ = write!(out, "{},", e.at(image, p.death_index, p.death));
+            }
+            None => {
+                push_f32(out, p.birth);
+                out.push(b',');
+                push_f32(out, p.death);
+                out.push(b',');
+            }
+        }
         push_usize(out, p.birth_index);
         out.push(b',');
         if let Some(i) = p.death_index {
@@ -142,6 +158,44 @@ pub(crate) fn write_csv(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) ->
         }
         out.push(b'\n');
     })
+}
+
+/// The exact values of an input whose diagrams hold them rounded (a `float64` or `int32` `.npy`
+/// that `f32` cannot hold), item by item.
+struct Exact<'a> {
+    values: &'a [f64],
+    per_item: usize,
+}
+
+impl<'a> Exact<'a> {
+    fn new(values: &'a ArrayD<f64>, items: usize) -> Option<Self> {
+        let values = values.as_slice()?;
+        Some(Exact {
+            per_item: values.len() / items.max(1),
+            values,
+        })
+    }
+
+    /// The value at pixel `index` of item `image`; `rounded` (an essential class's infinite
+    /// death) where there is no pixel.
+    fn at(&self, image: usize, index: Option<usize>, rounded: f32) -> f64 {
+        index
+            .and_then(|i| self.values.get(image * self.per_item + i))
+            .copied()
+            .unwrap_or(f64::from(rounded))
+    }
+}
+
+/// A JSON number as serde_json writes an `f64`, or the string `"inf"`, `"-inf"`.
+fn push_json_f64(out: &mut Vec<u8>, v: f64) {
+    match v {
+        v if v.is_finite() => {
+            out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes())
+        }
+        f64::INFINITY => out.extend_from_slice(b"\"inf\""),
+        f64::NEG_INFINITY => out.extend_from_slice(b"\"-inf\""),
+        _ => out.extend_from_slice(b"\"nan\""),
+    }
 }
 
 /// A JSON number as serde_json writes an `f32` (zmij's shortest text), or the string `"inf"`,
@@ -159,7 +213,13 @@ fn push_json_f32(out: &mut Vec<u8>, v: f32) {
 
 /// JSON: one object `{"shape":[..],"backend":"..","pairs":[[{pair},..],..]}` per diagram, an
 /// array of them with `--batch` (or when there is not exactly one), as serde_json wrote it.
-pub(crate) fn write_json(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -> io::Result<()> {
+pub(crate) fn write_json(
+    w: &mut dyn Write,
+    diagrams: &[Diagram],
+    batch: bool,
+    exact: Option<&ArrayD<f64>>,
+) -> io::Result<()> {
+    let exact = exact.and_then(|e| Exact::new(e, diagrams.len()));
     let array = batch || diagrams.len() != 1;
     if array {
         w.write_all(b"[")?;
@@ -174,14 +234,20 @@ pub(crate) fn write_json(w: &mut dyn Write, diagrams: &[Diagram], batch: bool) -
         )
     };
     let pieces = pieces(diagrams, open, "],[", |_| "]]}".to_string());
-    write_pieces(w, &pieces, |out, _, _, p, first| {
+    write_pieces(w, &pieces, |out, image, _, p, first| {
         if !first {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"birth\":");
-        push_json_f32(out, p.birth);
+        match &exact {
+            Some(e) => push_json_f64(out, e.at(image, Some(p.birth_index), p.birth)),
+            None => push_json_f32(out, p.birth),
+        }
         out.extend_from_slice(b",\"death\":");
-        push_json_f32(out, p.death);
+        match &exact {
+            Some(e) => push_json_f64(out, e.at(image, p.death_index, p.death)),
+            None => push_json_f32(out, p.death),
+        }
         out.extend_from_slice(b",\"birth_index\":");
         push_usize(out, p.birth_index);
         out.extend_from_slice(b",\"death_index\":");
