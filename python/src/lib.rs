@@ -122,10 +122,11 @@ fn run<R: Send>(
     backend: &str,
     work: impl FnOnce(&Context) -> wgpu_persistence::Result<R> + Send,
 ) -> PyResult<R> {
-    let ctx = context(backend)?;
-    let pool = pool()?;
-    py.detach(move || pool.install(|| work(&ctx)))
-        .map_err(py_error)
+    py.detach(move || {
+        // made (the first time) without the GIL: a GPU context takes a while
+        let ctx = context(backend)?;
+        pool()?.install(|| work(&ctx)).map_err(py_error)
+    })
 }
 
 /// The values of an input, in one of the crate's pixel types, with its shape.

@@ -99,6 +99,76 @@ pub(crate) enum Command {
     /// Repair the topology of a probability map by gradient descent on the topological loss.
     #[command(after_help = format!("{REPAIR_HELP}\n\n{MAP_INPUT_HELP}"))]
     Repair(RepairArgs),
+    /// Draw the persistence diagram, the barcode or the critical pixels of an image (PNG or SVG).
+    #[command(after_help = PLOT_HELP)]
+    Plot(PlotArgs),
+}
+
+pub(crate) const PLOT_HELP: &str = "\
+KINDS:
+  diagram   birth against death per dimension (H0 circles, H1 triangles, H2 crosses), the diagonal,
+            essential classes on a dashed line at the edge; the legend counts the pairs.
+  barcode   the --top most persistent pairs of each dimension as bars from birth to death
+            (essential ones run to the edge).
+  overlay   the input in grey with the birth (circles) and death (crosses) pixels of the --top most
+            persistent pairs of each dimension; a volume as its maximum-intensity projection (or
+            --slice N, with the marks of that slice).
+  heatmap   the input as a diverging colour map around 0 (blue negative, red positive) with its
+            scale: for the gradient map written by `loss --gradient`; a volume's --slice (default:
+            the slice where the values are largest). Computes no diagram.
+  all       diagram, barcode and overlay side by side.
+With --batch, one picture per item: OUT_0.png, OUT_1.png, ... The output's extension picks the
+format (.png or .svg); the default is NAME_KIND.png in the current directory, NAME being the
+input's file name without its extension (`sample` for the bundled sample). Inputs as for `diagram`.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlotKind {
+    /// Birth against death.
+    Diagram,
+    /// The most persistent pairs as bars.
+    Barcode,
+    /// The input with its critical pixels.
+    Overlay,
+    /// A diverging colour map of the input (a gradient map).
+    Heatmap,
+    /// Diagram, barcode and overlay side by side.
+    All,
+}
+
+impl PlotKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            PlotKind::Diagram => "diagram",
+            PlotKind::Barcode => "barcode",
+            PlotKind::Overlay => "overlay",
+            PlotKind::Heatmap => "heatmap",
+            PlotKind::All => "all",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlotArgs {
+    #[command(flatten)]
+    pub(crate) compute: ComputeArgs,
+    /// What to draw.
+    #[arg(long, short = 'k', value_enum, ignore_case = true, default_value_t = PlotKind::Diagram)]
+    pub(crate) kind: PlotKind,
+    /// The picture: .png or .svg (default: NAME_KIND.png).
+    #[arg(long, short = 'o', value_name = "OUT.png|OUT.svg")]
+    pub(crate) output: Option<PathBuf>,
+    /// The dimensions to draw, comma-separated (default: all).
+    #[arg(long, value_name = "0,1,2")]
+    pub(crate) dims: Option<String>,
+    /// How many of the most persistent pairs per dimension the barcode and the overlay show.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) top: usize,
+    /// A volume's slice to show in the overlay or the heatmap.
+    #[arg(long)]
+    pub(crate) slice: Option<usize>,
+    /// The picture's size in pixels, WIDTHxHEIGHT (default by kind, e.g. 800x700 for a diagram).
+    #[arg(long, value_name = "WxH")]
+    pub(crate) size: Option<String>,
 }
 
 /// The map and the prior: shared by `loss` and `repair`.

@@ -14,6 +14,7 @@ mod decimal;
 mod input;
 mod npy;
 mod output;
+mod plot;
 mod time;
 
 use std::fmt;
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Time(args) => time::run_time(&args),
         Command::Loss(args) => run_loss(&args),
         Command::Repair(args) => run_repair(&args),
+        Command::Plot(args) => plot::run_plot(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
