@@ -11,7 +11,11 @@ Inputs: uniform noise 1024x1024 (float32, numpy default_rng(5)), its diagram (V,
 training batch of 64 probability maps of 256x256 (smoothed noise scaled to [0, 1]), its loss with
 the gradient map (V, superlevel, prior 1,0). Both on the CPU backend on all cores (the default of
 both APIs), and with --gpu also on the GPU backend. The measurements alternate in --rounds rounds
-(a shared VM has slow phases); each figure is the median of the rounds' medians.
+(a shared VM has slow phases); each figure is the median of the rounds' medians. Like the CLI, each
+Python measurement runs in a fresh process: in one process, a call that frees a large array makes
+glibc raise its mmap threshold, and a later call of another shape then pays for page faults that
+neither pays alone (seen: the batch loss 25 ms alone, 40-45 ms after 1024x1024 diagrams, in Rust
+and in Python alike).
 
 Usage: .venv/bin/python scripts/python_overhead.py [--repeat 15] [--rounds 5] [--gpu]
 (needs the package installed in the running Python: pip install .)
@@ -64,15 +68,37 @@ def rust(path, backend, repeat, extra):
     return json.loads(res.stdout.strip().splitlines()[-1])["median_s"]
 
 
-def python(fn, repeat):
+def python(case, backend, repeat):
+    """The median of `repeat` timed calls of `case` in a fresh Python process."""
+    res = subprocess.run(
+        [sys.executable, __file__, "--child", case, backend, str(repeat)],
+        capture_output=True, text=True, check=True,
+    )
+    return float(res.stdout.strip().splitlines()[-1])
+
+
+def child(case, backend, repeat):
+    noise, maps = inputs()
+    fn = CASES[case][2]
     for _ in range(2):
-        fn()
+        fn(noise, maps, backend)
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        fn()
+        fn(noise, maps, backend)
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    print(statistics.median(times))
+
+
+# name: (which input, the Rust CLI's arguments, the Python call)
+CASES = {
+    "diagram, 1024x1024 noise, V": (0, [], lambda noise, maps, b: wp.persistence(noise, backend=b)),
+    "loss + gradient, 64 x 256x256 maps, V": (
+        1,
+        ["--batch", "--loss", "1,0"],
+        lambda noise, maps, b: wp.topological_loss_batch(maps, [1, 0], backend=b),
+    ),
+}
 
 
 def main():
@@ -80,29 +106,25 @@ def main():
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--gpu", action="store_true", help="also the GPU backend (any adapter)")
+    ap.add_argument("--child", nargs=3, metavar=("CASE", "BACKEND", "REPEAT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return
     if not os.path.exists(CLI):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    noise, maps = inputs()
+    arrays = inputs()
     backends = ["cpu"] + (["gpu"] if args.gpu else [])
-    cases = {
-        "diagram, 1024x1024 noise, V": (noise, [], lambda b: wp.persistence(noise, backend=b)),
-        "loss + gradient, 64 x 256x256 maps, V": (
-            maps,
-            ["--batch", "--loss", "1,0"],
-            lambda b: wp.topological_loss_batch(maps, [1, 0], backend=b),
-        ),
-    }
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
         for backend in backends:
-            for name, (array, extra, call) in cases.items():
+            for name, (which, extra, _) in CASES.items():
                 path = os.path.join(tmp, "input.npy")
-                np.save(path, array)
+                np.save(path, arrays[which])
                 rs, ps = [], []
                 for _ in range(args.rounds):
                     rs.append(rust(path, backend, args.repeat, extra))
-                    ps.append(python(lambda: call(backend), args.repeat))
+                    ps.append(python(name, backend, args.repeat))
                 r, p = statistics.median(rs), statistics.median(ps)
                 rows.append((backend, name, r, p))
                 print(f"done: {backend} {name}", file=sys.stderr)

@@ -4,8 +4,11 @@
 //! the crate accepts, names the arguments and reshapes batches; this module only checks, computes
 //! and converts.
 //!
-//! - Inputs are copied out of NumPy while the GIL is held, and the work runs with the GIL released
-//!   (`Python::detach`), so other Python threads run meanwhile and cannot change an input under us.
+//! - Inputs are read where they are, under NumPy's read-only borrow, and the work runs with the GIL
+//!   released (`Python::detach`), as NumPy's own functions do: other Python threads run meanwhile,
+//!   and one that writes into an array while a call reads it gets what NumPy would give it (a
+//!   result of some mix of the values). Output tables are allocated by NumPy (which asks for huge
+//!   pages) and filled without the GIL.
 //! - Contexts are cached per backend choice and per process: a child made by `fork` (PyTorch's
 //!   DataLoader workers) finds its parent's entries, leaks them on purpose (dropping a device or a
 //!   thread pool whose threads did not survive the fork can hang) and makes its own.
@@ -15,15 +18,16 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use numpy::prelude::*;
-use numpy::{PyArray1, PyArray2, PyArrayDyn, PyUntypedArray};
+use numpy::{PyArray1, PyArray2, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use rayon::prelude::*;
 
 use wgpu_persistence::ndarray::{ArrayView, Dimension, Ix2, Ix3, IxDyn};
 use wgpu_persistence::{
-    Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options, Pixel,
-    RepairOptions, RepairResult, TopologicalLoss,
+    Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options,
+    PersistencePair, Pixel, RepairOptions, RepairResult, TopologicalLoss,
 };
 
 /// A crate error as the Python exception a caller can catch: what is wrong with the input or the
@@ -129,17 +133,28 @@ fn run<R: Send>(
     })
 }
 
-/// The values of an input, in one of the crate's pixel types, with its shape.
-enum Pixels {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
+/// NumPy's read-only borrow of an input array of one of the crate's pixel types; it lives while the
+/// work reads the array in place (with the GIL released, as NumPy's own functions read theirs).
+enum Readonly<'py> {
+    F32(PyReadonlyArrayDyn<'py, f32>),
+    F64(PyReadonlyArrayDyn<'py, f64>),
+    U8(PyReadonlyArrayDyn<'py, u8>),
+    U16(PyReadonlyArrayDyn<'py, u16>),
+    I16(PyReadonlyArrayDyn<'py, i16>),
+    I32(PyReadonlyArrayDyn<'py, i32>),
 }
 
-/// `$body` with `$values` bound to the input's `Vec<T>`, whatever its pixel type.
+/// The values of a borrowed input, row-major.
+enum Pixels<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+}
+
+/// `$body` with `$values` bound to the input's `&[T]`, whatever its pixel type.
 macro_rules! with_pixels {
     ($pixels:expr, $values:ident => $body:expr) => {
         match $pixels {
@@ -153,52 +168,60 @@ macro_rules! with_pixels {
     };
 }
 
-/// Copies a C-contiguous array of one of the crate's pixel types out of NumPy.
-fn read_pixels(x: &Bound<'_, PyUntypedArray>) -> PyResult<(Pixels, Vec<usize>)> {
-    fn take<T: numpy::Element + Copy>(x: &Bound<'_, PyUntypedArray>) -> PyResult<Option<Vec<T>>> {
-        match x.cast::<PyArrayDyn<T>>() {
-            Ok(array) => {
-                let array = array.readonly();
-                let values = array.as_slice().map_err(|_| {
-                    PyValueError::new_err(
-                        "the array must be C-contiguous (numpy.ascontiguousarray)",
-                    )
-                })?;
-                Ok(Some(values.to_vec()))
-            }
-            Err(_) => Ok(None),
-        }
-    }
-    let shape = x.shape().to_vec();
-    let pixels = if let Some(v) = take::<f32>(x)? {
-        Pixels::F32(v)
-    } else if let Some(v) = take::<f64>(x)? {
-        Pixels::F64(v)
-    } else if let Some(v) = take::<u8>(x)? {
-        Pixels::U8(v)
-    } else if let Some(v) = take::<u16>(x)? {
-        Pixels::U16(v)
-    } else if let Some(v) = take::<i16>(x)? {
-        Pixels::I16(v)
-    } else if let Some(v) = take::<i32>(x)? {
-        Pixels::I32(v)
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "unsupported pixel type {}: give float32, float64, uint8, uint16, int16 or int32",
-            x.dtype()
-        )));
-    };
-    Ok((pixels, shape))
+fn contiguous<'a, T: numpy::Element>(array: &'a PyReadonlyArrayDyn<'_, T>) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| {
+        PyValueError::new_err("the array must be C-contiguous (numpy.ascontiguousarray)")
+    })
 }
 
-/// Copies a C-contiguous `float32` array out of NumPy.
-fn read_maps(x: &Bound<'_, PyUntypedArray>) -> PyResult<(Vec<f32>, Vec<usize>)> {
-    match read_pixels(x)? {
-        (Pixels::F32(values), shape) => Ok((values, shape)),
-        _ => Err(PyTypeError::new_err(format!(
-            "probability maps are float32 here, got {}",
-            x.dtype()
-        ))),
+impl<'py> Readonly<'py> {
+    /// Borrows a C-contiguous array of one of the crate's pixel types.
+    fn of(x: &Bound<'py, PyUntypedArray>) -> PyResult<Self> {
+        fn borrow<'py, T: numpy::Element>(
+            x: &Bound<'py, PyUntypedArray>,
+        ) -> Option<PyReadonlyArrayDyn<'py, T>> {
+            x.cast::<PyArrayDyn<T>>().ok().map(|a| a.readonly())
+        }
+        if let Some(a) = borrow::<f32>(x) {
+            Ok(Readonly::F32(a))
+        } else if let Some(a) = borrow::<f64>(x) {
+            Ok(Readonly::F64(a))
+        } else if let Some(a) = borrow::<u8>(x) {
+            Ok(Readonly::U8(a))
+        } else if let Some(a) = borrow::<u16>(x) {
+            Ok(Readonly::U16(a))
+        } else if let Some(a) = borrow::<i16>(x) {
+            Ok(Readonly::I16(a))
+        } else if let Some(a) = borrow::<i32>(x) {
+            Ok(Readonly::I32(a))
+        } else {
+            Err(PyTypeError::new_err(format!(
+                "unsupported pixel type {}: give float32, float64, uint8, uint16, int16 or int32",
+                x.dtype()
+            )))
+        }
+    }
+
+    /// Borrows a C-contiguous `float32` array (probability maps).
+    fn maps(x: &Bound<'py, PyUntypedArray>) -> PyResult<PyReadonlyArrayDyn<'py, f32>> {
+        match Readonly::of(x)? {
+            Readonly::F32(a) => Ok(a),
+            _ => Err(PyTypeError::new_err(format!(
+                "probability maps are float32 here, got {}",
+                x.dtype()
+            ))),
+        }
+    }
+
+    fn pixels(&self) -> PyResult<Pixels<'_>> {
+        Ok(match self {
+            Readonly::F32(a) => Pixels::F32(contiguous(a)?),
+            Readonly::F64(a) => Pixels::F64(contiguous(a)?),
+            Readonly::U8(a) => Pixels::U8(contiguous(a)?),
+            Readonly::U16(a) => Pixels::U16(contiguous(a)?),
+            Readonly::I16(a) => Pixels::I16(contiguous(a)?),
+            Readonly::I32(a) => Pixels::I32(contiguous(a)?),
+        })
     }
 }
 
@@ -213,39 +236,45 @@ fn options(construction: &str, superlevel: bool, keep_zero: bool) -> PyResult<Op
 }
 
 /// A diagram as rows `dim, birth, death, birth_index, death_index` (`-1` for an essential class),
-/// dimensions in order and each in the crate's order; the values are the input's own (`f64` and
-/// `i32` inputs: exact, where the diagram holds them rounded to `f32`).
-fn table<T: Pixel>(diagram: &Diagram, input: &[T]) -> Vec<f64> {
+/// dimensions in order and each in the crate's order, written into `out` (`5 x` its pairs); the
+/// values are the input's own (`f64` and `i32` inputs: exact, where the diagram holds them rounded
+/// to `f32`).
+fn fill_table<T: Pixel + Sync>(diagram: &Diagram, input: &[T], out: &mut [f64]) {
     // the diagram's own values where f32 holds the input exactly (no lookups into the input)
     let exact = T::EXACT_IN_F32;
     let value = |i: usize| input.get(i).map_or(f64::NAN, |v| v.to_f64());
-    let rows: usize = diagram.pairs.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(5 * rows);
+    let row = |k: usize, p: &PersistencePair, out: &mut [f64]| {
+        out[0] = k as f64;
+        out[1] = if exact {
+            f64::from(p.birth)
+        } else {
+            value(p.birth_index)
+        };
+        out[2] = match p.death_index {
+            Some(d) if !exact => value(d),
+            _ => f64::from(p.death),
+        };
+        out[3] = p.birth_index as f64;
+        out[4] = p.death_index.map_or(-1.0, |d| d as f64);
+    };
+    let mut rest = out;
+    let mut blocks = Vec::new();
     for (k, pairs) in diagram.pairs.iter().enumerate() {
-        for p in pairs {
-            out.extend_from_slice(&[
-                k as f64,
-                if exact {
-                    f64::from(p.birth)
-                } else {
-                    value(p.birth_index)
-                },
-                match p.death_index {
-                    Some(d) if !exact => value(d),
-                    _ => f64::from(p.death),
-                },
-                p.birth_index as f64,
-                p.death_index.map_or(-1.0, |d| d as f64),
-            ]);
+        for chunk in pairs.chunks(TABLE_BLOCK) {
+            let (block, tail) = std::mem::take(&mut rest).split_at_mut(5 * chunk.len());
+            blocks.push((k, chunk, block));
+            rest = tail;
         }
     }
-    out
+    blocks.into_par_iter().for_each(|(k, chunk, block)| {
+        for (p, out) in chunk.iter().zip(block.chunks_exact_mut(5)) {
+            row(k, p, out);
+        }
+    });
 }
 
-fn table_array(py: Python<'_>, rows: Vec<f64>) -> PyResult<Bound<'_, PyArray2<f64>>> {
-    let n = rows.len() / 5;
-    PyArray1::from_vec(py, rows).reshape([n, 5])
-}
+/// Rows of a table filled by one task.
+const TABLE_BLOCK: usize = 1 << 14;
 
 fn view<'a, T>(
     values: &'a [T],
@@ -269,23 +298,43 @@ fn diagrams<'py>(
     keep_zero: bool,
 ) -> PyResult<Vec<Bound<'py, PyArray2<f64>>>> {
     let options = options(construction, superlevel, keep_zero)?;
-    let (pixels, shape) = read_pixels(x)?;
-    let tables = run(py, backend, move |ctx| {
-        with_pixels!(pixels, values => {
-            let diagrams = if batch {
-                ctx.compute_batch(view(&values, &shape)?, &options)?
-            } else {
-                vec![ctx.compute_slice(&values, &shape, &options)?]
-            };
-            let n = values.len() / diagrams.len().max(1);
-            Ok(diagrams
-                .iter()
-                .enumerate()
-                .map(|(b, d)| table(d, &values[b * n..(b + 1) * n]))
-                .collect::<Vec<_>>())
+    let input = Readonly::of(x)?;
+    let pixels = input.pixels()?;
+    let shape = x.shape().to_vec();
+    let diagrams = run(py, backend, |ctx| {
+        with_pixels!(&pixels, values => if batch {
+            ctx.compute_batch(view(values, &shape)?, &options)
+        } else {
+            Ok(vec![ctx.compute_slice(values, &shape, &options)?])
         })
     })?;
-    tables.into_iter().map(|t| table_array(py, t)).collect()
+    // the tables in NumPy's memory (which asks for huge pages: a large table's fresh pages cost
+    // as much as filling it), filled on all threads without the GIL
+    let tables: Vec<Bound<'py, PyArray2<f64>>> = diagrams
+        .iter()
+        .map(|d| PyArray2::zeros(py, [d.pairs.iter().map(Vec::len).sum(), 5], false))
+        .collect();
+    let mut guards: Vec<_> = tables.iter().map(|t| t.readwrite()).collect();
+    let mut outs = guards
+        .iter_mut()
+        .map(|g| {
+            g.as_slice_mut()
+                .map_err(|_| PyRuntimeError::new_err("a new table is not contiguous"))
+        })
+        .collect::<PyResult<Vec<&mut [f64]>>>()?;
+    let n = x.len() / diagrams.len().max(1);
+    let pool = pool()?;
+    py.detach(|| {
+        pool.install(|| {
+            with_pixels!(&pixels, values => {
+                for (b, (d, out)) in diagrams.iter().zip(outs.iter_mut()).enumerate() {
+                    fill_table(d, &values[b * n..(b + 1) * n], out);
+                }
+            })
+        })
+    });
+    drop(guards);
+    Ok(tables)
 }
 
 fn loss_kind(kind: &str) -> PyResult<LossKind> {
@@ -350,10 +399,11 @@ fn topological_loss_batch<'py>(
     backend: &str,
 ) -> PyResult<LossAndGradient<'py>> {
     let priors = priors(betti, construction, kind, weights)?;
-    let (values, shape) = read_maps(maps)?;
-    let dims = shape.clone();
-    let (losses, gradient) = run(py, backend, move |ctx| {
-        let result = ctx.topological_loss_batch(view(&values, &dims)?, &priors)?;
+    let maps = Readonly::maps(maps)?;
+    let values = contiguous(&maps)?;
+    let shape = maps.shape().to_vec();
+    let (losses, gradient) = run(py, backend, |ctx| {
+        let result = ctx.topological_loss_batch(view(values, &shape)?, &priors)?;
         let (gradient, _) = result.gradient.into_raw_vec_and_offset();
         Ok((result.losses, gradient))
     })?;
@@ -377,9 +427,11 @@ fn loss_terms<'py>(
     backend: &str,
 ) -> PyResult<Vec<MapTerms<'py>>> {
     let priors = priors(betti, construction, "squared", weights)?;
-    let (values, shape) = read_maps(maps)?;
-    let per_map = run(py, backend, move |ctx| {
-        let terms = ctx.loss_terms_batch(view(&values, &shape)?, &priors)?;
+    let maps = Readonly::maps(maps)?;
+    let values = contiguous(&maps)?;
+    let shape = maps.shape().to_vec();
+    let per_map = run(py, backend, |ctx| {
+        let terms = ctx.loss_terms_batch(view(values, &shape)?, &priors)?;
         Ok(terms
             .into_iter()
             .map(|(t, _)| {
@@ -432,7 +484,9 @@ fn repair<'py>(
     let prior = priors(vec![betti], construction, kind, weights)?
         .pop()
         .ok_or_else(|| PyValueError::new_err("no prior"))?;
-    let (values, shape) = read_maps(map)?;
+    let map = Readonly::maps(map)?;
+    let values = contiguous(&map)?;
+    let shape = map.shape().to_vec();
     let dims = shape.clone();
     let repair_options = RepairOptions {
         steps,
@@ -440,8 +494,8 @@ fn repair<'py>(
         fidelity,
         margin,
     };
-    let result = run(py, backend, move |ctx| {
-        let view = view(&values, &dims)?;
+    let result = run(py, backend, |ctx| {
+        let view = view(values, &dims)?;
         fn done<D: Dimension>(r: RepairResult<D>) -> Repaired {
             Repaired {
                 map: r.map.into_raw_vec_and_offset().0,
