@@ -80,7 +80,16 @@ def torch_topological_fn(img):
         return None
     complex_ = CubicalComplex()
     x = torch.from_numpy(np.ascontiguousarray(img))
-    return lambda: [info.diagram.detach().numpy() for info in complex_(x)]
+    fn = lambda: [info.diagram.detach().numpy() for info in complex_(x)]  # noqa: E731
+    try:
+        fn()
+    except Exception as e:  # torch-topological 0.1.9 hands GUDHI 3.13 a tensor it refuses
+        TORCH_TOPOLOGICAL_FAILED.add(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+        return None
+    return fn
+
+
+TORCH_TOPOLOGICAL_FAILED = set()
 
 
 def table_counts(table):
@@ -638,6 +647,8 @@ def main():
 
     print(f"GPU adapter reported by our GPU runs: {', '.join(sorted(adapters)) or 'none (skipped)'}")
     print(f"GUDHI new 2D code timed through: {gudhi_new_label}")
+    if TORCH_TOPOLOGICAL_FAILED:
+        print(f"torch-topological installed but failed, so it has no row: {'; '.join(sorted(TORCH_TOPOLOGICAL_FAILED))}")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     print()
     print("| image | library / backend | construction | median | min | finite pairs H0, H1 |")
