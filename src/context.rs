@@ -49,19 +49,28 @@ pub struct Context {
     fallback_reason: Option<String>,
 }
 
-fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)> {
-    let limits = adapter.limits();
-    let required = wgpu::Limits {
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
-        max_buffer_size: limits.max_buffer_size,
-        ..Default::default()
-    };
+/// A device on `adapter` that other wgpu libraries can share: every feature the adapter offers
+/// (but wgpu's experimental ones, which need an opt-in) and the adapter's limits. Libraries that
+/// pick their kernels by the device's features (burn's cubecl: without `SHADER_FLOAT32_ATOMIC` it
+/// refuses to run) work on it; [`Context`] makes its own device this way and needs none of them,
+/// so [`Context::from_device`] takes a device with fewer.
+///
+/// ```no_run
+/// # fn main() -> wgpu_persistence::Result<()> {
+/// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+/// let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+///     .map_err(|e| wgpu_persistence::Error::NoAdapter(e.to_string()))?;
+/// let (device, queue) = wgpu_persistence::request_shared_device(&adapter)?;
+/// // hand clones of device and queue to the other library, and to us:
+/// let ctx = wgpu_persistence::Context::from_device(device.clone(), queue.clone(), adapter.get_info());
+/// # Ok(())
+/// # }
+/// ```
+pub fn request_shared_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)> {
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence"),
-        // timing only: requested when offered, never required
-        required_features: adapter.features()
-            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES),
-        required_limits: required,
+        required_features: adapter.features() - wgpu::Features::all_experimental_mask(),
+        required_limits: adapter.limits(),
         ..Default::default()
     }))
     .map_err(|e| Error::Device(e.to_string()))
@@ -133,7 +142,7 @@ impl Context {
         let on_gpu = |software: bool| -> Result<Self> {
             let adapter = find_adapter(software)?;
             let info = adapter.get_info();
-            let (device, queue) = request_device(&adapter)?;
+            let (device, queue) = request_shared_device(&adapter)?;
             Ok(Self {
                 engine: Some(GpuEngine::new(device, queue, info, true)),
                 fallback_reason: None,
@@ -192,6 +201,13 @@ impl Context {
     /// Why `Auto` answers on the CPU, if it does: no adapter, or only a software one (skipped).
     pub fn fallback_reason(&self) -> Option<&str> {
         self.fallback_reason.as_deref()
+    }
+
+    /// The device and queue this context computes on (`None` on the CPU backend): to share them with
+    /// another library (a renderer, burn) when the context made them. Work we submit and work they
+    /// submit run in queue order.
+    pub fn device_and_queue(&self) -> Option<(&wgpu::Device, &wgpu::Queue)> {
+        self.engine.as_ref().map(|e| (e.device(), e.queue()))
     }
 
     /// The adapter in use (`None` on the CPU backend).

@@ -34,7 +34,7 @@ mod options;
 mod pipeline;
 mod repair;
 
-pub use context::{BackendChoice, Context, BACKEND_VARIABLE};
+pub use context::{request_shared_device, BackendChoice, Context, BACKEND_VARIABLE};
 pub use diagram::{Backend, Diagram, PersistencePair};
 pub use error::{Error, Result};
 pub use gpu::{KernelTime, RunStats};

@@ -817,3 +817,43 @@ fn ties_in_death_are_ordered_by_birth() {
         );
     }
 }
+
+/// A device others can share: `request_shared_device` asks for every non-experimental feature of
+/// the adapter and its limits; a context made by `with_backend` has such a device and lends it out;
+/// a context on a shared device computes what the CPU backend computes.
+#[test]
+fn a_shared_device_has_the_adapters_features_and_limits() {
+    if std::env::var("WGPU_PERSISTENCE_NO_GPU").is_ok_and(|v| v == "1") {
+        eprintln!("WGPU_PERSISTENCE_NO_GPU=1: GPU half of this test not run");
+        return;
+    }
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(desc.with_env());
+    let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+        .unwrap_or_else(|e| panic!("GPU test needs an adapter and none was found: {e}"));
+    let wanted = adapter.features() - wgpu::Features::all_experimental_mask();
+    let (device, queue) = wgpu_persistence::request_shared_device(&adapter).unwrap();
+    assert!(device.features().contains(wanted));
+    assert_eq!(device.limits(), adapter.limits());
+    let ctx = Context::from_device(device.clone(), queue.clone(), adapter.get_info());
+    equals_cpu(&ctx);
+    // the other library's work on the same device and queue goes on
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("the other library's"),
+        size: 16,
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    queue.write_buffer(&buffer, 0, &[1u8; 16]);
+    queue.submit([]);
+    // a context that made its own device lends one with the same features (on the same adapter:
+    // the only one here, as on CI's lavapipe)
+    let own = common::gpu().expect("GPU context");
+    let (device, _) = own.device_and_queue().expect("a GPU context has a device");
+    if own.adapter_info().map(|i| &i.name) == Some(&adapter.get_info().name) {
+        assert!(device.features().contains(wanted));
+        assert_eq!(device.limits(), adapter.limits());
+    }
+    assert!(Context::cpu().device_and_queue().is_none());
+}

@@ -150,6 +150,11 @@ impl GpuEngine {
         &self.device
     }
 
+    /// The queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
     /// The statistics of the last run.
     pub fn last_stats(&self) -> RunStats {
         self.last_stats
