@@ -216,3 +216,26 @@ def test_float64_and_int32_equal_gudhi_exactly(path, backend):
 
 def test_exact_golden_files_are_there():
     assert len(GOLDEN_EXACT) >= 8
+
+
+def _resident_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="Linux only: reads /proc")
+def test_memory_stays_flat_over_many_calls():
+    # the CPU backend (auto on CI): 4,500 calls after a warm-up grow the process by less than 16 MiB
+    x = ties((96, 96), 29, 3)
+    maps = ties((4, 48, 48), 13, 4) / 12
+    def calls():
+        wp.persistence(x, backend="cpu")
+        wp.persistence_batch(maps, superlevel=True, backend="cpu")
+        wp.topological_loss_batch(maps, [1, 1], backend="cpu")
+    for _ in range(50):
+        calls()
+    before = _resident_bytes()
+    for _ in range(1500):
+        calls()
+    after = _resident_bytes()
+    assert after < before + (16 << 20), (before, after)
