@@ -140,7 +140,10 @@ impl Viewer {
     /// A viewer on the application's device (eframe's or a test's render state), or on the CPU
     /// backend when there is none.
     pub fn new(render_state: Option<&egui_wgpu::RenderState>, input: Input) -> Viewer {
-        let gpu = render_state.map(|rs| {
+        // the library's kernels run on Vulkan, Metal and DX12; a window drawn with OpenGL (no such
+        // adapter here) leaves the computing to the CPU backend
+        let usable = render_state.filter(|rs| rs.adapter.get_info().backend != wgpu::Backend::Gl);
+        let gpu = usable.map(|rs| {
             Context::from_device(rs.device.clone(), rs.queue.clone(), rs.adapter.get_info())
         });
         let adapter = render_state.map_or("none".into(), |rs| {
@@ -264,6 +267,20 @@ impl Viewer {
     /// How many times the diagram was computed, and the last one's milliseconds.
     pub fn recomputations(&self) -> (usize, f64) {
         (self.recomputations, self.millis)
+    }
+
+    /// Where the window is drawn and where the library computes, in words.
+    pub fn describe(&self) -> String {
+        match &self.gpu {
+            Some(_) => format!(
+                "the window is drawn by {}; the library computes on the same device",
+                self.adapter
+            ),
+            None => format!(
+                "the window is drawn by {}; the library computes on the CPU backend",
+                self.adapter
+            ),
+        }
     }
 
     /// Which backend answered the last computation.
@@ -398,6 +415,9 @@ impl Viewer {
             .map(|d| d.betti_at(self.threshold, self.superlevel));
         let backend = match self.backend() {
             Some(Backend::Gpu) => format!("the app's GPU device, {}", self.adapter),
+            Some(Backend::Cpu) if self.gpu.is_none() => {
+                format!("the CPU backend (the window is drawn by {})", self.adapter)
+            }
             Some(Backend::Cpu) => "the CPU backend".to_string(),
             None => "-".to_string(),
         };

@@ -67,9 +67,28 @@ fn main() -> Result<(), String> {
         None => Input::sample()?,
     };
     let mut setup = egui_wgpu::WgpuSetupCreateNew::without_display_handle();
-    // Vulkan, Metal or DX12, as the library itself takes (WGPU_BACKEND narrows them)
+    // Vulkan, Metal or DX12 (the library's backends) when there is one; else OpenGL, to draw the
+    // window while the library computes on the CPU backend (WGPU_BACKEND narrows them)
     setup.instance_descriptor.backends =
-        wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+        wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY | wgpu::Backends::GL);
+    setup.native_adapter_selector = Some(Arc::new(
+        |adapters: &[wgpu::Adapter], surface: Option<&wgpu::Surface<'_>>| {
+            let usable = |a: &&wgpu::Adapter| surface.is_none_or(|s| a.is_surface_supported(s));
+            let rank = |a: &wgpu::Adapter| {
+                let info = a.get_info();
+                (
+                    info.backend == wgpu::Backend::Gl,
+                    info.device_type == wgpu::DeviceType::Cpu,
+                )
+            };
+            adapters
+                .iter()
+                .filter(usable)
+                .min_by_key(|a| rank(a))
+                .cloned()
+                .ok_or_else(|| "no adapter can draw this window".to_string())
+        },
+    ));
     // a device others can share: the adapter's features and limits (the library needs none)
     setup.device_descriptor = Arc::new(|adapter: &wgpu::Adapter| wgpu::DeviceDescriptor {
         label: Some("wgpu-persistence-viewer"),
@@ -92,6 +111,7 @@ fn main() -> Result<(), String> {
         options,
         Box::new(move |cc| {
             let viewer = Viewer::new(cc.wgpu_render_state.as_ref(), input);
+            eprintln!("wgpu-persistence-viewer: {}", viewer.describe());
             Ok(Box::new(App {
                 viewer,
                 screenshot,
