@@ -134,6 +134,8 @@ pub struct Viewer {
     hovered: Option<(usize, usize)>,
     pinned: Option<(usize, usize)>,
     path: String,
+    /// Where the diagram's points were last drawn (inside the panel's margin).
+    plot_area: Option<Rect>,
 }
 
 impl Viewer {
@@ -172,6 +174,7 @@ impl Viewer {
             hovered: None,
             pinned: None,
             path: String::new(),
+            plot_area: None,
         };
         viewer.set_input(input);
         viewer
@@ -281,6 +284,18 @@ impl Viewer {
                 self.adapter
             ),
         }
+    }
+
+    /// Where pair `i` of dimension `k` was drawn in the diagram (after a frame).
+    pub fn point_on_screen(&self, k: usize, i: usize) -> Option<Pos2> {
+        let p = self.diagram.as_ref()?.pairs.get(k)?.get(i)?;
+        let (lo, hi) = range(self.picture.iter().copied());
+        Some(on_screen(self.plot_area?, lo, hi, p.birth, p.death))
+    }
+
+    /// The pair under the pointer, and the pair a click kept: `(dimension, index)`.
+    pub fn marked(&self) -> (Option<(usize, usize)>, Option<(usize, usize)>) {
+        (self.hovered, self.pinned)
     }
 
     /// Which backend answered the last computation.
@@ -497,14 +512,10 @@ impl Viewer {
         painter.rect_filled(rect, 0.0, Color32::from_gray(250));
         let Some(d) = &self.diagram else { return };
         let (lo, hi) = range(self.picture.iter().copied());
-        let span = (hi - lo).max(f32::MIN_POSITIVE);
         let inner = rect.shrink(18.0);
-        let x = |v: f32| inner.left() + (v - lo) / span * inner.width();
-        let y = |v: f32| match v {
-            v if v == f32::INFINITY => inner.top() - 10.0,
-            v if v == f32::NEG_INFINITY => inner.bottom() + 10.0,
-            v => inner.bottom() - (v - lo) / span * inner.height(),
-        };
+        self.plot_area = Some(inner);
+        let x = |v: f32| on_screen(inner, lo, hi, v, lo).x;
+        let y = |v: f32| on_screen(inner, lo, hi, lo, v).y;
         painter.line_segment(
             [Pos2::new(x(lo), y(lo)), Pos2::new(x(hi), y(hi))],
             Stroke::new(1.0, Color32::GRAY),
@@ -559,6 +570,19 @@ impl Viewer {
             Color32::DARK_GRAY,
         );
     }
+}
+
+/// Where a point `(birth, death)` of the diagram is drawn in `inner`, for values in `lo..hi`
+/// (essential classes beyond the top, or bottom, edge).
+fn on_screen(inner: Rect, lo: f32, hi: f32, birth: f32, death: f32) -> Pos2 {
+    let span = (hi - lo).max(f32::MIN_POSITIVE);
+    let x = inner.left() + (birth - lo) / span * inner.width();
+    let y = match death {
+        v if v == f32::INFINITY => inner.top() - 10.0,
+        v if v == f32::NEG_INFINITY => inner.bottom() + 10.0,
+        v => inner.bottom() - (v - lo) / span * inner.height(),
+    };
+    Pos2::new(x, y)
 }
 
 /// Smallest and largest finite values (0..1 for none, a unit span around a single value).

@@ -56,6 +56,32 @@ fn the_viewer_shows_the_sample_computed_on_the_apps_device() {
         frame.save(&path).expect("save the screenshot");
         eprintln!("wrote {path}");
     }
+    // pointing at the most persistent finite H1 pair marks it; a click keeps it
+    let (target, pos) = {
+        let viewer = harness.state();
+        let d = viewer.diagram().unwrap();
+        let (i, _) = d.pairs[1]
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.is_essential())
+            .max_by(|a, b| a.1.persistence().total_cmp(&b.1.persistence()))
+            .unwrap();
+        ((1, i), viewer.point_on_screen(1, i).expect("drawn"))
+    };
+    harness.hover_at(pos);
+    harness.run_steps(2);
+    let viewer = harness.state();
+    let (hovered, pinned) = viewer.marked();
+    let (k, i) = hovered.expect("a pair under the pointer");
+    assert!(
+        viewer.point_on_screen(k, i).unwrap().distance(pos) < 0.5,
+        "{target:?}"
+    );
+    assert_eq!(pinned, None);
+    harness.drag_at(pos);
+    harness.drop_at(pos);
+    harness.run_steps(2);
+    assert_eq!(harness.state().marked().1, Some((k, i)));
     // the smoothing slider's effect: a recomputation, fewer pairs
     let viewer = harness.state_mut();
     let (before, _) = viewer.recomputations();
