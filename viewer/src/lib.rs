@@ -294,8 +294,8 @@ impl Viewer {
     }
 
     /// The pair under the pointer, and the pair a click kept: `(dimension, index)`.
-    pub fn marked(&self) -> (Option<(usize, usize)>, Option<(usize, usize)>) {
-        (self.hovered, self.pinned)
+    pub fn marked(&self) -> [Option<(usize, usize)>; 2] {
+        [self.hovered, self.pinned]
     }
 
     /// Which backend answered the last computation.

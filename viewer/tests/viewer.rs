@@ -71,7 +71,7 @@ fn the_viewer_shows_the_sample_computed_on_the_apps_device() {
     harness.hover_at(pos);
     harness.run_steps(2);
     let viewer = harness.state();
-    let (hovered, pinned) = viewer.marked();
+    let [hovered, pinned] = viewer.marked();
     let (k, i) = hovered.expect("a pair under the pointer");
     assert!(
         viewer.point_on_screen(k, i).unwrap().distance(pos) < 0.5,
@@ -81,7 +81,7 @@ fn the_viewer_shows_the_sample_computed_on_the_apps_device() {
     harness.drag_at(pos);
     harness.drop_at(pos);
     harness.run_steps(2);
-    assert_eq!(harness.state().marked().1, Some((k, i)));
+    assert_eq!(harness.state().marked()[1], Some((k, i)));
     // the smoothing slider's effect: a recomputation, fewer pairs
     let viewer = harness.state_mut();
     let (before, _) = viewer.recomputations();
