@@ -186,27 +186,15 @@ impl<'a> Exact<'a> {
     }
 }
 
-/// A JSON number as serde_json writes an `f64`, or the string `"inf"`, `"-inf"`.
-fn push_json_f64(out: &mut Vec<u8>, v: f64) {
-    match v {
-        v if v.is_finite() => {
+/// A JSON number as serde_json writes an `f32` or an `f64` (zmij's shortest text for that type),
+/// or the string `"inf"`, `"-inf"` (JSON has no infinity).
+fn push_json<F: zmij::Float + Into<f64>>(out: &mut Vec<u8>, v: F) {
+    match v.into() {
+        w if w.is_finite() => {
             out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes())
         }
         f64::INFINITY => out.extend_from_slice(b"\"inf\""),
         f64::NEG_INFINITY => out.extend_from_slice(b"\"-inf\""),
-        _ => out.extend_from_slice(b"\"nan\""),
-    }
-}
-
-/// A JSON number as serde_json writes an `f32` (zmij's shortest text), or the string `"inf"`,
-/// `"-inf"` (JSON has no infinity).
-fn push_json_f32(out: &mut Vec<u8>, v: f32) {
-    match v {
-        v if v.is_finite() => {
-            out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes())
-        }
-        f32::INFINITY => out.extend_from_slice(b"\"inf\""),
-        f32::NEG_INFINITY => out.extend_from_slice(b"\"-inf\""),
         _ => out.extend_from_slice(b"\"nan\""),
     }
 }
@@ -240,13 +228,13 @@ pub(crate) fn write_json(
         }
         out.extend_from_slice(b"{\"birth\":");
         match &exact {
-            Some(e) => push_json_f64(out, e.at(image, Some(p.birth_index), p.birth)),
-            None => push_json_f32(out, p.birth),
+            Some(e) => push_json(out, e.at(image, Some(p.birth_index), p.birth)),
+            None => push_json(out, p.birth),
         }
         out.extend_from_slice(b",\"death\":");
         match &exact {
-            Some(e) => push_json_f64(out, e.at(image, p.death_index, p.death)),
-            None => push_json_f32(out, p.death),
+            Some(e) => push_json(out, e.at(image, p.death_index, p.death)),
+            None => push_json(out, p.death),
         }
         out.extend_from_slice(b",\"birth_index\":");
         push_usize(out, p.birth_index);
@@ -308,7 +296,7 @@ mod tests {
     fn json_numbers_are_serde_jsons_and_infinities_strings() {
         let mut out = vec![];
         for v in [f32::INFINITY, f32::NEG_INFINITY] {
-            push_json_f32(&mut out, v);
+            push_json(&mut out, v);
             out.push(b' ');
         }
         assert_eq!(String::from_utf8(out).unwrap(), r#""inf" "-inf" "#);
@@ -324,7 +312,7 @@ mod tests {
             0.43945312,
         ] {
             let mut out = vec![];
-            push_json_f32(&mut out, v);
+            push_json(&mut out, v);
             assert_eq!(out, serde_json::to_string(&v).unwrap().as_bytes(), "{v:?}");
         }
     }

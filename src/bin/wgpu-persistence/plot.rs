@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, ArrayView2, Axis};
+use plotters::coord::types::RangedCoordf32;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -364,9 +365,7 @@ impl Figure<'_> {
     ) -> Draw<()> {
         let mut bars: Vec<(usize, PersistencePair)> = Vec::new();
         for (k, ps) in self.pairs(d) {
-            let mut sorted: Vec<PersistencePair> = ps.to_vec();
-            sorted.sort_by(|a, b| b.persistence().total_cmp(&a.persistence()));
-            bars.extend(sorted.into_iter().take(self.top).map(|p| (k, p)));
+            bars.extend(most_persistent(ps, self.top).into_iter().map(|p| (k, *p)));
         }
         let (lo, hi) = finite_range(bars.iter().flat_map(|(_, p)| [p.birth, p.death]));
         let pad = 0.05 * (hi - lo);
@@ -485,23 +484,12 @@ impl Figure<'_> {
             (3, None) => ", maximum-intensity projection".to_string(),
             _ => String::new(),
         };
-        let mut chart = ChartBuilder::on(area)
-            .caption(
-                format!("Critical pixels: {}{what}", self.title),
-                ("sans-serif", 20),
-            )
-            .margin(14)
-            .x_label_area_size(30)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0f32..width as f32, height as f32..0f32)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("column")
-            .y_desc("row")
-            .draw()
-            .map_err(drawing)?;
+        let mut chart = image_chart(
+            area,
+            format!("Critical pixels: {}{what}", self.title),
+            height,
+            width,
+        )?;
         draw_cells(&mut chart, picture.view(), |v, lo, hi| {
             let g = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
             let g = (40.0 + 200.0 * g.clamp(0.0, 1.0)) as u8;
@@ -517,9 +505,7 @@ impl Figure<'_> {
         };
         for (k, ps) in self.pairs(d) {
             let colour = DIM_COLOURS[k % 3];
-            let mut sorted: Vec<&PersistencePair> = ps.iter().collect();
-            sorted.sort_by(|a, b| b.persistence().total_cmp(&a.persistence()));
-            let chosen: Vec<&PersistencePair> = sorted.into_iter().take(self.top).collect();
+            let chosen = most_persistent(ps, self.top);
             let births: Vec<(f32, f32)> =
                 chosen.iter().filter_map(|p| place(p.birth_index)).collect();
             let deaths: Vec<(f32, f32)> = chosen
@@ -573,23 +559,12 @@ impl Figure<'_> {
             Some(z) => format!(", slice {z}"),
             None => String::new(),
         };
-        let mut chart = ChartBuilder::on(&left)
-            .caption(
-                format!("{}{what}: {nonzero} nonzero values", self.title),
-                ("sans-serif", 20),
-            )
-            .margin(14)
-            .x_label_area_size(30)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0f32..width as f32, height as f32..0f32)
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("column")
-            .y_desc("row")
-            .draw()
-            .map_err(drawing)?;
+        let mut chart = image_chart(
+            &left,
+            format!("{}{what}: {nonzero} nonzero values", self.title),
+            height,
+            width,
+        )?;
         draw_cells(&mut chart, picture.view(), move |v, _, _| {
             diverging(v, scale)
         })?;
@@ -651,6 +626,40 @@ impl Figure<'_> {
     }
 }
 
+/// The `top` most persistent pairs, most persistent first (ties in the diagram's order).
+fn most_persistent(pairs: &[PersistencePair], top: usize) -> Vec<&PersistencePair> {
+    let mut sorted: Vec<&PersistencePair> = pairs.iter().collect();
+    sorted.sort_by(|a, b| b.persistence().total_cmp(&a.persistence()));
+    sorted.truncate(top);
+    sorted
+}
+
+/// The chart a picture is drawn in: pixel coordinates, rows down, axes named, no grid.
+type PixelChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>;
+
+fn image_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: String,
+    height: usize,
+    width: usize,
+) -> Draw<PixelChart<'a, DB>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(14)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0f32..width as f32, height as f32..0f32)
+        .map_err(drawing)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("column")
+        .y_desc("row")
+        .draw()
+        .map_err(drawing)?;
+    Ok(chart)
+}
+
 /// Blue (negative) to white (0) to red (positive), saturating at `scale`.
 fn diverging(v: f32, scale: f32) -> RGBColor {
     let t = if scale > 0.0 && v.is_finite() {
@@ -682,11 +691,7 @@ fn finite_range(values: impl Iterator<Item = f32>) -> (f32, f32) {
 /// Draws `picture` as cells of a chart whose coordinates are pixels (averaged in blocks so that
 /// at most 200 cells run along each axis), coloured by `colour(value, min, max)`.
 fn draw_cells<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>,
-    >,
+    chart: &mut PixelChart<'_, DB>,
     picture: ArrayView2<'_, f32>,
     colour: impl Fn(f32, f32, f32) -> RGBColor,
 ) -> Draw<()> {
