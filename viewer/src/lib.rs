@@ -125,6 +125,9 @@ pub struct Viewer {
     superlevel: bool,
     threshold: f32,
     picture: Array2<f32>,
+    /// The picture's smallest and largest finite values (scanned once per recomputation, not per
+    /// frame).
+    value_range: (f32, f32),
     diagram: Option<Diagram>,
     error: Option<String>,
     millis: f64,
@@ -165,6 +168,7 @@ impl Viewer {
             superlevel: false,
             threshold: 0.0,
             picture: Array2::zeros((1, 1)),
+            value_range: (0.0, 1.0),
             diagram: None,
             error: None,
             millis: 0.0,
@@ -207,6 +211,7 @@ impl Viewer {
     /// Smooths the item and computes its diagram (timed), on the chosen backend.
     pub fn recompute(&mut self) {
         self.picture = box_blur(&self.item(), self.smoothing);
+        self.value_range = range(self.picture.iter().copied());
         let mut options = Options::new(self.construction);
         if self.superlevel {
             options = options.superlevel();
@@ -289,7 +294,7 @@ impl Viewer {
     /// Where pair `i` of dimension `k` was drawn in the diagram (after a frame).
     pub fn point_on_screen(&self, k: usize, i: usize) -> Option<Pos2> {
         let p = self.diagram.as_ref()?.pairs.get(k)?.get(i)?;
-        let (lo, hi) = range(self.picture.iter().copied());
+        let (lo, hi) = self.value_range;
         Some(on_screen(self.plot_area?, lo, hi, p.birth, p.death))
     }
 
@@ -307,7 +312,7 @@ impl Viewer {
     /// components and holes.
     fn overlay(&mut self) -> ColorImage {
         let (h, w) = self.picture.dim();
-        let (lo, hi) = range(self.picture.iter().copied());
+        let (lo, hi) = self.value_range;
         let inside: Vec<bool> = self
             .picture
             .iter()
@@ -402,7 +407,7 @@ impl Viewer {
                     )
                     .changed();
             }
-            let (lo, hi) = range(self.picture.iter().copied());
+            let (lo, hi) = self.value_range;
             if ui
                 .add(egui::Slider::new(&mut self.threshold, lo..=hi).text("threshold"))
                 .changed()
@@ -511,7 +516,7 @@ impl Viewer {
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_gray(250));
         let Some(d) = &self.diagram else { return };
-        let (lo, hi) = range(self.picture.iter().copied());
+        let (lo, hi) = self.value_range;
         let inner = rect.shrink(18.0);
         self.plot_area = Some(inner);
         let x = |v: f32| on_screen(inner, lo, hi, v, lo).x;
