@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
 
-use wgpu_persistence::ndarray::{ArrayView, Dimension, Ix2, Ix3, IxDyn};
+use wgpu_persistence::ndarray::{ArrayView, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
 use wgpu_persistence::{
     Backend, BackendChoice, Construction, Context, Diagram, Error, LossKind, Options,
     PersistencePair, Pixel, RepairOptions, RepairResult, TopologicalLoss,
@@ -496,29 +496,9 @@ fn repair<'py>(
     };
     let result = run(py, backend, |ctx| {
         let view = view(values, &dims)?;
-        fn done<D: Dimension>(r: RepairResult<D>) -> Repaired {
-            Repaired {
-                map: r.map.into_raw_vec_and_offset().0,
-                loss_before: r.loss_before,
-                loss_after: r.loss_after,
-                betti_before: r.betti_before,
-                betti_after: r.betti_after,
-                steps_taken: r.steps_taken,
-            }
-        }
         let result = match dims.len() {
-            2 => done(wgpu_persistence::repair::<Ix2>(
-                ctx,
-                view.into_dimensionality().map_err(shape_error)?,
-                &prior,
-                &repair_options,
-            )?),
-            3 => done(wgpu_persistence::repair::<Ix3>(
-                ctx,
-                view.into_dimensionality().map_err(shape_error)?,
-                &prior,
-                &repair_options,
-            )?),
+            2 => repaired::<Ix2>(ctx, view, &prior, &repair_options)?,
+            3 => repaired::<Ix3>(ctx, view, &prior, &repair_options)?,
             got => {
                 return Err(Error::WrongDimensionality {
                     expected: "2 (a map) or 3 (a volume)",
@@ -536,6 +516,28 @@ fn repair<'py>(
     info.set_item("betti_after", result.betti_after)?;
     info.set_item("steps_taken", result.steps_taken)?;
     Ok((PyArray1::from_vec(py, result.map).reshape(shape)?, info))
+}
+
+/// `repair` on a map of `D` axes, its result out of its dimensionality.
+fn repaired<D: Dimension>(
+    ctx: &Context,
+    map: ArrayView<'_, f32, IxDyn>,
+    prior: &TopologicalLoss,
+    options: &RepairOptions,
+) -> wgpu_persistence::Result<Repaired>
+where
+    D::Larger: RemoveAxis + Dimension<Smaller = D>,
+{
+    let map = map.into_dimensionality::<D>().map_err(shape_error)?;
+    let r: RepairResult<D> = wgpu_persistence::repair(ctx, map, prior, options)?;
+    Ok(Repaired {
+        map: r.map.into_raw_vec_and_offset().0,
+        loss_before: r.loss_before,
+        loss_after: r.loss_after,
+        betti_before: r.betti_before,
+        betti_after: r.betti_after,
+        steps_taken: r.steps_taken,
+    })
 }
 
 /// What `repair` hands back, out of its dimensionality.

@@ -189,14 +189,20 @@ def topological_loss_batch(
     return losses.reshape(lead), gradient.reshape(lead + a.shape[1:])
 
 
+def _prior_list(betti: Any) -> Tuple[List[List[int]], bool]:
+    """``betti`` as a list of priors, and whether it held several (a sequence of sequences) rather
+    than one."""
+    if len(betti) and all(np.ndim(b) == 1 for b in betti):
+        return [_betti(b) for b in betti], True
+    return [_betti(betti)], False
+
+
 def _priors(betti: Any, maps: int) -> List[List[int]]:
     """One prior for all maps, or one per map."""
-    if len(betti) and all(np.ndim(b) == 1 for b in betti):
-        priors = [_betti(b) for b in betti]
-        if len(priors) != maps:
-            raise ValueError(f"{len(priors)} priors for {maps} maps (give one, or one per map)")
-        return priors
-    return [_betti(betti)]
+    priors, several = _prior_list(betti)
+    if several and len(priors) != maps:
+        raise ValueError(f"{len(priors)} priors for {maps} maps (give one, or one per map)")
+    return priors
 
 
 def topological_loss(

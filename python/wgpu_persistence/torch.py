@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _betti, _native, _pixels, _spatial, _weights
+from . import _native, _pixels, _prior_list, _spatial, _weights
 
 __all__ = ["Persistence", "persistence", "persistence_batch", "TopologicalLoss"]
 
@@ -116,12 +116,7 @@ class TopologicalLoss(nn.Module):
         backend: str = "auto",
     ) -> None:
         super().__init__()
-        if len(betti) and all(np.ndim(b) == 1 for b in betti):
-            self.priors = [_betti(b) for b in betti]
-            self.per_channel = True
-        else:
-            self.priors = [_betti(betti)]
-            self.per_channel = False
+        self.priors, self.per_channel = _prior_list(betti)
         if kind not in _KINDS:
             raise ValueError(f"unknown loss kind {kind!r} (expected one of {_KINDS})")
         if reduction not in _REDUCTIONS:
