@@ -40,7 +40,7 @@ CLI = os.path.join(ROOT, "target", "release", "wgpu-persistence")
 
 def box_blur(a, r):
     k = 2 * r + 1
-    for axis in (0, 1, 2)[-2:] if a.ndim == 3 else (0, 1):
+    for axis in (a.ndim - 2, a.ndim - 1):  # the last two axes: rows, columns
         pad = [(0, 0)] * a.ndim
         pad[axis] = (r, r)
         c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
