@@ -3,6 +3,8 @@
 //! diagram of one item ([`Context::compute`], an image or a volume by its axes), of a batch
 //! ([`Context::compute_batch`]), and the topological loss of one map or of a batch.
 
+use std::sync::Arc;
+
 use ndarray::{ArrayView, Dimension};
 
 use crate::diagram::{Backend, Diagram};
@@ -13,6 +15,7 @@ use crate::loss::{
 };
 use crate::options::Options;
 use crate::pipeline::{first, Pipeline};
+use crate::resident::ResidentPlan;
 use crate::{Error, Result};
 
 /// Which backend a [`Context`] should use.
@@ -45,7 +48,7 @@ impl std::str::FromStr for BackendChoice {
 /// Computes persistence diagrams. Create once, reuse: GPU buffers are kept for the last batch shape.
 #[derive(Debug)]
 pub struct Context {
-    engine: Option<GpuEngine>,
+    engine: Option<Arc<GpuEngine>>,
     fallback_reason: Option<String>,
 }
 
@@ -144,7 +147,7 @@ impl Context {
             let info = adapter.get_info();
             let (device, queue) = request_shared_device(&adapter)?;
             Ok(Self {
-                engine: Some(GpuEngine::new(device, queue, info, true)),
+                engine: Some(Arc::new(GpuEngine::new(device, queue, info, true))),
                 fallback_reason: None,
             })
         };
@@ -182,14 +185,14 @@ impl Context {
     /// shows as an error from the next call.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         Self {
-            engine: Some(GpuEngine::new(device, queue, info, false)),
+            engine: Some(Arc::new(GpuEngine::new(device, queue, info, false))),
             fallback_reason: None,
         }
     }
 
     fn pipeline(&self) -> Pipeline<'_> {
         Pipeline {
-            engine: self.engine.as_ref(),
+            engine: self.engine.as_deref(),
         }
     }
 
@@ -334,9 +337,22 @@ impl Context {
         batch_terms(&self.pipeline(), &Stack::batch(maps)?, priors)
     }
 
+    /// A [`ResidentPlan`] for the diagrams of `B x H x W` images (`dims`) with `options`, on this
+    /// context's device: for pixels that are already on the device, recorded into the caller's
+    /// encoder (see the plan). A context on the CPU backend has no device: an error.
+    pub fn resident_plan(&self, dims: &[usize], options: &Options) -> Result<ResidentPlan> {
+        match &self.engine {
+            Some(engine) => ResidentPlan::new(engine.clone(), dims, options),
+            None => Err(Error::InvalidArgument(
+                "a resident plan records GPU work: this context computes on the CPU backend                  (make it with BackendChoice::Gpu or from_device)"
+                    .into(),
+            )),
+        }
+    }
+
     /// The GPU engine, for the crate's test hooks.
     pub(crate) fn engine(&self) -> Option<&GpuEngine> {
-        self.engine.as_ref()
+        self.engine.as_deref()
     }
 
     /// Caps capacities below the adapter's (for tests).

@@ -123,3 +123,8 @@ pub fn set_capacity_override(ctx: &Context, capacity: CapacityOverride) {
 pub fn gpu_device(ctx: &Context) -> Option<&wgpu::Device> {
     ctx.engine().map(|e| e.device())
 }
+
+/// Sets the hooking rounds a resident plan records (for tests of its reruns).
+pub fn set_resident_rounds(plan: &crate::ResidentPlan, rounds: u32) {
+    plan.set_rounds(rounds);
+}

@@ -6,7 +6,7 @@
 //! Where the records would not fit one storage binding (and for every volume), the pairing state
 //! comes back instead, and the pipeline compacts it on the host.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::buffers::read_words;
@@ -24,7 +24,7 @@ use crate::{Error, Result};
 
 /// Rounds after which the engine gives up with [`Error::NotConverged`] (never seen: each round at
 /// least one component per connected group of components merges, and in practice they halve).
-const MAX_ROUNDS: u32 = 1 << 14;
+pub(super) const MAX_ROUNDS: u32 = 1 << 14;
 
 /// What the pairing of a stack hands to the host.
 #[derive(Debug)]
@@ -79,6 +79,10 @@ pub(crate) struct GpuEngine {
     pub(super) kernel_timer: Option<KernelTimer>,
     pub(super) kernel_timing: AtomicBool,
     pub(super) last_stats: Mutex<RunStats>,
+    /// Bytes that crossed the bus since the engine was made: mapped (read back) and written by the
+    /// host (`queue.write_buffer`).
+    pub(super) mapped: AtomicU64,
+    pub(super) written: AtomicU64,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -122,6 +126,8 @@ impl GpuEngine {
             lost,
             capacity: Mutex::new(CapacityOverride::default()),
             last_stats: Mutex::new(RunStats::default()),
+            mapped: AtomicU64::new(0),
+            written: AtomicU64::new(0),
         }
     }
 
@@ -186,6 +192,32 @@ impl GpuEngine {
         result
     }
 
+    /// [`read_words`], counting the bytes mapped.
+    pub(super) fn read(&self, buffers: &[(&wgpu::Buffer, u64)]) -> Result<Vec<Vec<u32>>> {
+        let bytes: u64 = buffers.iter().map(|&(_, b)| b).sum();
+        self.mapped.fetch_add(bytes, Ordering::Relaxed);
+        read_words(&self.device, buffers)
+    }
+
+    /// `queue.write_buffer`, counting the bytes written.
+    pub(super) fn write(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        self.written.fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.queue.write_buffer(buffer, offset, data);
+    }
+
+    /// The bytes mapped and written so far.
+    pub(crate) fn transfer_totals(&self) -> [u64; 2] {
+        self.transfers()
+    }
+
+    /// The bytes mapped and written so far.
+    pub(super) fn transfers(&self) -> [u64; 2] {
+        [
+            self.mapped.load(Ordering::Relaxed),
+            self.written.load(Ordering::Relaxed),
+        ]
+    }
+
     /// Records `record` into one compute pass of a new encoder and `after` into the encoder after
     /// it, submits, and reads back the first bytes of each of `reads` (mappable buffers).
     pub(super) fn submit_and_read(
@@ -207,7 +239,7 @@ impl GpuEngine {
         }
         after(&mut encoder);
         self.queue.submit([encoder.finish()]);
-        read_words(&self.device, reads)
+        self.read(reads)
     }
 
     /// The workspace for this stack's shape, made anew (old buffers freed first) when the shape changed.
@@ -248,9 +280,8 @@ impl GpuEngine {
 
     /// Uploads the pixels and this call's parameters.
     pub(super) fn write_inputs(&self, ws: &Workspace, stack: &Stack, options: &Options) {
-        self.queue
-            .write_buffer(&ws.ranking.values, 0, bytemuck::cast_slice(stack.values()));
-        ws.write_params(&self.queue, options);
+        self.write(&ws.ranking.values, 0, bytemuck::cast_slice(stack.values()));
+        ws.write_params(options, |buffer, bytes| self.write(buffer, 0, bytes));
     }
 
     /// What records the stages, with this engine's kernels.
@@ -275,6 +306,7 @@ impl GpuEngine {
     }
 
     fn run_in(&self, ws: &mut Workspace, stack: &Stack, options: &Options) -> Result<GpuRun> {
+        let before = self.transfers();
         self.write_inputs(ws, stack, options);
         // Rounds are recorded up front (empty once converged, through indirect dispatches). A graph
         // that needs more is run again (from its init: the two graphs share their per-vertex arrays,
@@ -302,8 +334,7 @@ impl GpuEngine {
             for &i in &going {
                 let g = &ws.graphs[i];
                 let initial = g.initial_control(images, ws.pairing.edge_capacity);
-                self.queue
-                    .write_buffer(&g.control, 0, bytemuck::cast_slice(&initial));
+                self.write(&g.control, 0, bytemuck::cast_slice(&initial));
             }
             let submission = Submission {
                 ranks,
@@ -321,13 +352,15 @@ impl GpuEngine {
             let timer_bytes = timer.map(|t| t.resolve(&mut encoder));
             self.queue.submit([encoder.finish()]);
             stats.submissions += 1;
-            let control = read_words(&self.device, &[(&ws.readback, READBACK_BYTES)])?
+            let control = self
+                .read(&[(&ws.readback, READBACK_BYTES)])?
                 .pop()
                 .unwrap_or_default();
             if let (Some(timer), Some(bytes)) = (timer, timer_bytes) {
                 let words = match bytes {
                     0 => Vec::new(),
-                    _ => read_words(&self.device, &[(timer.readback(), bytes)])?
+                    _ => self
+                        .read(&[(timer.readback(), bytes)])?
                         .pop()
                         .unwrap_or_default(),
                 };
@@ -374,6 +407,9 @@ impl GpuEngine {
                 GpuPairs::Records(self.read_records(ws, &counts, images)?)
             }
         };
+        let after = self.transfers();
+        stats.bytes_mapped = after[0] - before[0];
+        stats.bytes_written = after[1] - before[1];
         Ok(GpuRun {
             pairs,
             apparent,

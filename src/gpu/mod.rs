@@ -7,6 +7,7 @@
 //! - [`workspace`]: the buffers and bind groups of one batch shape, and the limits it must fit;
 //! - [`kernels`]: one struct per shader, bound by name;
 //! - [`timing`]: the optional timestamp queries; [`buffers`]: making and mapping buffers;
+//! - `resident`: a plan's stages recorded into the caller's encoder, outputs left on the device;
 //! - `scatter`: the loss's gradient scatter; `probes`: the kernel tests' hooks.
 
 pub(crate) mod buffers;
@@ -15,6 +16,7 @@ pub(crate) mod kernels;
 mod probes;
 mod readback;
 mod record;
+pub(crate) mod resident;
 mod scatter;
 pub(crate) mod timing;
 pub(crate) mod workspace;
@@ -40,4 +42,11 @@ pub struct RunStats {
     /// With [`Self::kernel_seconds`]: dispatches past the 4096 timestamps a submission can hold,
     /// which no kernel's time includes (0 when every dispatch was timed).
     pub untimed_dispatches: u32,
+    /// Bytes the host read back from the device in the call (mapped buffers): control words, pair
+    /// records or pairing state, and for a loss the gradient. A resident plan's
+    /// [`crate::ResidentPlan::finish`] maps the control words only.
+    pub bytes_mapped: u64,
+    /// Bytes the host wrote to the device in the call (`queue.write_buffer`): the pixels, the
+    /// parameters and control words, and for a loss the gradient's contributions.
+    pub bytes_written: u64,
 }

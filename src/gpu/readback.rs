@@ -1,7 +1,6 @@
 //! Reading a run's results back: exactly the pair records written, or the pairing state the host
 //! compacts, and H1's apparent pairs of volumes.
 
-use super::buffers::read_words;
 use super::engine::{GpuEngine, PairingReadback};
 use super::workspace::{Workspace, RECORD_BYTES};
 use crate::diagram::RawPair;
@@ -36,9 +35,7 @@ impl GpuEngine {
             offset += b;
         }
         self.queue.submit([encoder.finish()]);
-        let words = read_words(&self.device, &[(staging, total)])?
-            .pop()
-            .unwrap_or_default();
+        let words = self.read(&[(staging, total)])?.pop().unwrap_or_default();
         let records: &[PairRecord] = bytemuck::try_cast_slice(&words)
             .map_err(|e| Error::Internal(format!("pair records: {e}")))?;
         for r in records {
@@ -72,7 +69,7 @@ impl GpuEngine {
             let bytes = g.grid.vertex_count() as u64 * images as u64 * 4;
             buffers.extend(state.iter().map(|b| (b, bytes)));
         }
-        let mut words = read_words(&self.device, &buffers)?.into_iter();
+        let mut words = self.read(&buffers)?.into_iter();
         let mut next = || words.next().unwrap_or_default();
         let (order, keys) = (next(), next());
         let graphs = ws.graphs.iter().map(|_| [next(), next(), next()]).collect();
@@ -90,9 +87,7 @@ impl GpuEngine {
             return Ok(Vec::new());
         };
         let bytes = a.words * images as u64 * 4;
-        let all = read_words(&self.device, &[(&a.copy, bytes)])?
-            .pop()
-            .unwrap_or_default();
+        let all = self.read(&[(&a.copy, bytes)])?.pop().unwrap_or_default();
         Ok(all.chunks(a.words as usize).map(|c| c.to_vec()).collect())
     }
 }

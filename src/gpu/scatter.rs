@@ -1,7 +1,7 @@
 //! The gradient scatter on the GPU: contributions sorted by pixel in, the dense gradient out, in
 //! buffers kept between calls (grown to the largest).
 
-use super::buffers::{mappable, read_words, storage, uniform};
+use super::buffers::{mappable, storage, uniform};
 use super::engine::{GpuEngine, ScatterBuffers};
 use super::kernels::whole;
 use crate::layout::{self, ScatterParams};
@@ -12,6 +12,7 @@ impl GpuEngine {
     /// `values[i]`), summed per pixel in order on the GPU.
     pub fn gradient_scatter(&self, pixels: &[u32], values: &[f32], len: usize) -> Result<Vec<f32>> {
         self.check_lost()?;
+        let before = self.transfers();
         let limit = self.device.limits().max_storage_buffer_binding_size;
         let count = pixels.len().min(values.len());
         if (len as u64) * 4 > limit || (count as u64) * 4 > limit {
@@ -29,17 +30,14 @@ impl GpuEngine {
             self.scatter_buffers(&mut scatter, count as u64, len as u64);
         let bytes = (len as u64 * 4).max(4);
         if count > 0 {
-            self.queue
-                .write_buffer(&pixel_buf, 0, bytemuck::cast_slice(&pixels[..count]));
-            self.queue
-                .write_buffer(&value_buf, 0, bytemuck::cast_slice(&values[..count]));
+            self.write(&pixel_buf, 0, bytemuck::cast_slice(&pixels[..count]));
+            self.write(&value_buf, 0, bytemuck::cast_slice(&values[..count]));
         }
         let scatter_params = ScatterParams {
             count: count as u32,
             pixels: len as u32,
         };
-        self.queue
-            .write_buffer(&params, 0, bytemuck::bytes_of(&scatter_params));
+        self.write(&params, 0, bytemuck::bytes_of(&scatter_params));
         let bind = self.kernels.gradient_scatter.bind(
             &self.device,
             layout::gradient_scatter::Bindings {
@@ -67,8 +65,14 @@ impl GpuEngine {
             }
             encoder.copy_buffer_to_buffer(&gradient, 0, &readback, 0, Some(bytes));
             self.queue.submit([encoder.finish()]);
-            read_words(&self.device, &[(&readback, bytes)])
+            self.read(&[(&readback, bytes)])
         })?;
+        // a loss call's statistics count the scatter's transfers with its diagrams'
+        let after = self.transfers();
+        if let Ok(mut last) = self.last_stats.lock() {
+            last.bytes_mapped += after[0] - before[0];
+            last.bytes_written += after[1] - before[1];
+        }
         let mut out: Vec<f32> = bytemuck::cast_slice(&words.pop().unwrap_or_default()).to_vec();
         out.truncate(len);
         Ok(out)

@@ -222,7 +222,7 @@ impl Ranking {
         use wgpu::BufferUsages as U;
         let total = (images * pixels) as u32;
         let bytes = total as u64 * 4;
-        let values = storage(device, "values", bytes, U::COPY_DST);
+        let values = storage(device, "values", bytes, U::COPY_DST | U::COPY_SRC);
         let keys = storage(device, "keys", bytes, U::COPY_SRC);
         let sort_keys = [
             storage(device, "sort_keys_a", bytes, U::empty()),
@@ -720,10 +720,9 @@ impl Workspace {
     }
 
     /// Uploads this call's parameters (the pixels go in separately).
-    pub fn write_params(&self, queue: &wgpu::Queue, options: &Options) {
-        queue.write_buffer(
+    pub fn write_params(&self, options: &Options, mut write: impl FnMut(&wgpu::Buffer, &[u8])) {
+        write(
             &self.ranking.key_params,
-            0,
             bytemuck::bytes_of(&KeyParams {
                 count: self.ranking.pixels,
                 superlevel: options.is_superlevel() as u32,
@@ -733,7 +732,7 @@ impl Workspace {
         let keep = options.keep_zero_persistence || self.key.shape.domain() == Domain::Volume;
         for g in &self.graphs {
             let gp = graph_params(&g.grid, self.key.images, self.key.pixels(), keep);
-            queue.write_buffer(&g.params, 0, bytemuck::bytes_of(&gp));
+            write(&g.params, bytemuck::bytes_of(&gp));
         }
     }
 }

@@ -1,0 +1,218 @@
+//! [`ResidentPlan`]: the diagrams of a batch whose pixels are already on the device (a training
+//! step's probability maps, a renderer's image), recorded into the caller's encoder from the caller's
+//! buffer, with the pair records left on the device. The contract (who owns what, when results are
+//! valid): `docs/resident.md`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::diagram::{assemble, Backend, Diagram};
+use crate::gpu::resident::{Resident, STATUS_BYTES};
+use crate::gpu::{GpuEngine, RunStats};
+use crate::input::Shape;
+use crate::layout::{CONTROL_WORDS, C_PAIRS};
+use crate::options::Options;
+use crate::{Error, Result};
+
+/// A reusable plan for the diagrams of `B x H x W` images of one shape and [`Options`], on a GPU
+/// context's device: it owns every scratch buffer and its outputs, and records all of its work into
+/// an encoder the caller owns and submits. Made by [`crate::Context::resident_plan`].
+///
+/// One step: [`Self::record`] (no submission, no map; the host writes a 4-byte stamp), the caller
+/// submits, then [`Self::finish`] maps 144 bytes (control words and the stamp), waits for the work,
+/// and reruns on the context's queue the graphs whose hooking rounds had not converged (rare: the
+/// plan records the rounds the shape needed before, and doubles them when a run needs more). After
+/// `finish`, the outputs ([`Self::outputs`], [`Self::read_diagrams`]) hold the diagrams of the
+/// recorded input, until the next `record`.
+///
+/// ```no_run
+/// # fn main() -> wgpu_persistence::Result<()> {
+/// use wgpu_persistence::{BackendChoice, Context, Options};
+/// let ctx = Context::with_backend(BackendChoice::Gpu)?;
+/// let (device, queue) = ctx.device_and_queue().expect("a GPU context");
+/// let plan = ctx.resident_plan(&[8, 64, 64], &Options::default().superlevel())?;
+/// // the caller's buffer: other data first, the maps at byte 256
+/// let maps = device.create_buffer(&wgpu::BufferDescriptor {
+///     label: None,
+///     size: 256 + 8 * 64 * 64 * 4,
+///     usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+///     mapped_at_creation: false,
+/// });
+/// let mut encoder = device.create_command_encoder(&Default::default());
+/// plan.record(&mut encoder, &maps, 256)?;
+/// queue.submit([encoder.finish()]);
+/// let status = plan.finish()?;
+/// println!("{} H0 and {} H1 pairs", status.pairs[0], status.pairs[1]);
+/// let diagrams = plan.read_diagrams()?; // or bind plan.outputs()?.records[k] in a kernel of yours
+/// # Ok(())
+/// # }
+/// ```
+pub struct ResidentPlan {
+    engine: Arc<GpuEngine>,
+    inner: Resident,
+    /// Bytes the host wrote since the last finish (the stamps).
+    written: AtomicU64,
+}
+
+impl std::fmt::Debug for ResidentPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResidentPlan")
+            .field("shape", &self.shape())
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// What [`ResidentPlan::finish`] found.
+#[derive(Debug, Clone)]
+pub struct ResidentStatus {
+    /// Pair records on the device, per dimension (H0, H1): the records written, zero-persistence
+    /// pairs left out unless the options keep them.
+    pub pairs: [u32; 2],
+    /// Rounds each graph ran, the host's submissions (reruns of graphs that had not converged: 0 in
+    /// the common case) and the bytes that crossed the bus since the last `finish` (the stamps
+    /// written, the status mapped).
+    pub stats: RunStats,
+}
+
+/// Where a plan leaves its results on the device (clones of the plan's buffers: bind them, copy
+/// them; the plan writes them again at the next recording).
+///
+/// `records[k]` holds the pairs of dimension `k` of the whole batch, in no particular order, as
+/// 24-byte records of six `u32` (WGSL `PairRecord`, `shaders/compact_pairs.wgsl`): `image` (item of
+/// the batch), `dim` (`k`), `order_hi` and `order_lo` (the ranks of the death and birth pixels in
+/// the filtration: ordering by them gives the diagram's order), `birth_index` and `death_index`
+/// (row-major pixel of the item; `0xFFFF_FFFF` for an essential class). How many there are is the
+/// `u32` at byte [`Self::count_offset`] of `control[k]`.
+#[derive(Debug, Clone)]
+pub struct ResidentOutputs {
+    /// The pair records of H0 and H1.
+    pub records: [wgpu::Buffer; 2],
+    /// The control words of the H0 and H1 pairings (a `u32` array).
+    pub control: [wgpu::Buffer; 2],
+    /// Byte offset of the record count in each control buffer.
+    pub count_offset: u64,
+}
+
+impl ResidentPlan {
+    pub(crate) fn new(engine: Arc<GpuEngine>, dims: &[usize], options: &Options) -> Result<Self> {
+        let (images, item) = match dims {
+            [b, h, w] => (*b, [*h, *w]),
+            _ => {
+                return Err(Error::WrongDimensionality {
+                    expected: "3 (B x H x W images)",
+                    got: dims.len(),
+                    shape: dims.to_vec(),
+                })
+            }
+        };
+        let inner = engine.resident(images, Shape::of(&item)?, options)?;
+        Ok(Self {
+            engine,
+            inner,
+            written: AtomicU64::new(0),
+        })
+    }
+
+    /// `[B, H, W]`.
+    pub fn shape(&self) -> Vec<usize> {
+        let mut dims = vec![self.inner.images];
+        dims.extend(self.inner.shape.dims());
+        dims
+    }
+
+    /// The options the plan computes with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// Records the diagrams of the `B x H x W` row-major `f32` maps at byte `offset` of `input` into
+    /// `encoder` (the caller submits it). `input` needs `COPY_SRC` usage (the pixels are copied into
+    /// the plan: the buffer may hold other tensors that the caller binds elsewhere), `offset` a
+    /// multiple of 4, and room for `B*H*W` values from it; the encoder must come from the context's
+    /// device. Nothing is submitted or mapped here.
+    pub fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        offset: u64,
+    ) -> Result<()> {
+        let before = self.engine_written();
+        self.engine
+            .record_resident(&self.inner, encoder, input, offset)?;
+        self.written
+            .fetch_add(self.engine_written() - before, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn engine_written(&self) -> u64 {
+        self.engine.transfer_totals()[1]
+    }
+
+    /// Waits for the last recording to run (the caller must have submitted it: else an error says
+    /// so), maps its status (144 bytes), and pairs again on the context's queue any graph whose
+    /// rounds had not converged, so that the outputs are right when it returns `Ok`. A lost device,
+    /// a validation error or a plan that cannot converge is an error.
+    pub fn finish(&self) -> Result<ResidentStatus> {
+        let before = self.engine.transfer_totals();
+        let status = self.engine.finish_resident(&self.inner)?;
+        let after = self.engine.transfer_totals();
+        let stats = RunStats {
+            rounds: status.rounds,
+            submissions: status.reruns,
+            bytes_mapped: after[0] - before[0],
+            bytes_written: after[1] - before[1] + self.written.swap(0, Ordering::Relaxed),
+            ..RunStats::default()
+        };
+        Ok(ResidentStatus {
+            pairs: status.pairs,
+            stats,
+        })
+    }
+
+    /// Sets the hooking rounds the next recordings record (the crate's tests of reruns).
+    pub(crate) fn set_rounds(&self, rounds: u32) {
+        self.inner.set_rounds(rounds);
+    }
+
+    /// The plan's output buffers (see [`ResidentOutputs`]).
+    pub fn outputs(&self) -> Result<ResidentOutputs> {
+        let (r0, c0) = GpuEngine::resident_outputs(&self.inner, 0)?;
+        let (r1, c1) = GpuEngine::resident_outputs(&self.inner, 1)?;
+        Ok(ResidentOutputs {
+            records: [r0, r1],
+            control: [c0, c1],
+            count_offset: 4 * C_PAIRS as u64,
+        })
+    }
+
+    /// The diagrams of the last recording, read back: [`Self::finish`], then the records and the
+    /// pixels (for their values) are mapped. Equal, pair for pair and bit for bit, to
+    /// [`crate::Context::compute_batch`] on the same `f32` maps; a NaN among them is an error here.
+    pub fn read_diagrams(&self) -> Result<Vec<Diagram>> {
+        let status = self.engine.finish_resident(&self.inner)?;
+        let (raw, mut values) = self.engine.read_resident(&self.inner, &status)?;
+        // the kernels order -0.0 as +0.0, and the host API reports it so
+        values.iter_mut().for_each(|v| *v += 0.0);
+        if let Some(index) = values.iter().position(|v| v.is_nan()) {
+            return Err(Error::NanPixel { index });
+        }
+        let n = self.inner.shape.pixels();
+        Ok(raw
+            .into_iter()
+            .enumerate()
+            .map(|(b, pairs)| {
+                assemble(
+                    &values[b * n..(b + 1) * n],
+                    self.inner.shape.dims(),
+                    pairs,
+                    self.inner.options.is_superlevel(),
+                    self.inner.options.keep_zero_persistence,
+                    Backend::Gpu,
+                )
+            })
+            .collect())
+    }
+}
+
+const _: () = assert!(STATUS_BYTES == 8 * CONTROL_WORDS as u64 + 16);

@@ -1,0 +1,366 @@
+//! The resident plan: diagrams recorded into the caller's encoder from the caller's buffer equal the
+//! host API's, pair for pair and bit for bit; its errors; what crosses the bus.
+
+mod common;
+
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use wgpu::util::DeviceExt;
+use wgpu_persistence::ndarray::{Array3, ArrayView3};
+use wgpu_persistence::{Construction, Context, Diagram, Options, ResidentPlan};
+
+/// `b x h x w` maps with `levels` distinct values (ties when few).
+fn maps(seed: u64, b: usize, h: usize, w: usize, levels: u32) -> Array3<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Array3::from_shape_fn((b, h, w), |_| {
+        rng.gen_range(0..levels) as f32 / levels as f32
+    })
+}
+
+/// A buffer holding `pad` bytes of other data, the maps, and 64 bytes more of other data.
+fn upload(device: &wgpu::Device, maps: ArrayView3<'_, f32>, pad: usize) -> wgpu::Buffer {
+    let mut bytes = vec![0xABu8; pad];
+    bytes.extend(bytemuck::cast_slice::<f32, u8>(
+        maps.as_slice().expect("row-major"),
+    ));
+    bytes.extend([0xCDu8; 64]);
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("caller's tensors"),
+        contents: &bytes,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+    })
+}
+
+/// One step: record, submit, finish, read.
+fn resident(
+    ctx: &Context,
+    plan: &ResidentPlan,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+) -> Vec<Diagram> {
+    let (device, queue) = ctx.device_and_queue().expect("GPU context");
+    let mut encoder = device.create_command_encoder(&Default::default());
+    plan.record(&mut encoder, buffer, offset).expect("record");
+    queue.submit([encoder.finish()]);
+    plan.finish().expect("finish");
+    plan.read_diagrams().expect("read")
+}
+
+fn same_pairs(got: &[Diagram], want: &[Diagram], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: diagrams");
+    for (b, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.pairs, w.pairs, "{what}: item {b}");
+        // bit for bit: -0.0 and +0.0 compare equal as f32
+        let bits = |d: &Diagram| -> Vec<(u32, u32)> {
+            d.pairs
+                .iter()
+                .flatten()
+                .map(|p| (p.birth.to_bits(), p.death.to_bits()))
+                .collect()
+        };
+        assert_eq!(bits(g), bits(w), "{what}: item {b}, value bits");
+        assert_eq!(g.shape, w.shape, "{what}: item {b}");
+    }
+}
+
+#[test]
+fn equals_the_host_api_for_every_construction_and_direction() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let cpu = Context::cpu();
+    let shapes = [(1, 1, 1), (1, 1, 9), (3, 7, 1), (2, 17, 13), (3, 40, 33)];
+    for (s, &(b, h, w)) in shapes.iter().enumerate() {
+        for levels in [3, 1 << 20] {
+            let m = maps(s as u64 * 7 + levels as u64, b, h, w, levels);
+            let buffer = upload(device, m.view(), 12);
+            for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
+                for superlevel in [false, true] {
+                    for keep in [false, true] {
+                        let mut options = Options::new(construction).keep_zero_persistence(keep);
+                        if superlevel {
+                            options = options.superlevel();
+                        }
+                        let what = format!("{b}x{h}x{w} levels {levels} {construction:?} super {superlevel} keep {keep}");
+                        let plan = ctx.resident_plan(&[b, h, w], &options).expect("plan");
+                        let got = resident(&ctx, &plan, &buffer, 12);
+                        same_pairs(&got, &ctx.compute_batch(m.view(), &options).unwrap(), &what);
+                        same_pairs(&got, &cpu.compute_batch(m.view(), &options).unwrap(), &what);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn constant_checkerboard_and_reuse() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let options = Options::new(Construction::V).superlevel();
+    let plan = ctx.resident_plan(&[2, 31, 29], &options).unwrap();
+    let constant = Array3::from_elem((2, 31, 29), 0.25f32);
+    let checker = Array3::from_shape_fn((2, 31, 29), |(b, i, j)| ((i + j + b) % 2) as f32);
+    // the same plan, three inputs one after the other: each answer is its own input's
+    for m in [constant, checker, maps(5, 2, 31, 29, 4)] {
+        let buffer = upload(device, m.view(), 0);
+        let got = resident(&ctx, &plan, &buffer, 0);
+        same_pairs(
+            &got,
+            &Context::cpu().compute_batch(m.view(), &options).unwrap(),
+            "reuse",
+        );
+    }
+}
+
+#[test]
+fn past_a_workgroup_and_a_dispatch_row() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    // 3 x 300 x 301 pixels: past 256-wide workgroups and, for the records, many of them
+    let m = maps(11, 3, 300, 301, 50);
+    let buffer = upload(device, m.view(), 4);
+    let options = Options::new(Construction::T);
+    let plan = ctx.resident_plan(&[3, 300, 301], &options).unwrap();
+    let got = resident(&ctx, &plan, &buffer, 4);
+    same_pairs(
+        &got,
+        &Context::cpu().compute_batch(m.view(), &options).unwrap(),
+        "large",
+    );
+}
+
+#[test]
+fn two_plans_in_one_encoder() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let a = maps(1, 2, 24, 24, 6);
+    let b = maps(2, 4, 16, 9, 1 << 16);
+    // both inputs in one buffer, side by side
+    let mut both = a.as_slice().unwrap().to_vec();
+    both.extend(b.as_slice().unwrap());
+    let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: None,
+        contents: bytemuck::cast_slice(&both),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+    });
+    let (oa, ob) = (
+        Options::new(Construction::V).superlevel(),
+        Options::new(Construction::Freudenthal),
+    );
+    let pa = ctx.resident_plan(&[2, 24, 24], &oa).unwrap();
+    let pb = ctx.resident_plan(&[4, 16, 9], &ob).unwrap();
+    let mut encoder = device.create_command_encoder(&Default::default());
+    pa.record(&mut encoder, &buffer, 0).unwrap();
+    pb.record(&mut encoder, &buffer, (a.len() * 4) as u64)
+        .unwrap();
+    queue.submit([encoder.finish()]);
+    pa.finish().unwrap();
+    pb.finish().unwrap();
+    let cpu = Context::cpu();
+    same_pairs(
+        &pa.read_diagrams().unwrap(),
+        &cpu.compute_batch(a.view(), &oa).unwrap(),
+        "plan a",
+    );
+    same_pairs(
+        &pb.read_diagrams().unwrap(),
+        &cpu.compute_batch(b.view(), &ob).unwrap(),
+        "plan b",
+    );
+}
+
+#[test]
+fn rounds_that_did_not_converge_are_run_again() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let m = maps(3, 2, 64, 64, 1 << 20);
+    let buffer = upload(device, m.view(), 0);
+    let options = Options::new(Construction::V);
+    let plan = ctx.resident_plan(&[2, 64, 64], &options).unwrap();
+    // one round: noise needs about a dozen, so both graphs are paired again by finish
+    wgpu_persistence::internals::set_resident_rounds(&plan, 1);
+    let (device2, queue) = ctx.device_and_queue().unwrap();
+    let mut encoder = device2.create_command_encoder(&Default::default());
+    plan.record(&mut encoder, &buffer, 0).unwrap();
+    queue.submit([encoder.finish()]);
+    let status = plan.finish().unwrap();
+    assert!(status.stats.submissions >= 1, "no rerun: {status:?}");
+    assert!(
+        status.stats.rounds[0] > 1 && status.stats.rounds[1] > 1,
+        "{status:?}"
+    );
+    let got = plan.read_diagrams().unwrap();
+    same_pairs(
+        &got,
+        &Context::cpu().compute_batch(m.view(), &options).unwrap(),
+        "rerun",
+    );
+    // the plan keeps the count: the next step needs no rerun
+    let again = resident_status(&ctx, &plan, &buffer);
+    assert_eq!(again.stats.submissions, 0, "{again:?}");
+    let _ = device;
+}
+
+fn resident_status(
+    ctx: &Context,
+    plan: &ResidentPlan,
+    buffer: &wgpu::Buffer,
+) -> wgpu_persistence::ResidentStatus {
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let mut encoder = device.create_command_encoder(&Default::default());
+    plan.record(&mut encoder, buffer, 0).unwrap();
+    queue.submit([encoder.finish()]);
+    plan.finish().unwrap()
+}
+
+#[test]
+fn a_step_maps_only_the_status() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let m = maps(4, 8, 64, 64, 1 << 20);
+    let buffer = upload(device, m.view(), 0);
+    let options = Options::new(Construction::V).superlevel();
+    let plan = ctx.resident_plan(&[8, 64, 64], &options).unwrap();
+    resident_status(&ctx, &plan, &buffer); // the first step may rerun; the shape's count is kept
+    let status = resident_status(&ctx, &plan, &buffer);
+    assert_eq!(status.stats.submissions, 0);
+    // the status (two graphs' control words and the stamp), and the 4-byte stamp written
+    assert_eq!(status.stats.bytes_mapped, 144, "{status:?}");
+    assert_eq!(status.stats.bytes_written, 4, "{status:?}");
+    // the records and their counts are on the device: read them with a copy of ours
+    let outputs = plan.outputs().unwrap();
+    let host = ctx.compute_batch(m.view(), &options).unwrap();
+    for k in 0..2 {
+        let count = read_u32s(device, queue, &outputs.control[k], outputs.count_offset, 1)[0];
+        assert_eq!(count, status.pairs[k]);
+        let want: usize = host.iter().map(|d| d.dim(k).len()).sum();
+        assert_eq!(count as usize, want, "H{k}");
+        let words = read_u32s(device, queue, &outputs.records[k], 0, 6 * count as usize);
+        let mut per_image = vec![0usize; 8];
+        for r in words.chunks(6) {
+            assert_eq!(r[1], k as u32);
+            per_image[r[0] as usize] += 1;
+        }
+        let want: Vec<usize> = host.iter().map(|d| d.dim(k).len()).collect();
+        assert_eq!(per_image, want, "H{k} records per image");
+    }
+    // the host API's own statistics count the pixels written and the records read
+    ctx.compute_batch(m.view(), &options).unwrap();
+    let host_stats = ctx.last_run_stats();
+    assert!(
+        host_stats.bytes_written >= (m.len() * 4) as u64,
+        "{host_stats:?}"
+    );
+    let records: usize = host.iter().map(|d| d.dim(0).len() + d.dim(1).len()).sum();
+    assert!(
+        host_stats.bytes_mapped >= (records * 24) as u64,
+        "{host_stats:?}"
+    );
+}
+
+fn read_u32s(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    from: &wgpu::Buffer,
+    offset: u64,
+    words: usize,
+) -> Vec<u32> {
+    let bytes = (words.max(1) * 4) as u64;
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: bytes,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(from, offset, &staging, 0, Some(bytes));
+    queue.submit([encoder.finish()]);
+    staging
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |r| r.expect("map"));
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: None,
+        })
+        .unwrap();
+    let out =
+        bytemuck::cast_slice::<u8, u32>(&staging.slice(..).get_mapped_range().unwrap()).to_vec();
+    out[..words].to_vec()
+}
+
+#[test]
+fn clear_errors() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let options = Options::default();
+    let message = |e: wgpu_persistence::Error| e.to_string();
+    // on the CPU backend, for volumes, for the wrong dimensionality, for empty shapes
+    assert!(message(
+        Context::cpu()
+            .resident_plan(&[1, 4, 4], &options)
+            .unwrap_err()
+    )
+    .contains("CPU backend"));
+    assert!(message(ctx.resident_plan(&[1, 4, 4, 4], &options).unwrap_err()).contains("B x H x W"));
+    assert!(message(ctx.resident_plan(&[4, 4], &options).unwrap_err()).contains("3 (B x H x W"));
+    assert!(ctx.resident_plan(&[0, 4, 4], &options).is_err());
+    assert!(ctx.resident_plan(&[2, 0, 4], &options).is_err());
+    let plan = ctx.resident_plan(&[2, 8, 8], &options).unwrap();
+    // finish before any recording
+    assert!(message(plan.finish().unwrap_err()).contains("nothing was recorded"));
+    let m = maps(9, 2, 8, 8, 5);
+    let buffer = upload(device, m.view(), 0);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    // a buffer too small for the shape at this offset, an offset not a multiple of 4
+    assert!(message(plan.record(&mut encoder, &buffer, 128).unwrap_err()).contains("need"));
+    assert!(message(plan.record(&mut encoder, &buffer, 2).unwrap_err()).contains("multiple of 4"));
+    // a buffer the plan cannot copy from
+    let no_copy = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 1024,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    assert!(message(plan.record(&mut encoder, &no_copy, 0).unwrap_err()).contains("COPY_SRC"));
+    // recorded but not submitted: finish says so instead of answering from stale buffers
+    plan.record(&mut encoder, &buffer, 0).unwrap();
+    assert!(message(plan.finish().unwrap_err()).contains("has not run"));
+    queue.submit([encoder.finish()]);
+    plan.finish().unwrap();
+    same_pairs(
+        &plan.read_diagrams().unwrap(),
+        &Context::cpu().compute_batch(m.view(), &options).unwrap(),
+        "after the errors",
+    );
+    // a NaN in the maps is reported when the diagrams are read
+    let mut nan = m.clone();
+    nan[[1, 2, 3]] = f32::NAN;
+    let buffer = upload(device, nan.view(), 0);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    plan.record(&mut encoder, &buffer, 0).unwrap();
+    queue.submit([encoder.finish()]);
+    plan.finish().unwrap();
+    assert!(message(plan.read_diagrams().unwrap_err()).contains("NaN"));
+}
+
+#[test]
+fn negative_zero_is_reported_as_the_host_api_reports_it() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let m = Array3::from_shape_fn((1, 5, 5), |(_, i, j)| {
+        if (i * 5 + j) % 3 == 0 {
+            -0.0
+        } else {
+            (i * j) as f32
+        }
+    });
+    let buffer = upload(device, m.view(), 0);
+    let options = Options::default();
+    let plan = ctx.resident_plan(&[1, 5, 5], &options).unwrap();
+    let got = resident(&ctx, &plan, &buffer, 0);
+    same_pairs(
+        &got,
+        &ctx.compute_batch(m.view(), &options).unwrap(),
+        "-0.0",
+    );
+}
