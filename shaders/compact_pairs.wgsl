@@ -7,15 +7,7 @@
 #import params
 #import control
 #import grid
-
-struct PairRecord {
-    image: u32,
-    dim: u32,
-    order_hi: u32,
-    order_lo: u32,
-    birth_index: u32,
-    death_index: u32,
-}
+#import records
 
 @group(0) @binding(0) var<uniform> params: GraphParams;
 @group(0) @binding(1) var<storage, read> rank: array<u32>;

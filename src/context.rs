@@ -342,9 +342,32 @@ impl Context {
     /// encoder (see the plan). A context on the CPU backend has no device: an error.
     pub fn resident_plan(&self, dims: &[usize], options: &Options) -> Result<ResidentPlan> {
         match &self.engine {
-            Some(engine) => ResidentPlan::new(engine.clone(), dims, options),
+            Some(engine) => ResidentPlan::new(engine.clone(), dims, options, None),
             None => Err(Error::InvalidArgument(
                 "a resident plan records GPU work: this context computes on the CPU backend                  (make it with BackendChoice::Gpu or from_device)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// A [`ResidentPlan`] that also computes the topological loss of `B x H x W` probability maps
+    /// (`dims`) on the device, with one prior for all maps (`priors` of length 1) or one per map
+    /// (same construction and kind): see [`ResidentPlan::record_loss`]. The numbers are those of
+    /// [`Self::topological_loss_batch`], bit for bit.
+    pub fn resident_loss_plan(
+        &self,
+        dims: &[usize],
+        priors: &[TopologicalLoss],
+    ) -> Result<ResidentPlan> {
+        let options = priors
+            .first()
+            .map(|p| p.options())
+            .ok_or_else(|| Error::InvalidArgument("no prior given".into()))?;
+        match &self.engine {
+            Some(engine) => ResidentPlan::new(engine.clone(), dims, &options, Some(priors)),
+            None => Err(Error::InvalidArgument(
+                "a resident plan records GPU work: this context computes on the CPU backend \
+                 (make it with BackendChoice::Gpu or from_device)"
                     .into(),
             )),
         }

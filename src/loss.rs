@@ -11,6 +11,11 @@
 
 use ndarray::{Array, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
 
+use crate::cpu::ports::loss_gather::{loss_gather, sorted_contributions};
+use crate::cpu::ports::loss_reduce::loss_reduce;
+use crate::cpu::ports::loss_scatter::{loss_scatter, Entry};
+use crate::cpu::ports::loss_select::{last_pixel, missing};
+use crate::cpu::ports::loss_terms::loss_terms;
 use crate::diagram::Diagram;
 use crate::input::Stack;
 use crate::options::{Construction, Options};
@@ -108,10 +113,7 @@ impl TopologicalLoss {
     /// persistence are left out: they carry no gradient.
     pub fn terms(&self, diagram: &Diagram, map: &[f32]) -> LossTerms {
         // the pixel that enters last in the superlevel order: the minimum, largest index among ties
-        let last = map
-            .iter()
-            .enumerate()
-            .fold(0, |best, (i, &v)| if v <= map[best] { i } else { best });
+        let last = last_pixel(map);
         let value = |i: usize| map.get(i).copied().unwrap_or(0.0);
         let mut out = LossTerms::default();
         for (k, pairs) in diagram.pairs.iter().enumerate() {
@@ -127,8 +129,7 @@ impl TopologicalLoss {
             // the prior asks for more features than there are: each missing one is a bar of length 0,
             // which costs 1 in either form (TopologyLayer's TopKBarcodeLengths pads the same way) and
             // moves no pixel
-            out.missing
-                .push(weight * beta.saturating_sub(features.len()) as f32);
+            out.missing.push(missing(weight, beta, features.len()));
             out.terms
                 .extend(features.iter().enumerate().map(|(l, &(_, b, d))| LossTerm {
                     dim: k,
@@ -142,49 +143,29 @@ impl TopologicalLoss {
     }
 }
 
-/// One pixel's share of the gradient: `(linear index, dL/dvalue)`.
-pub(crate) type Contribution = (u32, f32);
-
-/// Loss value and per-pixel contributions (in a fixed order: dimension, persistence rank, birth then
-/// death) of one map's diagram. `values` is the map, row-major.
-pub(crate) fn loss_contributions(
+/// The entries of one map's features in the lists of their pixels (`base`: the map's first pixel in
+/// the batch), and the costs of its missing features per dimension. `values` is the map, row-major.
+pub(crate) fn loss_entries(
     diagram: &Diagram,
     values: &[f32],
     loss: &TopologicalLoss,
-) -> (f32, Vec<Contribution>) {
+    base: usize,
+) -> (Vec<Entry>, Vec<f32>) {
     let LossTerms { terms, missing } = loss.terms(diagram, values);
-    let mut total = 0.0f32;
-    let mut contributions = Vec::with_capacity(2 * terms.len());
-    // dimension by dimension: its missing features, then its terms (the order of the sum is fixed)
-    let mut counted = 0;
+    let mut entries = Vec::with_capacity(2 * terms.len());
     for t in terms {
-        while counted <= t.dim {
-            total += missing.get(counted).copied().unwrap_or(0.0);
-            counted += 1;
-        }
         let (b, d) = (values[t.birth_index], values[t.death_index]);
-        let pers = (b - d).abs();
-        let sign = if b >= d { 1.0 } else { -1.0 };
-        let (value, dpers) = match (loss.kind, t.kept) {
-            (LossKind::Squared, true) => (1.0 - pers * pers, -2.0 * pers),
-            (LossKind::Squared, false) => (pers * pers, 2.0 * pers),
-            (LossKind::L1, true) => (1.0 - pers, -1.0),
-            (LossKind::L1, false) => (pers, 1.0),
-        };
-        total += t.weight * value;
-        contributions.push((t.birth_index as u32, t.weight * dpers * sign));
-        contributions.push((t.death_index as u32, -t.weight * dpers * sign));
+        let numbers = loss_terms(loss.kind, t.kept, t.weight, b, d);
+        entries.extend(loss_scatter(
+            base,
+            t.dim,
+            t.birth_index,
+            t.death_index,
+            t.kept,
+            numbers,
+        ));
     }
-    for m in missing.iter().skip(counted) {
-        total += m;
-    }
-    (total, contributions)
-}
-
-/// Contributions sorted by pixel, stably (equal pixels keep their order): the order in which both
-/// backends add them up, so the sums have the same bits on both and on every run.
-pub(crate) fn sort_contributions(contributions: &mut [Contribution]) {
-    contributions.sort_by_key(|c| c.0);
+    (entries, missing)
 }
 
 /// The topological loss of one map: value, dense gradient (the map's shape) and the diagram it
@@ -261,17 +242,25 @@ pub(crate) fn batch_loss<D: Dimension>(
 ) -> Result<BatchLossResult<D>> {
     let diagrams = checked_diagrams(pipeline, stack, priors)?;
     let n = stack.shape().pixels();
-    let mut values = Vec::with_capacity(stack.count());
-    let mut contributions = Vec::new();
+    let len = stack.values().len();
+    let mut entries = Vec::new();
+    let mut missing = Vec::with_capacity(stack.count());
     for (b, d) in diagrams.iter().enumerate() {
         let prior = &priors[if priors.len() == 1 { 0 } else { b }];
-        let (value, c) = loss_contributions(d, stack.item_rounded(b), prior);
-        values.push(value);
-        contributions.extend(c.into_iter().map(|(p, g)| (p + (b * n) as u32, g)));
+        let (e, m) = loss_entries(d, stack.item_rounded(b), prior, b * n);
+        entries.extend(e);
+        missing.push(m);
     }
-    sort_contributions(&mut contributions);
-    let (pixels, grads): (Vec<u32>, Vec<f32>) = contributions.into_iter().unzip();
-    let gradient = pipeline.gradient_scatter(&pixels, &grads, stack.values().len())?;
+    // each pixel's shares added up in key order (the resident plan's kernels add them in the same
+    // order), then each map's in the order of loss_reduce
+    let (_, share) = loss_gather(&mut entries, len);
+    let values: Vec<f32> = missing
+        .iter()
+        .enumerate()
+        .map(|(b, m)| loss_reduce(&share[b * n..(b + 1) * n], m))
+        .collect();
+    let (pixels, grads) = sorted_contributions(&mut entries);
+    let gradient = pipeline.gradient_scatter(&pixels, &grads, len)?;
     let gradient = Array::from_shape_vec(IxDyn(&stack.dims()), gradient)
         .and_then(|g| g.into_dimensionality::<D>())
         .map_err(|e| Error::InvalidArgument(e.to_string()))?;
@@ -282,32 +271,37 @@ pub(crate) fn batch_loss<D: Dimension>(
     })
 }
 
-/// The superlevel diagrams of a stack of maps for a loss with these priors (one for all, or one per
-/// map), after the checks every loss call makes: the priors' count, weights and construction, and
-/// the maps' values.
-fn checked_diagrams(
-    pipeline: &Pipeline<'_>,
-    stack: &Stack,
-    priors: &[TopologicalLoss],
-) -> Result<Vec<Diagram>> {
-    if priors.len() != 1 && priors.len() != stack.count() {
+/// The checks of the priors of a batch of `maps` maps: one, or one per map; weights; one
+/// construction for all.
+pub(crate) fn check_priors(priors: &[TopologicalLoss], maps: usize) -> Result<()> {
+    if priors.len() != 1 && priors.len() != maps {
         return Err(Error::InvalidArgument(format!(
-            "{} priors for {} maps (give one, or one per map)",
+            "{} priors for {maps} maps (give one, or one per map)",
             priors.len(),
-            stack.count()
         )));
     }
     for prior in priors {
         prior.check()?;
     }
-    check_probabilities(stack.rounded())?;
-    let options: Vec<Options> = priors.iter().map(|l| l.options()).collect();
-    if options.iter().any(|o| *o != options[0]) {
+    if priors.iter().any(|p| p.options() != priors[0].options()) {
         return Err(Error::InvalidArgument(
             "all priors of a batch must use the same construction".into(),
         ));
     }
-    pipeline.diagrams(stack, &options[0])
+    Ok(())
+}
+
+/// The superlevel diagrams of a stack of maps for a loss with these priors (one for all, or one per
+/// map), after the checks every loss call makes: the priors (see [`check_priors`]) and the maps'
+/// values.
+fn checked_diagrams(
+    pipeline: &Pipeline<'_>,
+    stack: &Stack,
+    priors: &[TopologicalLoss],
+) -> Result<Vec<Diagram>> {
+    check_priors(priors, stack.count())?;
+    check_probabilities(stack.rounded())?;
+    pipeline.diagrams(stack, &priors[0].options())
 }
 
 /// The loss terms of each map of a stack (see [`TopologicalLoss::terms`]), with their diagrams.

@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::diagram::{assemble, Backend, Diagram};
-use crate::gpu::resident::{Resident, STATUS_BYTES};
+use crate::gpu::resident::{LossTargets, Resident, Target, STATUS_BYTES};
 use crate::gpu::{GpuEngine, RunStats};
 use crate::input::Shape;
 use crate::layout::{CONTROL_WORDS, C_PAIRS};
+use crate::loss::{check_priors, TopologicalLoss};
 use crate::options::Options;
 use crate::{Error, Result};
 
@@ -63,6 +64,54 @@ impl std::fmt::Debug for ResidentPlan {
     }
 }
 
+/// A range of a caller's buffer: the buffer and the byte offset where the data starts.
+#[derive(Debug, Clone, Copy)]
+pub struct BufferAt<'a> {
+    /// The buffer.
+    pub buffer: &'a wgpu::Buffer,
+    /// Byte offset (a multiple of 4).
+    pub offset: u64,
+}
+
+impl<'a> BufferAt<'a> {
+    /// `buffer` from byte `offset`.
+    pub fn new(buffer: &'a wgpu::Buffer, offset: u64) -> Self {
+        Self { buffer, offset }
+    }
+
+    /// An output of `bytes` here, checked: `COPY_DST` usage, alignment, room.
+    fn target(&self, what: &str, bytes: u64) -> Result<Target> {
+        if !self.buffer.usage().contains(wgpu::BufferUsages::COPY_DST) {
+            return Err(Error::InvalidArgument(format!(
+                "the {what} buffer's usages {:?} lack COPY_DST: the plan copies its results into it",
+                self.buffer.usage()
+            )));
+        }
+        if !self.offset.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT) {
+            return Err(Error::InvalidArgument(format!(
+                "the {what} buffer's byte offset {} is not a multiple of 4",
+                self.offset
+            )));
+        }
+        if self
+            .offset
+            .checked_add(bytes)
+            .is_none_or(|end| end > self.buffer.size())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "the {what} buffer holds {} bytes; {bytes} bytes from byte {} need {}",
+                self.buffer.size(),
+                self.offset,
+                self.offset.saturating_add(bytes)
+            )));
+        }
+        Ok(Target {
+            buffer: self.buffer.clone(),
+            offset: self.offset,
+        })
+    }
+}
+
 /// What [`ResidentPlan::finish`] found.
 #[derive(Debug, Clone)]
 pub struct ResidentStatus {
@@ -95,7 +144,12 @@ pub struct ResidentOutputs {
 }
 
 impl ResidentPlan {
-    pub(crate) fn new(engine: Arc<GpuEngine>, dims: &[usize], options: &Options) -> Result<Self> {
+    pub(crate) fn new(
+        engine: Arc<GpuEngine>,
+        dims: &[usize],
+        options: &Options,
+        losses: Option<&[TopologicalLoss]>,
+    ) -> Result<Self> {
         let (images, item) = match dims {
             [b, h, w] => (*b, [*h, *w]),
             _ => {
@@ -106,7 +160,15 @@ impl ResidentPlan {
                 })
             }
         };
-        let inner = engine.resident(images, Shape::of(&item)?, options)?;
+        if let Some(priors) = losses {
+            check_priors(priors, images)?;
+            if priors.iter().any(|p| p.kind != priors[0].kind) {
+                return Err(Error::InvalidArgument(
+                    "all priors of a resident plan must use the same kind (squared or L1)".into(),
+                ));
+            }
+        }
+        let inner = engine.resident(images, Shape::of(&item)?, options, losses)?;
         Ok(Self {
             engine,
             inner,
@@ -139,7 +201,46 @@ impl ResidentPlan {
     ) -> Result<()> {
         let before = self.engine_written();
         self.engine
-            .record_resident(&self.inner, encoder, input, offset)?;
+            .record_resident(&self.inner, encoder, input, offset, None)?;
+        self.written
+            .fetch_add(self.engine_written() - before, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Records the diagrams, then the topological loss of every map (a plan made by
+    /// [`crate::Context::resident_loss_plan`]): the loss of map `b` goes to the `f32` at
+    /// `losses.offset + 4 b` of `losses.buffer`, and `dL_b/dp` of every pixel to `B x H x W` `f32`
+    /// from `gradient.offset` of `gradient.buffer`, row-major as the input. The output buffers need
+    /// `COPY_DST` usage and 4-byte aligned offsets; they may be the input's buffer (at ranges that do
+    /// not overlap the input's). The numbers are those of [`crate::Context::topological_loss_batch`]
+    /// on the same maps, bit for bit; they are valid once [`Self::finish`] has returned `Ok` (a map
+    /// with a value outside `[0, 1]` or NaN makes it an [`Error::NotAProbability`]).
+    pub fn record_loss(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: BufferAt<'_>,
+        gradient: BufferAt<'_>,
+        losses: BufferAt<'_>,
+    ) -> Result<()> {
+        if self.inner.loss.is_none() {
+            return Err(Error::InvalidArgument(
+                "this plan was made without priors: make it with Context::resident_loss_plan"
+                    .into(),
+            ));
+        }
+        let [b, h, w] = [self.inner.images, self.inner.shape.pixels(), 1];
+        let targets = LossTargets {
+            gradient: gradient.target("gradient", (b * h * w) as u64 * 4)?,
+            losses: losses.target("losses", b as u64 * 4)?,
+        };
+        let before = self.engine_written();
+        self.engine.record_resident(
+            &self.inner,
+            encoder,
+            input.buffer,
+            input.offset,
+            Some(targets),
+        )?;
         self.written
             .fetch_add(self.engine_written() - before, Ordering::Relaxed);
         Ok(())
@@ -215,4 +316,4 @@ impl ResidentPlan {
     }
 }
 
-const _: () = assert!(STATUS_BYTES == 8 * CONTROL_WORDS as u64 + 16);
+const _: () = assert!(STATUS_BYTES == 8 * CONTROL_WORDS as u64 + 32);

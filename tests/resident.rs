@@ -223,8 +223,8 @@ fn a_step_maps_only_the_status() {
     resident_status(&ctx, &plan, &buffer); // the first step may rerun; the shape's count is kept
     let status = resident_status(&ctx, &plan, &buffer);
     assert_eq!(status.stats.submissions, 0);
-    // the status (two graphs' control words and the stamp), and the 4-byte stamp written
-    assert_eq!(status.stats.bytes_mapped, 144, "{status:?}");
+    // the status (two graphs' control words, the stamp and the loss's flags), and the 4-byte stamp written
+    assert_eq!(status.stats.bytes_mapped, 160, "{status:?}");
     assert_eq!(status.stats.bytes_written, 4, "{status:?}");
     // the records and their counts are on the device: read them with a copy of ours
     let outputs = plan.outputs().unwrap();
@@ -363,4 +363,247 @@ fn negative_zero_is_reported_as_the_host_api_reports_it() {
         &ctx.compute_batch(m.view(), &options).unwrap(),
         "-0.0",
     );
+}
+
+use wgpu_persistence::{BufferAt, LossKind, TopologicalLoss};
+
+/// The resident loss of `m` with `priors`: the input at byte 8 of a buffer that also receives the
+/// gradient and the losses, past it. Returns (losses, gradient, status).
+fn resident_loss(
+    ctx: &Context,
+    plan: &ResidentPlan,
+    m: ArrayView3<'_, f32>,
+) -> wgpu_persistence::Result<(Vec<f32>, Vec<f32>, wgpu_persistence::ResidentStatus)> {
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let n = m.len();
+    let mut words: Vec<f32> = vec![7.0, 7.0];
+    words.extend(m.iter());
+    words.extend(vec![-3.0f32; n + m.shape()[0] + 5]);
+    let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("the caller's tensors"),
+        contents: bytemuck::cast_slice(&words),
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
+    });
+    let (input, gradient, losses) = (8u64, 8 + 4 * n as u64, 8 + 8 * n as u64);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    plan.record_loss(
+        &mut encoder,
+        BufferAt::new(&buffer, input),
+        BufferAt::new(&buffer, gradient),
+        BufferAt::new(&buffer, losses + 4),
+    )?;
+    queue.submit([encoder.finish()]);
+    let status = plan.finish()?;
+    let all = read_u32s(device, queue, &buffer, 0, words.len());
+    let f = |w: &[u32]| w.iter().map(|&x| f32::from_bits(x)).collect::<Vec<f32>>();
+    // the words around the outputs are the caller's, untouched
+    assert_eq!(f(&all[..2]), vec![7.0, 7.0]);
+    assert_eq!(f(&all[2 + 2 * n..3 + 2 * n]), vec![-3.0]);
+    let b = m.shape()[0];
+    assert_eq!(
+        f(&all[3 + 2 * n + b..]),
+        vec![-3.0; words.len() - 3 - 2 * n - b]
+    );
+    Ok((
+        f(&all[3 + 2 * n..3 + 2 * n + b]),
+        f(&all[2 + n..2 + 2 * n]),
+        status,
+    ))
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn loss_equals_the_host_api_bit_for_bit() {
+    let Some(ctx) = common::gpu() else { return };
+    let cpu = Context::cpu();
+    let shapes = [(1, 1, 1), (1, 1, 9), (2, 17, 13), (3, 40, 33), (2, 64, 64)];
+    let mut weighted = TopologicalLoss::new(&[2, 3]);
+    weighted.weights = vec![0.5, 2.0];
+    for (s, &(b, h, w)) in shapes.iter().enumerate() {
+        for levels in [4, 1 << 20] {
+            let m = maps(100 + s as u64 * 3 + levels as u64, b, h, w, levels);
+            for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
+                for kind in [LossKind::Squared, LossKind::L1] {
+                    let mut priors: Vec<Vec<TopologicalLoss>> = vec![
+                        vec![TopologicalLoss::new(&[1, 1])],
+                        vec![TopologicalLoss::new(&[1, 0])],
+                        vec![weighted.clone()],
+                        (0..b)
+                            .map(|i| TopologicalLoss::new(&[1 + i % 2, i % 3]))
+                            .collect(),
+                    ];
+                    for p in priors.iter_mut().flatten() {
+                        p.construction = construction;
+                        p.kind = kind;
+                    }
+                    for prior in &priors {
+                        let what = format!(
+                            "{b}x{h}x{w} levels {levels} {construction:?} {kind:?} {:?}",
+                            prior.iter().map(|p| p.betti.clone()).collect::<Vec<_>>()
+                        );
+                        let plan = ctx.resident_loss_plan(&[b, h, w], prior).expect("plan");
+                        let (losses, gradient, _) =
+                            resident_loss(&ctx, &plan, m.view()).expect(&what);
+                        let host = ctx.topological_loss_batch(m.view(), prior).unwrap();
+                        assert_eq!(bits(&losses), bits(&host.losses), "{what}: losses");
+                        assert_eq!(
+                            bits(&gradient),
+                            bits(host.gradient.as_slice().unwrap()),
+                            "{what}: gradient"
+                        );
+                        let on_cpu = cpu.topological_loss_batch(m.view(), prior).unwrap();
+                        assert_eq!(bits(&losses), bits(&on_cpu.losses), "{what}: CPU losses");
+                        assert_eq!(
+                            bits(&gradient),
+                            bits(on_cpu.gradient.as_slice().unwrap()),
+                            "{what}: CPU gradient"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn loss_of_maps_that_lack_features_and_of_rings() {
+    let Some(ctx) = common::gpu() else { return };
+    // flat, a ring, a disk, a checkerboard: the prior (1, 1) finds what is missing in each
+    let (h, w) = (12, 12);
+    let ring = |i: usize, j: usize| {
+        let r = ((i as f32 - 5.5).powi(2) + (j as f32 - 5.5).powi(2)).sqrt();
+        if (2.5..4.5).contains(&r) {
+            0.9
+        } else {
+            0.1
+        }
+    };
+    let disk = |i: usize, j: usize| {
+        if (i as f32 - 5.5).powi(2) + (j as f32 - 5.5).powi(2) < 16.0 {
+            0.8
+        } else {
+            0.2
+        }
+    };
+    let m = Array3::from_shape_fn((4, h, w), |(b, i, j)| match b {
+        0 => 0.5,
+        1 => ring(i, j),
+        2 => disk(i, j),
+        _ => ((i + j) % 2) as f32,
+    });
+    let prior = [TopologicalLoss::new(&[1, 1])];
+    let plan = ctx.resident_loss_plan(&[4, h, w], &prior).unwrap();
+    let (losses, gradient, _) = resident_loss(&ctx, &plan, m.view()).unwrap();
+    let host = Context::cpu()
+        .topological_loss_batch(m.view(), &prior)
+        .unwrap();
+    assert_eq!(bits(&losses), bits(&host.losses));
+    assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
+    // a flat map lacks both features (2); a right ring costs less than a disk without a hole
+    assert_eq!(losses[0], 2.0);
+    assert!(losses[1] < losses[2], "{losses:?}");
+}
+
+#[test]
+fn loss_after_reruns_and_its_bus_traffic() {
+    let Some(ctx) = common::gpu() else { return };
+    let m = maps(21, 3, 48, 48, 1 << 20);
+    let prior = [TopologicalLoss::new(&[1, 1])];
+    let plan = ctx.resident_loss_plan(&[3, 48, 48], &prior).unwrap();
+    wgpu_persistence::internals::set_resident_rounds(&plan, 1);
+    let (losses, gradient, status) = resident_loss(&ctx, &plan, m.view()).unwrap();
+    assert!(status.stats.submissions >= 1, "no rerun: {status:?}");
+    let host = ctx.topological_loss_batch(m.view(), &prior).unwrap();
+    assert_eq!(bits(&losses), bits(&host.losses));
+    assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
+    // a step with no rerun maps the status alone and writes the stamp alone
+    let (_, _, status) = resident_loss(&ctx, &plan, m.view()).unwrap();
+    assert_eq!(status.stats.submissions, 0);
+    assert_eq!(
+        (status.stats.bytes_mapped, status.stats.bytes_written),
+        (160, 4),
+        "{status:?}"
+    );
+    // the host API maps the pair records and the gradient and writes the maps and contributions
+    let host_stats = ctx.last_run_stats();
+    assert!(
+        host_stats.bytes_mapped >= (m.len() * 4) as u64,
+        "{host_stats:?}"
+    );
+    assert!(
+        host_stats.bytes_written >= (m.len() * 4) as u64,
+        "{host_stats:?}"
+    );
+}
+
+#[test]
+fn loss_errors() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let prior = [TopologicalLoss::new(&[1, 1])];
+    let message = |e: wgpu_persistence::Error| e.to_string();
+    // a value outside [0, 1]: the same error as the host API's, from finish
+    let mut m = maps(5, 2, 9, 9, 10);
+    m[[1, 4, 2]] = 1.5;
+    let plan = ctx.resident_loss_plan(&[2, 9, 9], &prior).unwrap();
+    let err = resident_loss(&ctx, &plan, m.view()).unwrap_err();
+    let host = ctx.topological_loss_batch(m.view(), &prior).unwrap_err();
+    assert_eq!(message(err), message(host));
+    m[[1, 4, 2]] = f32::NAN;
+    assert!(resident_loss(&ctx, &plan, m.view()).is_err());
+    // priors: too many, bad weights, mixed kinds; a diagram plan has no loss
+    assert!(ctx
+        .resident_loss_plan(
+            &[2, 9, 9],
+            &[prior[0].clone(), prior[0].clone(), prior[0].clone()]
+        )
+        .is_err());
+    let mut bad = TopologicalLoss::new(&[1, 1]);
+    bad.weights = vec![f32::NAN];
+    assert!(message(ctx.resident_loss_plan(&[2, 9, 9], &[bad]).unwrap_err()).contains("weight"));
+    let mut l1 = TopologicalLoss::new(&[1, 1]);
+    l1.kind = LossKind::L1;
+    assert!(message(
+        ctx.resident_loss_plan(&[2, 9, 9], &[prior[0].clone(), l1])
+            .unwrap_err()
+    )
+    .contains("same kind"));
+    let diagrams_only = ctx.resident_plan(&[2, 9, 9], &Options::default()).unwrap();
+    let buffer = upload(device, maps(1, 2, 9, 9, 3).view(), 0);
+    let out = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 2048,
+        usage: wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    let at = |b, o| BufferAt::new(b, o);
+    assert!(message(
+        diagrams_only
+            .record_loss(&mut encoder, at(&buffer, 0), at(&out, 0), at(&out, 1024))
+            .unwrap_err()
+    )
+    .contains("without priors"));
+    // outputs: too small, misaligned, not a copy destination
+    let plan = ctx.resident_loss_plan(&[2, 9, 9], &prior).unwrap();
+    assert!(message(
+        plan.record_loss(&mut encoder, at(&buffer, 0), at(&out, 1500), at(&out, 0))
+            .unwrap_err()
+    )
+    .contains("gradient buffer holds"));
+    assert!(message(
+        plan.record_loss(&mut encoder, at(&buffer, 0), at(&out, 0), at(&out, 2046))
+            .unwrap_err()
+    )
+    .contains("multiple of 4"));
+    assert!(message(
+        plan.record_loss(&mut encoder, at(&buffer, 0), at(&buffer, 0), at(&out, 1024))
+            .unwrap_err()
+    )
+    .contains("COPY_DST"));
 }

@@ -8,6 +8,7 @@
 //! - [`kernels`]: one struct per shader, bound by name;
 //! - [`timing`]: the optional timestamp queries; [`buffers`]: making and mapping buffers;
 //! - `resident`: a plan's stages recorded into the caller's encoder, outputs left on the device;
+//!   `resident_loss`: its topological loss;
 //! - `scatter`: the loss's gradient scatter; `probes`: the kernel tests' hooks.
 
 pub(crate) mod buffers;
@@ -17,6 +18,7 @@ mod probes;
 mod readback;
 mod record;
 pub(crate) mod resident;
+mod resident_loss;
 mod scatter;
 pub(crate) mod timing;
 pub(crate) mod workspace;

@@ -5,7 +5,7 @@ use super::kernels::boruvka_control::ControlStep;
 use super::kernels::boruvka_select::SelectPass;
 use super::kernels::{GraphKernels, Kernels};
 use super::timing::KernelTimer;
-use super::workspace::{GraphStage, Ranking, Workspace, CONTROL_BYTES};
+use super::workspace::{GraphStage, Ranking, ScanLevel, Workspace, CONTROL_BYTES};
 use crate::layout;
 
 /// Records into a pass or an encoder with the compiled kernels (the engine lends them).
@@ -45,21 +45,32 @@ impl Recorder<'_> {
         for sort_pass in &r.passes {
             k.radix_histogram
                 .record(pass, &sort_pass.histogram, r.pixels as u64, timer);
-            for level in &r.scan_levels {
-                if let Some(reduce) = &level.reduce {
-                    k.scan_reduce
-                        .record(pass, reduce, level.count as u64, timer);
-                }
-            }
-            for level in r.scan_levels.iter().rev() {
-                k.scan_apply
-                    .record(pass, &level.apply, level.count as u64, timer);
-            }
+            self.scan(pass, &r.scan_levels, timer);
             k.radix_scatter
                 .record(pass, &sort_pass.scatter, r.pixels as u64, timer);
         }
         k.rank_scatter
             .record(pass, &r.rank_bind, r.pixels as u64, timer);
+    }
+
+    /// Records a multi-level exclusive scan in place: reduce down the levels, apply back up.
+    pub(super) fn scan(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        levels: &[ScanLevel],
+        timer: Option<&KernelTimer>,
+    ) {
+        let k = &self.kernels;
+        for level in levels {
+            if let Some(reduce) = &level.reduce {
+                k.scan_reduce
+                    .record(pass, reduce, level.count as u64, timer);
+            }
+        }
+        for level in levels.iter().rev() {
+            k.scan_apply
+                .record(pass, &level.apply, level.count as u64, timer);
+        }
     }
 
     /// Records the pairing of graph `g`: its init and `rounds` hooking rounds (the first is the

@@ -11,15 +11,32 @@ use std::sync::Mutex;
 use super::buffers::{mappable, storage};
 use super::engine::{GpuEngine, MAX_ROUNDS};
 use super::record::Submission;
+use super::resident_loss::ResidentLoss;
 use super::workspace::{check_limits, Workspace, WorkspaceKey, CONTROL_BYTES};
 use crate::diagram::RawPair;
 use crate::input::{Domain, Shape};
-use crate::layout::{CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET};
+use crate::layout::{CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET, NONE};
+use crate::loss::TopologicalLoss;
 use crate::options::Options;
 use crate::{Error, Result};
 
-/// Bytes of the status the host maps: both graphs' control words, then the stamp (padded).
-pub(crate) const STATUS_BYTES: u64 = 2 * CONTROL_BYTES + 16;
+/// Bytes of the status the host maps: both graphs' control words, the stamp (padded), the loss's
+/// flags (the first pixel that is not a probability; padded).
+pub(crate) const STATUS_BYTES: u64 = 2 * CONTROL_BYTES + 32;
+
+/// A buffer of the caller's and a byte offset in it.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub buffer: wgpu::Buffer,
+    pub offset: u64,
+}
+
+/// Where a loss recording's results go: the gradient (`B x H x W` `f32`) and the losses (`B`).
+#[derive(Debug, Clone)]
+pub(crate) struct LossTargets {
+    pub gradient: Target,
+    pub losses: Target,
+}
 
 /// The buffers of one resident plan: a workspace of its own (a plan's outputs are not overwritten by
 /// the context's other calls), the initial control words, the stamp and the status readback.
@@ -40,6 +57,12 @@ pub(crate) struct Resident {
     rounds: AtomicU32,
     /// Pixels of the batch.
     pub pixels: u64,
+    /// The topological loss's buffers, for a plan made with priors.
+    pub loss: Option<ResidentLoss>,
+    /// Where the last loss recording's results go (a rerun copies them there again).
+    targets: Mutex<Option<LossTargets>>,
+    /// The loss's flags, and their initial words.
+    flags: wgpu::Buffer,
 }
 
 impl Resident {
@@ -62,7 +85,13 @@ pub(crate) struct ResidentStatus {
 
 impl GpuEngine {
     /// A resident plan's buffers for `images` items of `shape`.
-    pub fn resident(&self, images: usize, shape: Shape, options: &Options) -> Result<Resident> {
+    pub fn resident(
+        &self,
+        images: usize,
+        shape: Shape,
+        options: &Options,
+        losses: Option<&[TopologicalLoss]>,
+    ) -> Result<Resident> {
         if shape.domain() == Domain::Volume {
             return Err(Error::InvalidArgument(
                 "a resident plan takes B x H x W images: H1 of a volume is reduced on the host \
@@ -119,7 +148,27 @@ impl GpuEngine {
             });
         let rounds = ws.rounds_hint.load(Ordering::Relaxed);
         let pixels = ws.ranking.pixels as u64;
+        let flags = storage(
+            &self.device,
+            "loss_flags",
+            16,
+            wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
+        let loss = match losses {
+            Some(l) => {
+                let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+                let loss = ResidentLoss::new(&self.device, &self.kernels, &ws, l, &flags);
+                if let Some(e) = pollster::block_on(scope.pop()) {
+                    return Err(Error::Device(format!("allocating the loss's buffers: {e}")));
+                }
+                Some(loss)
+            }
+            None => None,
+        };
         Ok(Resident {
+            loss,
+            targets: Mutex::new(None),
+            flags,
             ws: Mutex::new(ws),
             images,
             shape,
@@ -146,6 +195,7 @@ impl GpuEngine {
         encoder: &mut wgpu::CommandEncoder,
         input: &wgpu::Buffer,
         offset: u64,
+        targets: Option<LossTargets>,
     ) -> Result<()> {
         self.check_lost()?;
         let bytes = r.pixels * 4;
@@ -178,8 +228,60 @@ impl GpuEngine {
         let generation = r.generation.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         self.write(&r.stamp, 0, &generation.to_le_bytes());
         encoder.copy_buffer_to_buffer(input, offset, &ws.ranking.values, 0, Some(bytes));
-        self.record_graphs(r, &ws, encoder, true, &[0, 1]);
+        if let Some(loss) = &r.loss {
+            encoder.copy_buffer_to_buffer(&loss.flags_init, 0, &r.flags, 0, Some(16));
+        }
+        let mut slot = r
+            .targets
+            .lock()
+            .map_err(|_| Error::Device("plan lock poisoned".into()))?;
+        *slot = targets;
+        self.record_graphs(r, &ws, encoder, true, &[0, 1], slot.as_ref());
         Ok(())
+    }
+
+    /// Records the loss's kernels after the pairing, and the copies of its results to `targets`.
+    fn record_loss(
+        &self,
+        loss: &ResidentLoss,
+        encoder: &mut wgpu::CommandEncoder,
+        targets: &LossTargets,
+    ) {
+        let lk = self.kernels.loss(&self.device);
+        encoder.clear_buffer(&loss.counts, 0, None);
+        encoder.clear_buffer(&loss.cursor, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.loss_terms"),
+                timestamp_writes: None,
+            });
+            for g in &loss.graphs {
+                lk.select.record(&mut pass, &g.select, loss.images, None);
+            }
+            for g in &loss.graphs {
+                lk.terms.record(&mut pass, &g.terms, g.records, None);
+            }
+        }
+        let total = loss.images * loss.pixels * 4;
+        encoder.copy_buffer_to_buffer(&loss.counts, 0, &loss.offsets, 0, Some(total));
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.loss_gradient"),
+                timestamp_writes: None,
+            });
+            self.recorder().scan(&mut pass, &loss.scan, None);
+            for g in &loss.graphs {
+                lk.scatter.record(&mut pass, &g.scatter, g.records, None);
+            }
+            for g in &loss.graphs {
+                lk.gather
+                    .record(&mut pass, &g.gather, loss.images * loss.pixels, None);
+            }
+            lk.reduce.record(&mut pass, &loss.reduce, loss.images, None);
+        }
+        let (g, l) = (&targets.gradient, &targets.losses);
+        encoder.copy_buffer_to_buffer(&loss.gradient, 0, &g.buffer, g.offset, Some(total));
+        encoder.copy_buffer_to_buffer(&loss.losses, 0, &l.buffer, l.offset, Some(loss.images * 4));
     }
 
     /// Records the pairing of `graphs` (after the ranking when `ranks`) and the copies of the
@@ -191,6 +293,7 @@ impl GpuEngine {
         encoder: &mut wgpu::CommandEncoder,
         ranks: bool,
         graphs: &[usize],
+        targets: Option<&LossTargets>,
     ) {
         for &i in graphs {
             encoder.copy_buffer_to_buffer(
@@ -208,6 +311,9 @@ impl GpuEngine {
             images: r.images,
         };
         self.recorder().diagram(encoder, ws, &submission, None);
+        if let (Some(loss), Some(targets)) = (&r.loss, targets) {
+            self.record_loss(loss, encoder, targets);
+        }
         for (i, g) in ws.graphs.iter().enumerate() {
             encoder.copy_buffer_to_buffer(
                 &g.control,
@@ -218,6 +324,7 @@ impl GpuEngine {
             );
         }
         encoder.copy_buffer_to_buffer(&r.stamp, 0, &r.status, 2 * CONTROL_BYTES, Some(16));
+        encoder.copy_buffer_to_buffer(&r.flags, 0, &r.status, 2 * CONTROL_BYTES + 16, Some(16));
     }
 
     /// Maps the status once the recorded work has run (waiting for it): an error if the last
@@ -253,6 +360,17 @@ impl GpuEngine {
                         .into(),
                 ));
             }
+            let flag = words
+                .get(2 * CONTROL_WORDS as usize + 4)
+                .copied()
+                .unwrap_or(NONE);
+            if r.loss.is_some() && flag != NONE {
+                let value = self.read_value(&ws, flag)?;
+                return Err(Error::NotAProbability {
+                    index: flag as usize,
+                    value,
+                });
+            }
             let going: Vec<usize> = (0..ws.graphs.len())
                 .filter(|&i| word(i, C_HOOKS) < word(i, C_TARGET))
                 .collect();
@@ -274,10 +392,31 @@ impl GpuEngine {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("wgpu-persistence.resident_rerun"),
                 });
-            self.record_graphs(r, &ws, &mut encoder, false, &going);
+            let targets = r
+                .targets
+                .lock()
+                .map_err(|_| Error::Device("plan lock poisoned".into()))?
+                .clone();
+            self.record_graphs(r, &ws, &mut encoder, false, &going, targets.as_ref());
             self.queue.submit([encoder.finish()]);
             reruns += 1;
         })
+    }
+
+    /// The value of pixel `index` of the batch, read back (an error's detail).
+    fn read_value(&self, ws: &Workspace, index: u32) -> Result<f32> {
+        let copy = mappable(&self.device, "resident_value", 4);
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("wgpu-persistence.resident_value"),
+            });
+        encoder.copy_buffer_to_buffer(&ws.ranking.values, index as u64 * 4, &copy, 0, Some(4));
+        self.queue.submit([encoder.finish()]);
+        let words = self.read(&[(&copy, 4)])?;
+        Ok(f32::from_bits(
+            words.first().and_then(|w| w.first()).copied().unwrap_or(0),
+        ))
     }
 
     /// The raw pairs of every item and the pixels the plan ranked, read back (after

@@ -202,6 +202,67 @@ pub(crate) struct ScanLevel {
     pub apply: wgpu::BindGroup,
 }
 
+/// The levels of a multi-level exclusive scan of `count` words of `data`, in place: reduce down the
+/// levels, apply back up.
+pub(crate) fn scan_levels(
+    device: &wgpu::Device,
+    k: &Kernels,
+    data: &wgpu::Buffer,
+    count: u32,
+) -> Vec<ScanLevel> {
+    use wgpu::BufferUsages as U;
+    let mut scan_levels = vec![];
+    let mut level = data.clone();
+    let mut count = count;
+    loop {
+        let params =
+            |use_offsets| uniform(device, "scan_params", &ScanParams { count, use_offsets });
+        if count <= SCAN_BLOCK {
+            let no_offsets = storage(device, "no_offsets", 16, U::empty());
+            let apply = k.scan_apply.bind(
+                device,
+                layout::scan_apply::Bindings {
+                    params: whole(&params(0)),
+                    data: whole(&level),
+                    block_offsets: whole(&no_offsets),
+                },
+            );
+            scan_levels.push(ScanLevel {
+                count,
+                reduce: None,
+                apply,
+            });
+            break;
+        }
+        let blocks = count.div_ceil(SCAN_BLOCK);
+        let sums = storage(device, "scan_sums", blocks as u64 * 4, U::empty());
+        let reduce = k.scan_reduce.bind(
+            device,
+            layout::scan_reduce::Bindings {
+                params: whole(&params(0)),
+                data: whole(&level),
+                block_sums: whole(&sums),
+            },
+        );
+        let apply = k.scan_apply.bind(
+            device,
+            layout::scan_apply::Bindings {
+                params: whole(&params(1)),
+                data: whole(&level),
+                block_offsets: whole(&sums),
+            },
+        );
+        scan_levels.push(ScanLevel {
+            count,
+            reduce: Some(reduce),
+            apply,
+        });
+        level = sums;
+        count = blocks;
+    }
+    scan_levels
+}
+
 /// Values to keys, keys sorted, ranks and orders.
 pub(crate) struct Ranking {
     /// Pixels of the batch.
@@ -304,56 +365,7 @@ impl Ranking {
         }
         let sorted_payload = &payload[plan.len() % 2];
 
-        // multi-level exclusive scan of the histogram: reduce down the levels, apply back up
-        let mut scan_levels = vec![];
-        let mut level = hist.clone();
-        let mut count = hist_len;
-        loop {
-            let params =
-                |use_offsets| uniform(device, "scan_params", &ScanParams { count, use_offsets });
-            if count <= SCAN_BLOCK {
-                let no_offsets = storage(device, "no_offsets", 16, U::empty());
-                let apply = k.scan_apply.bind(
-                    device,
-                    layout::scan_apply::Bindings {
-                        params: whole(&params(0)),
-                        data: whole(&level),
-                        block_offsets: whole(&no_offsets),
-                    },
-                );
-                scan_levels.push(ScanLevel {
-                    count,
-                    reduce: None,
-                    apply,
-                });
-                break;
-            }
-            let blocks = count.div_ceil(SCAN_BLOCK);
-            let sums = storage(device, "scan_sums", blocks as u64 * 4, U::empty());
-            let reduce = k.scan_reduce.bind(
-                device,
-                layout::scan_reduce::Bindings {
-                    params: whole(&params(0)),
-                    data: whole(&level),
-                    block_sums: whole(&sums),
-                },
-            );
-            let apply = k.scan_apply.bind(
-                device,
-                layout::scan_apply::Bindings {
-                    params: whole(&params(1)),
-                    data: whole(&level),
-                    block_offsets: whole(&sums),
-                },
-            );
-            scan_levels.push(ScanLevel {
-                count,
-                reduce: Some(reduce),
-                apply,
-            });
-            level = sums;
-            count = blocks;
-        }
+        let scan_levels = scan_levels(device, k, &hist, hist_len);
         let rank_params = uniform(
             device,
             "rank_params",

@@ -111,6 +111,11 @@ pub(crate) mod boruvka_init;
 pub(crate) mod boruvka_select;
 pub(crate) mod compact_pairs;
 pub(crate) mod gradient_scatter;
+pub(crate) mod loss_gather;
+pub(crate) mod loss_reduce;
+pub(crate) mod loss_scatter;
+pub(crate) mod loss_select;
+pub(crate) mod loss_terms;
 pub(crate) mod order_keys;
 pub(crate) mod pointer_jump;
 pub(crate) mod radix_histogram;
@@ -338,6 +343,18 @@ pub(crate) struct Kernels {
     pub pointer_jump: pointer_jump::PointerJump,
     pub boruvka_control: boruvka_control::BoruvkaControl,
     pub gradient_scatter: gradient_scatter::GradientScatter,
+    /// The loss kernels of resident plans (made on first use).
+    loss: std::sync::OnceLock<LossKernels>,
+}
+
+/// The kernels of a resident plan's topological loss.
+#[derive(Debug)]
+pub(crate) struct LossKernels {
+    pub select: loss_select::LossSelect,
+    pub terms: loss_terms::LossTerms,
+    pub scatter: loss_scatter::LossScatter,
+    pub gather: loss_gather::LossGather,
+    pub reduce: loss_reduce::LossReduce,
 }
 
 impl Kernels {
@@ -355,7 +372,19 @@ impl Kernels {
             pointer_jump: pointer_jump::PointerJump::new(device),
             boruvka_control: boruvka_control::BoruvkaControl::new(device),
             gradient_scatter: gradient_scatter::GradientScatter::new(device),
+            loss: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The loss kernels (compiled on first use).
+    pub fn loss(&self, device: &wgpu::Device) -> &LossKernels {
+        self.loss.get_or_init(|| LossKernels {
+            select: loss_select::LossSelect::new(device),
+            terms: loss_terms::LossTerms::new(device),
+            scatter: loss_scatter::LossScatter::new(device),
+            gather: loss_gather::LossGather::new(device),
+            reduce: loss_reduce::LossReduce::new(device),
+        })
     }
 
     /// The graph kernels for images, or for volumes (compiled on first use).
