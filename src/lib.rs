@@ -57,3 +57,8 @@ pub mod internals;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeSnippets;
+
+/// The resident plans' contract (`docs/resident.md`), its snippet compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/resident.md")]
+pub struct ResidentSnippets;

@@ -9,9 +9,10 @@ mod common;
 
 use rand::{Rng, SeedableRng};
 use wgpu_persistence::internals::layout::{
-    self, ScatterParams, SortParams, ARG_WORDS, CONTROL_WORDS, C_CAPACITY, C_EDGES, C_EDGES_OUT,
-    C_HOOKED, C_HOOKS, C_ROOTS_OUT, C_TARGET, C_VERTICES, MAX_GROUPS_PER_DIM, NONE, RADIX,
-    SCAN_BLOCK, TILE, WG,
+    self, LossParams, PairRecord, Prior, ScatterParams, Selection, SortParams, Term, ARG_WORDS,
+    CONTROL_WORDS, C_CAPACITY, C_EDGES, C_EDGES_OUT, C_HOOKED, C_HOOKS, C_ROOTS_OUT, C_TARGET,
+    C_VERTICES, ENTRY_DEATH, MAX_GROUPS_PER_DIM, NONE, RADIX, SCAN_BLOCK, TERM_FEATURE, TERM_KEPT,
+    TILE, WG,
 };
 use wgpu_persistence::internals::{gpu_run_kernel, ports, GraphKind, Grid};
 use wgpu_persistence::Context;
@@ -396,5 +397,303 @@ fn every_kernel_has_a_port_of_its_name() {
             shader.name
         );
     }
-    assert_eq!(layout::SHADERS.len(), 15);
+    assert_eq!(layout::SHADERS.len(), 20);
+}
+
+fn f32_bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn loss_reduce_matches_its_port() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    for &(images, pixels) in &[(1usize, 1usize), (3, 300), (2, 70_001)] {
+        // shares of very different sizes: the order of the sums shows in the bits
+        let share: Vec<f32> = (0..images * pixels)
+            .map(|_| rng.gen_range(0.0f32..1.0).powi(rng.gen_range(1..12)))
+            .collect();
+        let selection: Vec<Selection> = (0..2 * images)
+            .map(|_| Selection {
+                missing: rng.gen_range(0..3) as f32 * 0.7,
+                ..Selection::default()
+            })
+            .collect();
+        let params = LossParams {
+            images: images as u32,
+            pixels: pixels as u32,
+            ..LossParams::default()
+        };
+        let mut buffers = vec![
+            words(&params),
+            bytemuck::cast_slice(&share).to_vec(),
+            bytemuck::cast_slice(&selection).to_vec(),
+            vec![0; images],
+        ];
+        gpu_run_kernel(
+            &ctx,
+            "loss_reduce",
+            &[],
+            &mut buffers,
+            groups(images as u64, 1),
+        )
+        .unwrap();
+        let want: Vec<f32> = (0..images)
+            .map(|b| {
+                let m = [selection[2 * b].missing, selection[2 * b + 1].missing];
+                ports::loss_reduce::loss_reduce(&share[b * pixels..(b + 1) * pixels], &m)
+            })
+            .collect();
+        assert_eq!(buffers[3], f32_bits(&want), "{images} x {pixels}");
+    }
+}
+
+/// Random records of `images` maps of `pixels` values, with their persistence as loss_select
+/// writes it; some essential.
+fn loss_records(
+    rng: &mut impl Rng,
+    images: usize,
+    pixels: usize,
+    count: usize,
+    values: &[f32],
+) -> (Vec<PairRecord>, Vec<[f32; 2]>) {
+    let mut records = vec![];
+    let mut pers = vec![];
+    for i in 0..count {
+        let image = rng.gen_range(0..images) as u32;
+        let birth = rng.gen_range(0..pixels) as u32;
+        let death = if i % 7 == 0 {
+            NONE
+        } else {
+            rng.gen_range(0..pixels) as u32
+        };
+        records.push(PairRecord {
+            image,
+            dim: 0,
+            order_hi: rng.gen(),
+            order_lo: i as u32,
+            birth_index: birth,
+            death_index: death,
+        });
+        let base = image as usize * pixels;
+        let d = if death == NONE { 0 } else { death as usize };
+        let (vb, vd) = (values[base + birth as usize], values[base + d]);
+        let p = if vb != vd { (vb - vd).abs() } else { 0.0 };
+        pers.push([p, p * p]);
+    }
+    (records, pers)
+}
+
+#[test]
+fn loss_terms_matches_its_port() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for &(images, pixels, count) in &[(1usize, 1usize, 1usize), (3, 50, 200), (2, 3000, 9000)] {
+        let values: Vec<f32> = (0..images * pixels)
+            .map(|_| rng.gen_range(0..9) as f32 / 8.0)
+            .collect();
+        let (records, pers) = loss_records(&mut rng, images, pixels, count, &values);
+        let priors: Vec<Prior> = (0..images)
+            .map(|_| Prior {
+                beta0: 1,
+                beta1: 0,
+                weight0: rng.gen_range(0.1..3.0),
+                weight1: 1.0,
+            })
+            .collect();
+        // kept: keys at or above a random threshold (last pixel 0)
+        let selection: Vec<Selection> = (0..2 * images)
+            .map(|_| Selection {
+                key_pers: rng.gen_range(0..0x3f80_0000),
+                last: 0,
+                ..Selection::default()
+            })
+            .collect();
+        for kind in [0u32, 1] {
+            let params = LossParams {
+                images: images as u32,
+                pixels: pixels as u32,
+                dim: 0,
+                kind,
+                capacity: count as u32,
+                ..LossParams::default()
+            };
+            let mut control = vec![0u32; CONTROL_WORDS as usize];
+            control[layout::C_PAIRS as usize] = count as u32;
+            let mut buffers = vec![
+                words(&params),
+                bytemuck::cast_slice(&values).to_vec(),
+                bytemuck::cast_slice(&records).to_vec(),
+                control,
+                bytemuck::cast_slice(&priors).to_vec(),
+                bytemuck::cast_slice(&selection).to_vec(),
+                bytemuck::cast_slice(&pers).to_vec(),
+                vec![0; 4 * count],
+                vec![0; images * pixels],
+            ];
+            gpu_run_kernel(
+                &ctx,
+                "loss_terms",
+                &[],
+                &mut buffers,
+                groups(count as u64, WG),
+            )
+            .unwrap();
+            let terms: &[Term] = bytemuck::cast_slice(&buffers[7]);
+            let mut counts = vec![0u32; images * pixels];
+            let loss_kind = if kind == 0 {
+                wgpu_persistence::LossKind::Squared
+            } else {
+                wgpu_persistence::LossKind::L1
+            };
+            for (r, rec) in records.iter().enumerate() {
+                let t = terms[r];
+                if pers[r][0] == 0.0 {
+                    assert_eq!(t.flags, 0, "record {r}");
+                    continue;
+                }
+                let base = rec.image as usize * pixels;
+                let d = if rec.death_index == NONE {
+                    0
+                } else {
+                    rec.death_index as usize
+                };
+                let kept = pers[r][0].to_bits() >= selection[2 * rec.image as usize].key_pers;
+                let want = ports::loss_terms::loss_terms(
+                    loss_kind,
+                    kept,
+                    priors[rec.image as usize].weight0,
+                    values[base + rec.birth_index as usize],
+                    values[base + d],
+                );
+                assert_eq!(
+                    t.flags,
+                    TERM_FEATURE | if kept { TERM_KEPT } else { 0 },
+                    "record {r}"
+                );
+                assert_eq!(
+                    f32_bits(&[t.birth, t.death, t.loss]),
+                    f32_bits(&want),
+                    "record {r} kind {kind}"
+                );
+                counts[base + rec.birth_index as usize] += 1;
+                counts[base + d] += 1;
+            }
+            assert_eq!(buffers[8], counts, "entry counts");
+        }
+    }
+}
+
+#[test]
+fn loss_gather_matches_its_port() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(10);
+    for &(images, pixels, count) in &[(1usize, 1usize, 1usize), (2, 40, 300), (3, 2000, 5000)] {
+        let values: Vec<f32> = (0..images * pixels)
+            .map(|_| rng.gen_range(0..5) as f32 / 4.0)
+            .collect();
+        let (records, pers) = loss_records(&mut rng, images, pixels, count, &values);
+        // terms with shares of very different sizes, kept or not at random; many entries per pixel.
+        // A term is a function of its map, pixels and kept flag, as real ones are (entries of equal
+        // key are then equal, which the kernel relies on)
+        let size = |seed: u64, what: u64| {
+            let mut r = rand::rngs::StdRng::seed_from_u64(seed * 3 + what);
+            r.gen_range(-1.0f32..1.0).powi(r.gen_range(1..9))
+        };
+        let terms: Vec<Term> = records
+            .iter()
+            .zip(&pers)
+            .map(|(rec, p)| {
+                let kept = rng.gen::<bool>();
+                let seed = ((rec.image as u64 * 1_000_003 + rec.birth_index as u64) * 1_000_003
+                    + rec.death_index as u64)
+                    * 2
+                    + kept as u64;
+                Term {
+                    flags: if p[0] == 0.0 {
+                        0
+                    } else {
+                        TERM_FEATURE | if kept { TERM_KEPT } else { 0 }
+                    },
+                    birth: size(seed, 0),
+                    death: size(seed, 1),
+                    loss: size(seed, 2).abs(),
+                }
+            })
+            .collect();
+        let selection: Vec<Selection> = (0..2 * images)
+            .map(|_| Selection {
+                last: 0,
+                ..Selection::default()
+            })
+            .collect();
+        // the lists, as loss_scatter would fill them (in a shuffled order), and the port's entries
+        let mut lists: Vec<Vec<u32>> = vec![vec![]; images * pixels];
+        let mut entries = vec![];
+        for (r, rec) in records.iter().enumerate() {
+            if terms[r].flags & TERM_FEATURE == 0 {
+                continue;
+            }
+            let base = rec.image as usize * pixels;
+            let d = if rec.death_index == NONE {
+                0
+            } else {
+                rec.death_index as usize
+            };
+            lists[base + rec.birth_index as usize].push(r as u32);
+            lists[base + d].push(r as u32 | ENTRY_DEATH);
+            let t = terms[r];
+            entries.extend(ports::loss_scatter::loss_scatter(
+                base,
+                0,
+                rec.birth_index as usize,
+                d,
+                t.flags & TERM_KEPT != 0,
+                [t.birth, t.death, t.loss],
+            ));
+        }
+        let (mut offsets, mut counts, mut flat) = (vec![], vec![], vec![]);
+        for list in &mut lists {
+            // a shuffled order: the kernel orders each list itself
+            for i in (1..list.len()).rev() {
+                list.swap(i, rng.gen_range(0..=i));
+            }
+            offsets.push(flat.len() as u32);
+            counts.push(list.len() as u32);
+            flat.extend(list.iter());
+        }
+        let params = LossParams {
+            images: images as u32,
+            pixels: pixels as u32,
+            dim: 0,
+            capacity: count as u32,
+            ..LossParams::default()
+        };
+        let mut buffers = vec![
+            words(&params),
+            bytemuck::cast_slice(&records).to_vec(),
+            bytemuck::cast_slice(&terms).to_vec(),
+            bytemuck::cast_slice(&selection).to_vec(),
+            offsets,
+            counts,
+            flat,
+            vec![0; images * pixels],
+            vec![0; images * pixels],
+        ];
+        gpu_run_kernel(
+            &ctx,
+            "loss_gather",
+            &[],
+            &mut buffers,
+            groups((images * pixels) as u64, WG),
+        )
+        .unwrap();
+        let (gradient, share) = ports::loss_gather::loss_gather(&mut entries, images * pixels);
+        assert_eq!(
+            buffers[7],
+            f32_bits(&gradient),
+            "gradient, {images} x {pixels}"
+        );
+        assert_eq!(buffers[8], f32_bits(&share), "share, {images} x {pixels}");
+    }
 }

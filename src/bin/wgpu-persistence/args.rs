@@ -294,6 +294,11 @@ pub(crate) struct TimeArgs {
     /// end to end, from the host array to the gradient on the host (superlevel, as the loss is).
     #[arg(long, value_name = "B0,B1")]
     pub(crate) loss: Option<String>,
+    /// With `--loss` and `--batch` on the GPU: time one training step on the device instead (a
+    /// resident plan: the maps already in a device buffer, the losses and the gradient left in
+    /// another; one 160-byte status read per step), not from and to host arrays.
+    #[arg(long, requires_all = ["loss", "batch"])]
+    pub(crate) resident: bool,
     /// Also print the median time of each GPU stage (timestamp queries) to stderr.
     #[arg(long)]
     pub(crate) timings: bool,

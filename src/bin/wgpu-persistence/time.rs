@@ -4,7 +4,10 @@ use std::io::{self, Write};
 use std::time::Instant;
 
 use serde::Serialize;
-use wgpu_persistence::{Backend, Diagram, KernelTime, TopologicalLoss};
+use wgpu_persistence::ndarray::ArrayD;
+use wgpu_persistence::{
+    Backend, BufferAt, Context, Diagram, KernelTime, ResidentPlan, RunStats, TopologicalLoss,
+};
 
 use crate::args::TimeArgs;
 use crate::input::load_input;
@@ -29,6 +32,15 @@ struct TimeReport {
     /// dispatch (GPU backend, when the adapter can write timestamps inside passes).
     #[serde(skip_serializing_if = "Option::is_none")]
     gpu_kernel_median_s: Option<Vec<KernelReport>>,
+    /// What crossed the bus in the last timed run (GPU backend): bytes the host mapped (read back)
+    /// and bytes it wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_mapped: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_written: Option<u64>,
+    /// `--resident`: the step ran on a resident plan.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    resident: bool,
 }
 
 /// One kernel's line of `--kernel-timings`.
@@ -73,6 +85,11 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
         None => options(&args.compute, false),
     };
     let (mut diagrams, _) = compute(&ctx, &input, &options)?;
+    let resident = match (&loss, args.resident) {
+        (Some(loss), true) => Some(ResidentStep::new(&ctx, &input.values, loss)?),
+        _ => None,
+    };
+    let mut bytes = None;
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
     let mut kernels: Vec<Vec<KernelTime>> = Vec::new();
@@ -84,9 +101,15 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
             kernels.clear();
         }
         let start = Instant::now();
-        match &loss {
+        match (&loss, &resident) {
+            // one training step on the device: record, submit, the status read
+            (Some(_), Some(step)) => {
+                let stats = step.run().map_err(|e| input.describe(e))?;
+                seconds.push(start.elapsed().as_secs_f64());
+                bytes = Some((stats.bytes_mapped, stats.bytes_written));
+            }
             // the loss and the gradient map on the host, from the host array
-            Some(loss) => {
+            (Some(loss), None) => {
                 let result = match input.batch {
                     false => ctx
                         .topological_loss(input.values.view(), loss)
@@ -97,11 +120,16 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
                 };
                 result.map_err(|e| input.describe(e))?;
                 seconds.push(start.elapsed().as_secs_f64());
+                let stats = ctx.last_run_stats();
+                bytes = (ctx.backend() == Backend::Gpu)
+                    .then_some((stats.bytes_mapped, stats.bytes_written));
             }
-            None => {
+            (None, _) => {
                 let (d, stats) = compute(&ctx, &input, &options)?;
                 seconds.push(start.elapsed().as_secs_f64());
                 diagrams = d;
+                bytes = (ctx.backend() == Backend::Gpu)
+                    .then_some((stats.bytes_mapped, stats.bytes_written));
                 stages.extend(stats.stage_seconds);
                 kernels.extend(stats.kernel_seconds);
                 if stats.untimed_dispatches > 0 {
@@ -138,6 +166,9 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
         pairs: pair_counts(&diagrams),
         gpu_stage_median_s,
         gpu_kernel_median_s: kernel_medians(&kernels),
+        bytes_mapped: bytes.map(|b| b.0),
+        bytes_written: bytes.map(|b| b.1),
+        resident: resident.is_some(),
     };
     if args.timings {
         print_timings(&ctx, &diagrams, report.median_s, gpu_stage_median_s);
@@ -146,6 +177,67 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
         serde_json::to_writer(&mut *w, &report)?;
         writeln!(w)
     })
+}
+
+/// `--resident`: a training step on a resident plan, the maps uploaded once.
+struct ResidentStep<'a> {
+    ctx: &'a Context,
+    plan: ResidentPlan,
+    maps: wgpu::Buffer,
+    outputs: wgpu::Buffer,
+    pixels: u64,
+}
+
+impl<'a> ResidentStep<'a> {
+    fn new(ctx: &'a Context, values: &ArrayD<f32>, loss: &TopologicalLoss) -> CliResult<Self> {
+        let Some((device, _)) = ctx.device_and_queue() else {
+            return Err(fail("--resident needs the GPU backend (--backend gpu)"));
+        };
+        let data = values
+            .as_slice()
+            .ok_or_else(|| fail("--resident: the maps are not row-major"))?;
+        let plan = ctx
+            .resident_loss_plan(values.shape(), std::slice::from_ref(loss))
+            .map_err(|e| fail(e.to_string()))?;
+        use wgpu::util::DeviceExt;
+        let maps = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("maps"),
+            contents: bytemuck::cast_slice(data),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        });
+        let pixels = data.len() as u64;
+        let batch = values.shape().first().copied().unwrap_or(1) as u64;
+        let outputs = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gradient and losses"),
+            size: (pixels + batch) * 4,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(Self {
+            ctx,
+            plan,
+            maps,
+            outputs,
+            pixels,
+        })
+    }
+
+    /// One step: record, submit, finish.
+    fn run(&self) -> wgpu_persistence::Result<RunStats> {
+        let (device, queue) = self
+            .ctx
+            .device_and_queue()
+            .ok_or_else(|| wgpu_persistence::Error::InvalidArgument("no device".into()))?;
+        let mut encoder = device.create_command_encoder(&Default::default());
+        self.plan.record_loss(
+            &mut encoder,
+            BufferAt::new(&self.maps, 0),
+            BufferAt::new(&self.outputs, 0),
+            BufferAt::new(&self.outputs, self.pixels * 4),
+        )?;
+        queue.submit([encoder.finish()]);
+        Ok(self.plan.finish()?.stats)
+    }
 }
 
 /// The median of each kernel's time over the runs (a kernel missing from a run counts as 0 there).
