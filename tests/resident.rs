@@ -607,3 +607,36 @@ fn loss_errors() {
     )
     .contains("COPY_DST"));
 }
+
+/// Smoothed noise in `[0, 1]`: a separable running mean of uniform noise, three times.
+fn smoothed(b: usize, h: usize, w: usize, seed: u64) -> Array3<f32> {
+    let mut m = maps(seed, b, h, w, 1 << 20);
+    for _ in 0..3 {
+        for mut image in m.outer_iter_mut() {
+            let copy = image.to_owned();
+            image.indexed_iter_mut().for_each(|((y, x), v)| {
+                let (y0, y1) = (y.saturating_sub(4), (y + 5).min(h));
+                let (x0, x1) = (x.saturating_sub(4), (x + 5).min(w));
+                let s = copy.slice(ndarray::s![y0..y1, x0..x1]);
+                *v = s.sum() / s.len() as f32;
+            });
+        }
+    }
+    m
+}
+
+#[test]
+fn loss_of_a_training_batch_whose_records_the_host_api_compacts_on_the_host() {
+    let Some(ctx) = common::gpu() else { return };
+    // 64 maps of 256 x 256 (the benchmark's training step): on lavapipe both graphs' records
+    // together pass one binding, so the host API reads the pairing state back and compacts it on
+    // the host, while the plan keeps each graph's records in its own binding
+    let m = smoothed(64, 256, 256, 12);
+    let prior = [TopologicalLoss::new(&[1, 0])];
+    let plan = ctx.resident_loss_plan(&[64, 256, 256], &prior).unwrap();
+    let (losses, gradient, _) = resident_loss(&ctx, &plan, m.view()).unwrap();
+    let host = ctx.topological_loss_batch(m.view(), &prior).unwrap();
+    assert_eq!(bits(&losses), bits(&host.losses));
+    assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
+    assert!(losses.iter().all(|&l| l > 0.0), "{losses:?}");
+}

@@ -254,6 +254,7 @@ impl GpuEngine {
             .map(|c| *c)
             .map_err(|_| Error::Device("capacity lock poisoned".into()))?;
         let key = WorkspaceKey {
+            resident: false,
             images: stack.count(),
             shape: stack.shape(),
             construction: options.construction,

@@ -110,6 +110,7 @@ impl GpuEngine {
             .map(|c| *c)
             .map_err(|_| Error::Device("capacity lock poisoned".into()))?;
         let key = WorkspaceKey {
+            resident: true,
             images,
             shape,
             construction: options.construction,

@@ -54,6 +54,8 @@ pub struct CapacityOverride {
 /// What a workspace was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WorkspaceKey {
+    /// A resident plan's (its records are never read back).
+    pub resident: bool,
     pub images: usize,
     pub shape: Shape,
     pub construction: Construction,
@@ -157,11 +159,15 @@ pub(crate) fn binding_limit(limits: &wgpu::Limits) -> u64 {
 /// volumes (they keep every merge, and H1 needs them on the host anyway) and for graphs whose records
 /// (24 bytes a vertex at most, both graphs together) could overflow one storage binding.
 fn host_compaction(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> bool {
-    // both graphs' records come back through one readback buffer
-    let records: u64 = grids
+    let per_graph = grids
         .iter()
-        .map(|g| g.vertex_count_u64() * key.images as u64 * RECORD_BYTES)
-        .sum();
+        .map(|g| g.vertex_count_u64() * key.images as u64 * RECORD_BYTES);
+    // both graphs' records come back through one readback buffer; a resident plan's stay where
+    // they are, each graph's in its own binding
+    let records: u64 = match key.resident {
+        true => per_graph.max().unwrap_or(0),
+        false => per_graph.sum(),
+    };
     key.shape.domain() == Domain::Volume
         || key.capacity.host_compaction
         || records > binding_limit(limits)
