@@ -16,11 +16,16 @@ fn rss_kib() -> u64 {
 }
 
 fn main() -> wgpu_persistence::Result<()> {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(300);
+    let steps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let ctx = Context::with_backend(BackendChoice::Gpu)?;
     let (device, queue) = ctx.device_and_queue().expect("a GPU context");
     let (b, h, w) = (8usize, 64usize, 64usize);
-    let maps: Vec<f32> = (0..b * h * w).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();
+    let maps: Vec<f32> = (0..b * h * w)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+        .collect();
     let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: None,
         contents: bytemuck::cast_slice(&maps),

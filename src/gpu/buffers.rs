@@ -29,7 +29,8 @@ pub(crate) fn mappable(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::
     })
 }
 
-/// A uniform buffer holding `value` (its size rounded up to 16 bytes, as uniform bindings ask).
+/// A uniform buffer holding `value` (its size rounded up to 16 bytes, as uniform bindings ask); also
+/// a storage buffer, for the software adapters whose kernels bind it so (`kernels::params_in_storage`).
 pub(crate) fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffer {
     use wgpu::util::DeviceExt;
     let mut contents = bytemuck::bytes_of(value).to_vec();
@@ -37,7 +38,9 @@ pub(crate) fn uniform<T: Pod>(device: &wgpu::Device, label: &str, value: &T) -> 
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some(label),
         contents: &contents,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        usage: wgpu::BufferUsages::UNIFORM
+            | wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST,
     })
 }
 

@@ -125,7 +125,7 @@ impl GpuEngine {
                 let mut contents = words.clone();
                 contents.resize(contents.len().max(4).next_multiple_of(4), 0);
                 let usage = match access {
-                    Access::Uniform => wgpu::BufferUsages::UNIFORM,
+                    Access::Uniform => wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::STORAGE,
                     _ => wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
                 };
                 self.device

@@ -128,6 +128,19 @@ use super::timing::KernelTimer;
 use crate::input::Domain;
 use crate::layout::{Access, Shader, MAX_GROUPS_PER_DIM};
 
+/// Whether `shader`'s uniform bindings are bound as read-only storage buffers on this device: on a
+/// software adapter (device type `Cpu`), where the device allows that many storage bindings.
+/// Lavapipe (Mesa 22.3) inlines the values of a pipeline's uniform buffer into its shader at every
+/// dispatch that binds it, compiling a new variant each time and never freeing it: about 1 MB of the
+/// process's memory per diagram, for as long as the device lives (docs/performance.md, section 6).
+/// A storage buffer's values are not inlined: the same calls then take no memory at all
+/// (`tests/memory.rs`). The WGSL and the values are the same; only the binding type changes, and
+/// every uniform buffer of the crate is also made with `STORAGE` usage for it.
+fn params_in_storage(device: &wgpu::Device, shader: &Shader) -> bool {
+    device.adapter_info().device_type == wgpu::DeviceType::Cpu
+        && shader.access.len() as u32 <= device.limits().max_storage_buffers_per_shader_stage
+}
+
 /// The compute pipeline of a shader, or one per variant (values of its override constants), with
 /// the explicit bind-group layout (group 0) they share, labelled `wgpu-persistence.<kernel>`.
 #[derive(Debug)]
@@ -155,6 +168,7 @@ impl ComputeKernel {
             shader.name
         );
         let label = shader.label;
+        let in_storage = params_in_storage(device, shader);
         let entries: Vec<wgpu::BindGroupLayoutEntry> = shader
             .access
             .iter()
@@ -164,7 +178,8 @@ impl ComputeKernel {
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
                     ty: match access {
-                        Access::Uniform => wgpu::BufferBindingType::Uniform,
+                        Access::Uniform if !in_storage => wgpu::BufferBindingType::Uniform,
+                        Access::Uniform => wgpu::BufferBindingType::Storage { read_only: true },
                         Access::Read | Access::ReadWrite => wgpu::BufferBindingType::Storage {
                             read_only: *access == Access::Read,
                         },
@@ -184,9 +199,16 @@ impl ComputeKernel {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
+        let source = match in_storage {
+            true => shader
+                .source
+                .replace("var<uniform>", "var<storage, read>")
+                .into(),
+            false => shader.source.into(),
+        };
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+            source: wgpu::ShaderSource::Wgsl(source),
         });
         let pipelines = variants
             .iter()
