@@ -22,6 +22,7 @@ var<workgroup> low_value: array<f32, WG>;
 var<workgroup> low_index: array<u32, WG>;
 var<workgroup> best: array<vec3<u32>, WG>;
 var<workgroup> features: atomic<u32>;
+var<workgroup> feature_count: u32;
 
 // Whether (value a, index ia) enters after (b, ib) in the superlevel order of the loss: smaller,
 // or equal and of a larger index.
@@ -42,7 +43,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var li = 0u;
     for (var i = lid; i < params.pixels; i += WG) {
         let v = values[base + i];
-        if !(v >= 0.0 && v <= 1.0) {
+        // a probability, on the bits (no fast-math rewrite or flush of denormals can change it):
+        // +0.0 up to 1.0, or -0.0; NaN, negatives and values past 1 are not
+        let bits = bitcast<u32>(v);
+        if bits > 0x3f800000u && bits != 0x80000000u {
             atomicMin(&status[0], base + i);
         }
         if later(v, i, lv, li) {
@@ -87,7 +91,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     atomicAdd(&features, mine);
     workgroupBarrier();
-    let n = atomicLoad(&features);
+    if lid == 0u {
+        feature_count = atomicLoad(&features);
+    }
+    // uniform across the workgroup (the rounds below hold barriers)
+    let n = workgroupUniformLoad(&feature_count);
     let prior = priors[image];
     var beta = prior.beta0;
     var weight = prior.weight0;

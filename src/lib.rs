@@ -45,7 +45,7 @@ pub use loss::{BatchLossResult, LossKind, LossResult, LossTerm, LossTerms, Topol
 pub use ndarray;
 pub use options::{Construction, Filtration, Options};
 pub use repair::{repair, RepairOptions, RepairResult};
-pub use resident::{BufferAt, ResidentOutputs, ResidentPlan, ResidentStatus};
+pub use resident::{BufferAt, ResidentOutputs, ResidentPlan, ResidentStatus, MAX_RESIDENT_BETA};
 
 /// What the crate's own tests and benches reach inside for: the CPU ports of the kernels, the
 /// reference pipeline, the graphs, and hooks into the GPU engine. Not part of the API: it changes

@@ -15,12 +15,17 @@ use crate::loss::{check_priors, TopologicalLoss};
 use crate::options::Options;
 use crate::{Error, Result};
 
+/// The largest prior Betti number a resident plan takes: its selection makes one round over the
+/// batch's pair records per feature kept.
+pub const MAX_RESIDENT_BETA: usize = 1024;
+
 /// A reusable plan for the diagrams of `B x H x W` images of one shape and [`Options`], on a GPU
 /// context's device: it owns every scratch buffer and its outputs, and records all of its work into
 /// an encoder the caller owns and submits. Made by [`crate::Context::resident_plan`].
 ///
-/// One step: [`Self::record`] (no submission, no map; the host writes a 4-byte stamp), the caller
-/// submits, then [`Self::finish`] maps 144 bytes (control words and the stamp), waits for the work,
+/// One step: [`Self::record`] (no submission, no map; a 16-byte stamp goes up with the work), the
+/// caller submits, then [`Self::finish`] maps 160 bytes (control words, the stamp, the loss's
+/// flags), waits for the work,
 /// and reruns on the context's queue the graphs whose hooking rounds had not converged (rare: the
 /// plan records the rounds the shape needed before, and doubles them when a run needs more). After
 /// `finish`, the outputs ([`Self::outputs`], [`Self::read_diagrams`]) hold the diagrams of the
@@ -119,8 +124,9 @@ pub struct ResidentStatus {
     /// pairs left out unless the options keep them.
     pub pairs: [u32; 2],
     /// Rounds each graph ran, the host's submissions (reruns of graphs that had not converged: 0 in
-    /// the common case) and the bytes that crossed the bus since the last `finish` (the stamps
-    /// written, the status mapped).
+    /// the common case) and the bytes that crossed the bus since the last `finish` (the stamp
+    /// written, the status mapped; counted on the context's engine while the calls ran, so other
+    /// threads' calls on the same context at the same time add theirs).
     pub stats: RunStats,
 }
 
@@ -141,6 +147,9 @@ pub struct ResidentOutputs {
     pub control: [wgpu::Buffer; 2],
     /// Byte offset of the record count in each control buffer.
     pub count_offset: u64,
+    /// The records of each item and dimension: `B x 2` `u32`, item `b`'s H0 at word `2 b`, its H1
+    /// at `2 b + 1`.
+    pub counts: wgpu::Buffer,
 }
 
 impl ResidentPlan {
@@ -162,6 +171,17 @@ impl ResidentPlan {
         };
         if let Some(priors) = losses {
             check_priors(priors, images)?;
+            if let Some(beta) = priors
+                .iter()
+                .flat_map(|p| p.betti.iter().take(2))
+                .find(|&&b| b > MAX_RESIDENT_BETA)
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "a prior Betti number of {beta}: a resident plan keeps at most \
+                     {MAX_RESIDENT_BETA} features per map and dimension (each is a round over the \
+                     batch's pairs); topological_loss_batch takes any"
+                )));
+            }
             if priors.iter().any(|p| p.kind != priors[0].kind) {
                 return Err(Error::InvalidArgument(
                     "all priors of a resident plan must use the same kind (squared or L1)".into(),
@@ -211,8 +231,9 @@ impl ResidentPlan {
     /// [`crate::Context::resident_loss_plan`]): the loss of map `b` goes to the `f32` at
     /// `losses.offset + 4 b` of `losses.buffer`, and `dL_b/dp` of every pixel to `B x H x W` `f32`
     /// from `gradient.offset` of `gradient.buffer`, row-major as the input. The output buffers need
-    /// `COPY_DST` usage and 4-byte aligned offsets; they may be the input's buffer (at ranges that do
-    /// not overlap the input's). The numbers are those of [`crate::Context::topological_loss_batch`]
+    /// `COPY_DST` usage and 4-byte aligned offsets; they may be the input's buffer, at ranges that do
+    /// not overlap the input's or each other's (an overlap is an error). One recording per
+    /// [`Self::finish`]: recording again before it is an error. The numbers are those of [`crate::Context::topological_loss_batch`]
     /// on the same maps, bit for bit; they are valid once [`Self::finish`] has returned `Ok` (a map
     /// with a value outside `[0, 1]` or NaN makes it an [`Error::NotAProbability`]).
     pub fn record_loss(
@@ -233,6 +254,32 @@ impl ResidentPlan {
             gradient: gradient.target("gradient", (b * h * w) as u64 * 4)?,
             losses: losses.target("losses", b as u64 * 4)?,
         };
+        let ranges = [
+            ("input", input.buffer, input.offset, self.inner.pixels * 4),
+            (
+                "gradient",
+                gradient.buffer,
+                gradient.offset,
+                self.inner.pixels * 4,
+            ),
+            ("losses", losses.buffer, losses.offset, b as u64 * 4),
+        ];
+        for (i, a) in ranges.iter().enumerate() {
+            for c in &ranges[i + 1..] {
+                if a.1 == c.1 && a.2 < c.2 + c.3 && c.2 < a.2 + a.3 {
+                    return Err(Error::InvalidArgument(format!(
+                        "the {} range (bytes {}..{}) and the {} range (bytes {}..{}) overlap in one \
+                         buffer",
+                        a.0,
+                        a.2,
+                        a.2 + a.3,
+                        c.0,
+                        c.2,
+                        c.2 + c.3
+                    )));
+                }
+            }
+        }
         let before = self.engine_written();
         self.engine.record_resident(
             &self.inner,
@@ -251,7 +298,7 @@ impl ResidentPlan {
     }
 
     /// Waits for the last recording to run (the caller must have submitted it: else an error says
-    /// so), maps its status (144 bytes), and pairs again on the context's queue any graph whose
+    /// so), maps its status (160 bytes), and pairs again on the context's queue any graph whose
     /// rounds had not converged, so that the outputs are right when it returns `Ok`. A lost device,
     /// a validation error or a plan that cannot converge is an error.
     pub fn finish(&self) -> Result<ResidentStatus> {
@@ -284,6 +331,7 @@ impl ResidentPlan {
             records: [r0, r1],
             control: [c0, c1],
             count_offset: 4 * C_PAIRS as u64,
+            counts: self.inner.counts.clone(),
         })
     }
 

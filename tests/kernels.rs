@@ -9,10 +9,10 @@ mod common;
 
 use rand::{Rng, SeedableRng};
 use wgpu_persistence::internals::layout::{
-    self, LossParams, PairRecord, Prior, ScatterParams, Selection, SortParams, Term, ARG_WORDS,
-    CONTROL_WORDS, C_CAPACITY, C_EDGES, C_EDGES_OUT, C_HOOKED, C_HOOKS, C_ROOTS_OUT, C_TARGET,
-    C_VERTICES, ENTRY_DEATH, MAX_GROUPS_PER_DIM, NONE, RADIX, SCAN_BLOCK, TERM_FEATURE, TERM_KEPT,
-    TILE, WG,
+    self, CountParams, LossParams, PairRecord, Prior, ScatterParams, Selection, SortParams, Term,
+    ARG_WORDS, CONTROL_WORDS, C_CAPACITY, C_EDGES, C_EDGES_OUT, C_HOOKED, C_HOOKS, C_ROOTS_OUT,
+    C_TARGET, C_VERTICES, ENTRY_DEATH, ENTRY_DIM1, MAX_GROUPS_PER_DIM, NONE, RADIX, SCAN_BLOCK,
+    TERM_FEATURE, TERM_KEPT, TILE, WG,
 };
 use wgpu_persistence::internals::{gpu_run_kernel, ports, GraphKind, Grid};
 use wgpu_persistence::Context;
@@ -397,7 +397,7 @@ fn every_kernel_has_a_port_of_its_name() {
             shader.name
         );
     }
-    assert_eq!(layout::SHADERS.len(), 20);
+    assert_eq!(layout::SHADERS.len(), 21);
 }
 
 fn f32_bits(v: &[f32]) -> Vec<u32> {
@@ -640,17 +640,22 @@ fn loss_gather_matches_its_port() {
             } else {
                 rec.death_index as usize
             };
-            lists[base + rec.birth_index as usize].push(r as u32);
-            lists[base + d].push(r as u32 | ENTRY_DEATH);
-            let t = terms[r];
-            entries.extend(ports::loss_scatter::loss_scatter(
-                base,
-                0,
-                rec.birth_index as usize,
-                d,
-                t.flags & TERM_KEPT != 0,
-                [t.birth, t.death, t.loss],
-            ));
+            // every feature in H0, and a third of them again in H1 (the same records stand for the
+            // H1 graph's, whose pass goes on from H0's sums)
+            for dim in 0..1 + usize::from(r % 3 == 0) {
+                let bit = if dim == 1 { ENTRY_DIM1 } else { 0 };
+                lists[base + rec.birth_index as usize].push(r as u32 | bit);
+                lists[base + d].push(r as u32 | ENTRY_DEATH | bit);
+                let t = terms[r];
+                entries.extend(ports::loss_scatter::loss_scatter(
+                    base,
+                    dim,
+                    rec.birth_index as usize,
+                    d,
+                    t.flags & TERM_KEPT != 0,
+                    [t.birth, t.death, t.loss],
+                ));
+            }
         }
         let (mut offsets, mut counts, mut flat) = (vec![], vec![], vec![]);
         for list in &mut lists {
@@ -680,14 +685,17 @@ fn loss_gather_matches_its_port() {
             vec![0; images * pixels],
             vec![0; images * pixels],
         ];
-        gpu_run_kernel(
-            &ctx,
-            "loss_gather",
-            &[],
-            &mut buffers,
-            groups((images * pixels) as u64, WG),
-        )
-        .unwrap();
+        for dim in 0..2u32 {
+            buffers[0] = words(&LossParams { dim, ..params });
+            gpu_run_kernel(
+                &ctx,
+                "loss_gather",
+                &[],
+                &mut buffers,
+                groups((images * pixels) as u64, WG),
+            )
+            .unwrap();
+        }
         let (gradient, share) = ports::loss_gather::loss_gather(&mut entries, images * pixels);
         assert_eq!(
             buffers[7],
@@ -695,5 +703,48 @@ fn loss_gather_matches_its_port() {
             "gradient, {images} x {pixels}"
         );
         assert_eq!(buffers[8], f32_bits(&share), "share, {images} x {pixels}");
+    }
+}
+
+#[test]
+fn pair_counts_matches_its_port() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for &(images, count, capacity) in
+        &[(1usize, 0usize, 1usize), (3, 500, 600), (7, 70_000, 70_000)]
+    {
+        let records: Vec<PairRecord> = (0..capacity)
+            .map(|_| PairRecord {
+                image: rng.gen_range(0..images) as u32,
+                ..PairRecord::default()
+            })
+            .collect();
+        let mut control = vec![0u32; CONTROL_WORDS as usize];
+        control[layout::C_PAIRS as usize] = count as u32;
+        for dim in 0..2u32 {
+            let params = CountParams {
+                images: images as u32,
+                dim,
+                capacity: capacity as u32,
+                ..CountParams::default()
+            };
+            let mut buffers = vec![
+                words(&params),
+                bytemuck::cast_slice(&records).to_vec(),
+                control.clone(),
+                vec![0; 2 * images],
+            ];
+            gpu_run_kernel(
+                &ctx,
+                "pair_counts",
+                &[],
+                &mut buffers,
+                groups(capacity as u64, WG),
+            )
+            .unwrap();
+            let mut want = vec![0u32; 2 * images];
+            ports::pair_counts::pair_counts(&records[..count], dim as usize, &mut want);
+            assert_eq!(buffers[3], want, "{images} images, {count} records, H{dim}");
+        }
     }
 }

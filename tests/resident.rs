@@ -223,9 +223,9 @@ fn a_step_maps_only_the_status() {
     resident_status(&ctx, &plan, &buffer); // the first step may rerun; the shape's count is kept
     let status = resident_status(&ctx, &plan, &buffer);
     assert_eq!(status.stats.submissions, 0);
-    // the status (two graphs' control words, the stamp and the loss's flags), and the 4-byte stamp written
+    // the status (two graphs' control words, the stamp and the loss's flags), and the 16-byte stamp written
     assert_eq!(status.stats.bytes_mapped, 160, "{status:?}");
-    assert_eq!(status.stats.bytes_written, 4, "{status:?}");
+    assert_eq!(status.stats.bytes_written, 16, "{status:?}");
     // the records and their counts are on the device: read them with a copy of ours
     let outputs = plan.outputs().unwrap();
     let host = ctx.compute_batch(m.view(), &options).unwrap();
@@ -526,7 +526,7 @@ fn loss_after_reruns_and_its_bus_traffic() {
     assert_eq!(status.stats.submissions, 0);
     assert_eq!(
         (status.stats.bytes_mapped, status.stats.bytes_written),
-        (160, 4),
+        (160, 16),
         "{status:?}"
     );
     // the host API maps the pair records and the gradient and writes the maps and contributions
@@ -639,4 +639,126 @@ fn loss_of_a_training_batch_whose_records_the_host_api_compacts_on_the_host() {
     assert_eq!(bits(&losses), bits(&host.losses));
     assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
     assert!(losses.iter().all(|&l| l > 0.0), "{losses:?}");
+}
+
+#[test]
+fn one_recording_per_finish_and_the_stamp_of_the_encoder_that_ran() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let options = Options::default();
+    let plan = ctx.resident_plan(&[1, 12, 12], &options).unwrap();
+    let a = maps(31, 1, 12, 12, 1 << 20);
+    let b = Array3::from_elem((1, 12, 12), 0.5f32);
+    let (ba, bb) = (upload(device, a.view(), 0), upload(device, b.view(), 0));
+    let message = |e: wgpu_persistence::Error| e.to_string();
+    // a second recording before finish is refused
+    let mut ea = device.create_command_encoder(&Default::default());
+    plan.record(&mut ea, &ba, 0).unwrap();
+    let mut eb = device.create_command_encoder(&Default::default());
+    assert!(message(plan.record(&mut eb, &bb, 0).unwrap_err()).contains("has not been finished"));
+    // finish before the submission says so; then B is recorded, but A is the encoder that runs:
+    // finish tells, however many other submissions reach the queue meanwhile
+    assert!(message(plan.finish().unwrap_err()).contains("has not run"));
+    plan.record(&mut eb, &bb, 0).unwrap();
+    queue.submit([ea.finish()]);
+    queue.submit([device.create_command_encoder(&Default::default()).finish()]);
+    assert!(message(plan.finish().unwrap_err()).contains("has not run"));
+    drop(eb);
+    // and the plan goes on: the next step is right
+    let got = resident(&ctx, &plan, &bb, 0);
+    same_pairs(
+        &got,
+        &Context::cpu().compute_batch(b.view(), &options).unwrap(),
+        "after",
+    );
+}
+
+#[test]
+fn per_item_counts_on_the_device() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let m = maps(41, 5, 20, 30, 7);
+    let options = Options::new(Construction::T).superlevel();
+    let plan = ctx.resident_plan(&[5, 20, 30], &options).unwrap();
+    // with a rerun, so that the counts are those of the rerun's records
+    wgpu_persistence::internals::set_resident_rounds(&plan, 1);
+    let buffer = upload(device, m.view(), 0);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    plan.record(&mut encoder, &buffer, 0).unwrap();
+    queue.submit([encoder.finish()]);
+    assert!(plan.finish().unwrap().stats.submissions > 0);
+    let counts = read_u32s(device, queue, &plan.outputs().unwrap().counts, 0, 10);
+    let host = Context::cpu().compute_batch(m.view(), &options).unwrap();
+    let want: Vec<u32> = host
+        .iter()
+        .flat_map(|d| [d.dim(0).len() as u32, d.dim(1).len() as u32])
+        .collect();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn overlapping_outputs_and_huge_priors_are_refused() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let message = |e: wgpu_persistence::Error| e.to_string();
+    let plan = ctx
+        .resident_loss_plan(&[2, 8, 8], &[TopologicalLoss::new(&[1, 1])])
+        .unwrap();
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 4096,
+        usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    let at = |o| BufferAt::new(&buffer, o);
+    // maps at 0..512; a gradient from 256 overlaps them, losses inside the gradient overlap it
+    assert!(message(
+        plan.record_loss(&mut encoder, at(0), at(256), at(2048))
+            .unwrap_err()
+    )
+    .contains("overlap"));
+    assert!(message(
+        plan.record_loss(&mut encoder, at(0), at(1024), at(1028))
+            .unwrap_err()
+    )
+    .contains("overlap"));
+    plan.record_loss(&mut encoder, at(0), at(512), at(1024))
+        .unwrap();
+    let huge = TopologicalLoss::new(&[1 << 33, 0]);
+    assert!(message(ctx.resident_loss_plan(&[2, 8, 8], &[huge]).unwrap_err()).contains("at most"));
+}
+
+#[test]
+fn loss_of_maps_with_denormal_values() {
+    let Some(ctx) = common::gpu() else { return };
+    // sigmoid(-90)-like values: below f32's smallest normal, down to its smallest denormal
+    let m = Array3::from_shape_fn((2, 9, 11), |(b, y, x)| match (b + y * 3 + x * 7) % 5 {
+        0 => 0.0,
+        1 => f32::from_bits(1),
+        2 => 3e-39,
+        3 => 8e-40,
+        _ => 1.1e-38,
+    });
+    for kind in [LossKind::Squared, LossKind::L1] {
+        let mut prior = TopologicalLoss::new(&[1, 1]);
+        prior.kind = kind;
+        let plan = ctx
+            .resident_loss_plan(&[2, 9, 11], std::slice::from_ref(&prior))
+            .unwrap();
+        let (losses, gradient, _) = resident_loss(&ctx, &plan, m.view()).unwrap();
+        let host = Context::cpu()
+            .topological_loss_batch(m.view(), &[prior])
+            .unwrap();
+        assert_eq!(bits(&losses), bits(&host.losses), "{kind:?}");
+        assert_eq!(
+            bits(&gradient),
+            bits(host.gradient.as_slice().unwrap()),
+            "{kind:?}"
+        );
+        assert!(
+            gradient.iter().any(|&g| g != 0.0),
+            "{kind:?}: the denormal pairs move pixels"
+        );
+    }
 }

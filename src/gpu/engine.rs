@@ -205,6 +205,19 @@ impl GpuEngine {
         self.queue.write_buffer(buffer, offset, data);
     }
 
+    /// A new `COPY_SRC` buffer holding `words`, counting the bytes written.
+    pub(super) fn upload(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+        use wgpu::util::DeviceExt;
+        self.written
+            .fetch_add(4 * words.len() as u64, Ordering::Relaxed);
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(words),
+                usage: wgpu::BufferUsages::COPY_SRC,
+            })
+    }
+
     /// The bytes mapped and written so far.
     pub(crate) fn transfer_totals(&self) -> [u64; 2] {
         self.transfers()

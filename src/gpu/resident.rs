@@ -1,6 +1,7 @@
 //! The resident path: every stage of a batch's diagrams recorded into the caller's encoder, reading
 //! the pixels from the caller's buffer, the pair records left on the device. The host's one step is
-//! [`GpuEngine::finish_resident`]: it maps the two graphs' control words and a stamp (144 bytes),
+//! [`GpuEngine::finish_resident`]: it maps the two graphs' control words, a stamp and the loss's
+//! flags (160 bytes),
 //! which tell whether the recorded work has run and whether every graph converged; a graph that
 //! needed more hooking rounds than were recorded is paired again here, on the engine's queue, from
 //! the ranks the recorded work left (its records are then those of the rerun).
@@ -8,14 +9,15 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use super::buffers::{mappable, storage};
+use super::buffers::{mappable, storage, uniform};
 use super::engine::{GpuEngine, MAX_ROUNDS};
+use super::kernels::whole;
 use super::record::Submission;
 use super::resident_loss::ResidentLoss;
 use super::workspace::{check_limits, Workspace, WorkspaceKey, CONTROL_BYTES};
 use crate::diagram::RawPair;
 use crate::input::{Domain, Shape};
-use crate::layout::{CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET, NONE};
+use crate::layout::{self, CountParams, CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET, NONE};
 use crate::loss::TopologicalLoss;
 use crate::options::Options;
 use crate::{Error, Result};
@@ -53,6 +55,8 @@ pub(crate) struct Resident {
     /// Mappable: both graphs' control words, then the stamp.
     status: wgpu::Buffer,
     generation: AtomicU32,
+    /// A recording waits for `finish` (a second one before it is refused).
+    pending: std::sync::atomic::AtomicBool,
     /// Hooking rounds recorded per graph (doubled when a run needed more).
     rounds: AtomicU32,
     /// Pixels of the batch.
@@ -63,6 +67,9 @@ pub(crate) struct Resident {
     targets: Mutex<Option<LossTargets>>,
     /// The loss's flags, and their initial words.
     flags: wgpu::Buffer,
+    /// Pair records per item and dimension (`2 * item + dim`), and the bind groups that count them.
+    pub counts: wgpu::Buffer,
+    count_binds: Vec<wgpu::BindGroup>,
 }
 
 impl Resident {
@@ -166,7 +173,41 @@ impl GpuEngine {
             }
             None => None,
         };
+        let counts = storage(
+            &self.device,
+            "pair_counts",
+            2 * images as u64 * 4,
+            wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
+        let count_binds = ws
+            .graphs
+            .iter()
+            .enumerate()
+            .map(|(dim, g)| {
+                let params = uniform(
+                    &self.device,
+                    "count_params",
+                    &CountParams {
+                        images: images as u32,
+                        dim: dim as u32,
+                        capacity: g.vertices as u32,
+                        ..CountParams::default()
+                    },
+                );
+                self.kernels.loss(&self.device).counts.bind(
+                    &self.device,
+                    layout::pair_counts::Bindings {
+                        params: whole(&params),
+                        records: whole(&g.records),
+                        control: whole(&g.control),
+                        counts: whole(&counts),
+                    },
+                )
+            })
+            .collect();
         Ok(Resident {
+            counts,
+            count_binds,
             loss,
             targets: Mutex::new(None),
             flags,
@@ -183,13 +224,16 @@ impl GpuEngine {
             ),
             status: mappable(&self.device, "resident_status", STATUS_BYTES),
             generation: AtomicU32::new(0),
+            pending: std::sync::atomic::AtomicBool::new(false),
             rounds: AtomicU32::new(rounds),
             pixels,
         })
     }
 
     /// Records the whole diagram of the batch into `encoder`: the pixels are copied from `input` at
-    /// byte `offset` (row-major `f32`); nothing is submitted or mapped. Writes the stamp (4 bytes).
+    /// byte `offset` (row-major `f32`); nothing is submitted or mapped. The recording's stamp (16
+    /// bytes) travels in a buffer of its own, copied by the encoder: the status shows which
+    /// recording ran, whatever else runs on the queue.
     pub fn record_resident(
         &self,
         r: &Resident,
@@ -226,8 +270,20 @@ impl GpuEngine {
         let ws =
             r.ws.lock()
                 .map_err(|_| Error::Device("plan lock poisoned".into()))?;
-        let generation = r.generation.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        self.write(&r.stamp, 0, &generation.to_le_bytes());
+        if r.pending.swap(true, Ordering::AcqRel) {
+            return Err(Error::InvalidArgument(
+                "this plan's last recording has not been finished: call finish before recording \
+                 again (one recording per finish; a plan per micro-batch for more)"
+                    .into(),
+            ));
+        }
+        // never 0 (nothing recorded), also past 2^32 recordings
+        let mut generation = r.generation.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+        if generation == 0 {
+            generation = r.generation.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+        }
+        let stamp = self.upload("stamp", &[generation, 0, 0, 0]);
+        encoder.copy_buffer_to_buffer(&stamp, 0, &r.stamp, 0, Some(16));
         encoder.copy_buffer_to_buffer(input, offset, &ws.ranking.values, 0, Some(bytes));
         if let Some(loss) = &r.loss {
             encoder.copy_buffer_to_buffer(&loss.flags_init, 0, &r.flags, 0, Some(16));
@@ -312,6 +368,18 @@ impl GpuEngine {
             images: r.images,
         };
         self.recorder().diagram(encoder, ws, &submission, None);
+        // the per-item counts of both graphs (a rerun leaves the other graph's records as they were)
+        encoder.clear_buffer(&r.counts, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("wgpu-persistence.pair_counts"),
+                timestamp_writes: None,
+            });
+            let counter = &self.kernels.loss(&self.device).counts;
+            for (g, bind) in ws.graphs.iter().zip(&r.count_binds) {
+                counter.record(&mut pass, bind, g.vertices, None);
+            }
+        }
         if let (Some(loss), Some(targets)) = (&r.loss, targets) {
             self.record_loss(loss, encoder, targets);
         }
@@ -332,15 +400,17 @@ impl GpuEngine {
     /// recording has not been submitted; graphs that did not converge are paired again with twice
     /// the rounds (the plan keeps the count) until they do.
     pub fn finish_resident(&self, r: &Resident) -> Result<ResidentStatus> {
-        let generation = r.generation.load(Ordering::Relaxed);
+        let ws =
+            r.ws.lock()
+                .map_err(|_| Error::Device("plan lock poisoned".into()))?;
+        let generation = r.generation.load(Ordering::Acquire);
         if generation == 0 {
             return Err(Error::InvalidArgument(
                 "nothing was recorded: call record before finish".into(),
             ));
         }
-        let ws =
-            r.ws.lock()
-                .map_err(|_| Error::Device("plan lock poisoned".into()))?;
+        // the plan may record again, whatever this finish finds
+        r.pending.store(false, Ordering::Release);
         let mut reruns = 0;
         self.validated(|| loop {
             let words = self

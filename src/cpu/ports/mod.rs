@@ -17,6 +17,7 @@ pub mod loss_scatter;
 pub mod loss_select;
 pub mod loss_terms;
 pub mod order_keys;
+pub mod pair_counts;
 pub mod pointer_jump;
 pub mod radix_histogram;
 pub mod radix_scatter;

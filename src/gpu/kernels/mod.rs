@@ -117,6 +117,7 @@ pub(crate) mod loss_scatter;
 pub(crate) mod loss_select;
 pub(crate) mod loss_terms;
 pub(crate) mod order_keys;
+pub(crate) mod pair_counts;
 pub(crate) mod pointer_jump;
 pub(crate) mod radix_histogram;
 pub(crate) mod radix_scatter;
@@ -365,13 +366,14 @@ pub(crate) struct Kernels {
     pub pointer_jump: pointer_jump::PointerJump,
     pub boruvka_control: boruvka_control::BoruvkaControl,
     pub gradient_scatter: gradient_scatter::GradientScatter,
-    /// The loss kernels of resident plans (made on first use).
+    /// The kernels of resident plans (made on first use).
     loss: std::sync::OnceLock<LossKernels>,
 }
 
-/// The kernels of a resident plan's topological loss.
+/// The kernels of a resident plan: its per-item counts and its topological loss.
 #[derive(Debug)]
 pub(crate) struct LossKernels {
+    pub counts: pair_counts::PairCounts,
     pub select: loss_select::LossSelect,
     pub terms: loss_terms::LossTerms,
     pub scatter: loss_scatter::LossScatter,
@@ -398,9 +400,10 @@ impl Kernels {
         }
     }
 
-    /// The loss kernels (compiled on first use).
+    /// The resident plans' kernels (compiled on first use).
     pub fn loss(&self, device: &wgpu::Device) -> &LossKernels {
         self.loss.get_or_init(|| LossKernels {
+            counts: pair_counts::PairCounts::new(device),
             select: loss_select::LossSelect::new(device),
             terms: loss_terms::LossTerms::new(device),
             scatter: loss_scatter::LossScatter::new(device),
