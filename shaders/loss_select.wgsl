@@ -1,4 +1,5 @@
-// The loss's selection, one workgroup per map, for one graph's records (dimension params.dim):
+// The loss's selection, one workgroup per map, for one graph's records of that map (dimension
+// params.dim; its segment of record_buckets' list):
 // 1. the pixel an essential class dies at (the map's minimum, the largest index among ties), and
 //    the first pixel of the batch that is not a probability (NaN, or outside [0, 1]);
 // 2. every record of the map: its persistence (0 for a pair of equal values, which is no feature)
@@ -6,17 +7,19 @@
 // 3. the beta_k most persistent features, by beta_k rounds of a maximum below the last one found:
 //    the key of the least of them, and the cost of the features the map lacks.
 #import params
-#import control
 #import loss
 
 @group(0) @binding(0) var<uniform> params: LossParams;
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read> records: array<PairRecord>;
-@group(0) @binding(3) var<storage, read> control: array<u32>;
-@group(0) @binding(4) var<storage, read> priors: array<Prior>;
-@group(0) @binding(5) var<storage, read_write> selection: array<Selection>;
-@group(0) @binding(6) var<storage, read_write> pers: array<vec2<f32>>;
-@group(0) @binding(7) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read> priors: array<Prior>;
+@group(0) @binding(4) var<storage, read_write> selection: array<Selection>;
+@group(0) @binding(5) var<storage, read_write> pers: array<vec2<f32>>;
+@group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
+// the map's records: bucket[offset .. offset + count] (record_buckets), offset and count from the
+// segments (offsets in the first 2B words, counts in the next 2B; map b's dimension k at 2b + k)
+@group(0) @binding(7) var<storage, read> segments: array<u32>;
+@group(0) @binding(8) var<storage, read> bucket: array<u32>;
 
 var<workgroup> low_value: array<f32, WG>;
 var<workgroup> low_index: array<u32, WG>;
@@ -69,13 +72,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let death_last = low_index[0];
     // 2. persistence of every record of this map
-    let count = min(control[C_PAIRS], params.capacity);
+    let segment = image * 2u + params.dim;
+    let start = segments[segment];
+    let count = segments[2u * params.images + segment];
     var mine = 0u;
-    for (var r = lid; r < count; r += WG) {
+    for (var j = lid; j < count; j += WG) {
+        let r = bucket[start + j];
         let rec = records[r];
-        if rec.image != image {
-            continue;
-        }
         let vb = values[base + rec.birth_index];
         var d = rec.death_index;
         if d == NONE {
@@ -108,10 +111,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if beta < n {
         for (var round = 0u; round < beta; round++) {
             var top = vec3<u32>(0u, 0u, 0u);
-            for (var r = lid; r < count; r += WG) {
+            for (var j = lid; j < count; j += WG) {
+                let r = bucket[start + j];
                 let rec = records[r];
                 let p = pers[r].x;
-                if rec.image != image || p == 0.0 {
+                if p == 0.0 {
                     continue;
                 }
                 let k = feature_key(p, rec);

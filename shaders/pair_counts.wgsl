@@ -3,13 +3,7 @@
 #import params
 #import control
 #import records
-
-struct CountParams {
-    images: u32,
-    dim: u32,
-    capacity: u32,  // records the graph's buffer holds
-    _pad0: u32,
-}
+#import counts
 
 @group(0) @binding(0) var<uniform> params: CountParams;
 @group(0) @binding(1) var<storage, read> records: array<PairRecord>;

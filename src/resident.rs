@@ -16,7 +16,7 @@ use crate::options::Options;
 use crate::{Error, Result};
 
 /// The largest prior Betti number a resident plan takes: its selection makes one round over the
-/// batch's pair records per feature kept.
+/// map's pair records per feature kept.
 pub const MAX_RESIDENT_BETA: usize = 1024;
 
 /// A reusable plan for the diagrams of `B x H x W` images of one shape and [`Options`], on a GPU
@@ -179,7 +179,7 @@ impl ResidentPlan {
                 return Err(Error::InvalidArgument(format!(
                     "a prior Betti number of {beta}: a resident plan keeps at most \
                      {MAX_RESIDENT_BETA} features per map and dimension (each is a round over the \
-                     batch's pairs); topological_loss_batch takes any"
+                     map's pairs); topological_loss_batch takes any"
                 )));
             }
             if priors.iter().any(|p| p.kind != priors[0].kind) {

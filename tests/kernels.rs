@@ -397,7 +397,7 @@ fn every_kernel_has_a_port_of_its_name() {
             shader.name
         );
     }
-    assert_eq!(layout::SHADERS.len(), 21);
+    assert_eq!(layout::SHADERS.len(), 22);
 }
 
 fn f32_bits(v: &[f32]) -> Vec<u32> {
@@ -745,6 +745,67 @@ fn pair_counts_matches_its_port() {
             let mut want = vec![0u32; 2 * images];
             ports::pair_counts::pair_counts(&records[..count], dim as usize, &mut want);
             assert_eq!(buffers[3], want, "{images} images, {count} records, H{dim}");
+        }
+    }
+}
+
+#[test]
+fn record_buckets_matches_its_port() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    for &(images, count) in &[(1usize, 1usize), (4, 900), (9, 70_000)] {
+        let records: Vec<PairRecord> = (0..count)
+            .map(|_| PairRecord {
+                image: rng.gen_range(0..images) as u32,
+                ..PairRecord::default()
+            })
+            .collect();
+        let mut control = vec![0u32; CONTROL_WORDS as usize];
+        control[layout::C_PAIRS as usize] = count as u32;
+        for dim in 0..2usize {
+            // the segments: offsets of the records of each item in this dimension (the other's empty)
+            let mut counts = vec![0u32; 2 * images];
+            ports::pair_counts::pair_counts(&records, dim, &mut counts);
+            let mut offsets = vec![0u32; 2 * images];
+            let mut run = 0;
+            for (o, c) in offsets.iter_mut().zip(&counts) {
+                *o = run;
+                run += c;
+            }
+            let mut segments = offsets.clone();
+            segments.extend(&counts);
+            let params = CountParams {
+                images: images as u32,
+                dim: dim as u32,
+                capacity: count as u32,
+                ..CountParams::default()
+            };
+            let mut buffers = vec![
+                words(&params),
+                bytemuck::cast_slice(&records).to_vec(),
+                control.clone(),
+                segments,
+                vec![0; 2 * images],
+                vec![NONE; count],
+            ];
+            gpu_run_kernel(
+                &ctx,
+                "record_buckets",
+                &[],
+                &mut buffers,
+                groups(count as u64, WG),
+            )
+            .unwrap();
+            let (mut cursor, mut want) = (vec![0u32; 2 * images], vec![NONE; count]);
+            ports::record_buckets::record_buckets(&records, dim, &offsets, &mut cursor, &mut want);
+            assert_eq!(buffers[4], cursor, "cursors, {images} images, H{dim}");
+            // the same records in each segment, in any order
+            for (&o, &c) in offsets.iter().zip(&counts) {
+                let (o, c) = (o as usize, c as usize);
+                let mut got = buffers[5][o..o + c].to_vec();
+                got.sort_unstable();
+                assert_eq!(got, want[o..o + c], "segment at {o}");
+            }
         }
     }
 }

@@ -162,29 +162,18 @@ impl GpuEngine {
             16,
             wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         );
-        let loss = match losses {
-            Some(l) => {
-                let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-                let loss = ResidentLoss::new(&self.device, &self.kernels, &ws, l, &flags);
-                if let Some(e) = pollster::block_on(scope.pop()) {
-                    return Err(Error::Device(format!("allocating the loss's buffers: {e}")));
-                }
-                Some(loss)
-            }
-            None => None,
-        };
         let counts = storage(
             &self.device,
             "pair_counts",
             2 * images as u64 * 4,
             wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         );
-        let count_binds = ws
+        let count_params: Vec<wgpu::Buffer> = ws
             .graphs
             .iter()
             .enumerate()
             .map(|(dim, g)| {
-                let params = uniform(
+                uniform(
                     &self.device,
                     "count_params",
                     &CountParams {
@@ -193,11 +182,18 @@ impl GpuEngine {
                         capacity: g.vertices as u32,
                         ..CountParams::default()
                     },
-                );
+                )
+            })
+            .collect();
+        let count_binds = ws
+            .graphs
+            .iter()
+            .zip(&count_params)
+            .map(|(g, params)| {
                 self.kernels.loss(&self.device).counts.bind(
                     &self.device,
                     layout::pair_counts::Bindings {
-                        params: whole(&params),
+                        params: whole(params),
                         records: whole(&g.records),
                         control: whole(&g.control),
                         counts: whole(&counts),
@@ -205,6 +201,18 @@ impl GpuEngine {
                 )
             })
             .collect();
+        let loss = match losses {
+            Some(l) => {
+                let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+                let loss =
+                    ResidentLoss::new(&self.device, &self.kernels, &ws, l, &flags, &count_params);
+                if let Some(e) = pollster::block_on(scope.pop()) {
+                    return Err(Error::Device(format!("allocating the loss's buffers: {e}")));
+                }
+                Some(loss)
+            }
+            None => None,
+        };
         Ok(Resident {
             counts,
             count_binds,
@@ -301,17 +309,27 @@ impl GpuEngine {
     fn record_loss(
         &self,
         loss: &ResidentLoss,
+        counts: &wgpu::Buffer,
         encoder: &mut wgpu::CommandEncoder,
         targets: &LossTargets,
     ) {
         let lk = self.kernels.loss(&self.device);
         encoder.clear_buffer(&loss.counts, 0, None);
         encoder.clear_buffer(&loss.cursor, 0, None);
+        // each map's records in a segment of its own: offsets (scanned below), then the counts
+        let half = 2 * loss.images * 4;
+        encoder.copy_buffer_to_buffer(counts, 0, &loss.segments, 0, Some(half));
+        encoder.copy_buffer_to_buffer(counts, 0, &loss.segments, half, Some(half));
+        encoder.clear_buffer(&loss.bucket_cursor, 0, None);
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("wgpu-persistence.loss_terms"),
                 timestamp_writes: None,
             });
+            self.recorder().scan(&mut pass, &loss.segment_scan, None);
+            for g in &loss.graphs {
+                lk.buckets.record(&mut pass, &g.buckets, g.records, None);
+            }
             for g in &loss.graphs {
                 lk.select.record(&mut pass, &g.select, loss.images, None);
             }
@@ -381,7 +399,7 @@ impl GpuEngine {
             }
         }
         if let (Some(loss), Some(targets)) = (&r.loss, targets) {
-            self.record_loss(loss, encoder, targets);
+            self.record_loss(loss, &r.counts, encoder, targets);
         }
         for (i, g) in ws.graphs.iter().enumerate() {
             encoder.copy_buffer_to_buffer(

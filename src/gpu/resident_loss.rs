@@ -13,6 +13,7 @@ use crate::loss::{LossKind, TopologicalLoss};
 /// One graph's loss buffers and bind groups.
 pub(crate) struct LossGraph {
     pub records: u64,
+    pub buckets: wgpu::BindGroup,
     pub select: wgpu::BindGroup,
     pub terms: wgpu::BindGroup,
     pub scatter: wgpu::BindGroup,
@@ -22,6 +23,10 @@ pub(crate) struct LossGraph {
 /// The loss's buffers for one plan.
 pub(crate) struct ResidentLoss {
     pub graphs: Vec<LossGraph>,
+    /// The offsets (scanned in place) and the counts of the records' segments, `2B` words each.
+    pub segments: wgpu::Buffer,
+    pub segment_scan: Vec<ScanLevel>,
+    pub bucket_cursor: wgpu::Buffer,
     pub counts: wgpu::Buffer,
     pub offsets: wgpu::Buffer,
     pub cursor: wgpu::Buffer,
@@ -62,6 +67,7 @@ impl ResidentLoss {
         ws: &Workspace,
         losses: &[TopologicalLoss],
         status: &wgpu::Buffer,
+        count_params: &[wgpu::Buffer],
     ) -> Self {
         use wgpu::util::DeviceExt;
         use wgpu::BufferUsages as U;
@@ -89,6 +95,9 @@ impl ResidentLoss {
         let offsets = storage(device, "entry_offsets", total * 4, U::COPY_DST);
         let cursor = storage(device, "entry_cursor", total * 4, U::COPY_DST);
         let capacity: u64 = ws.graphs.iter().map(|g| g.vertices).sum();
+        let segments = storage(device, "segments", 4 * images as u64 * 4, U::COPY_DST);
+        let bucket_cursor = storage(device, "bucket_cursor", 2 * images as u64 * 4, U::COPY_DST);
+        let bucket = storage(device, "bucket", capacity * 4, U::empty());
         let entries = storage(device, "entries", 2 * capacity * 4, U::empty());
         let gradient = storage(device, "gradient", total * 4, U::COPY_SRC);
         let share = storage(device, "loss_share", total * 4, U::empty());
@@ -119,17 +128,29 @@ impl ResidentLoss {
                 );
                 LossGraph {
                     records: g.vertices,
+                    buckets: lk.buckets.bind(
+                        device,
+                        layout::record_buckets::Bindings {
+                            params: whole(&count_params[dim]),
+                            records: whole(&g.records),
+                            control: whole(&g.control),
+                            segments: whole(&segments),
+                            cursor: whole(&bucket_cursor),
+                            bucket: whole(&bucket),
+                        },
+                    ),
                     select: lk.select.bind(
                         device,
                         layout::loss_select::Bindings {
                             params: whole(&params),
                             values: whole(&ws.ranking.values),
                             records: whole(&g.records),
-                            control: whole(&g.control),
                             priors: whole(&priors),
                             selection: whole(&selection),
                             pers: whole(&pers),
                             status: whole(status),
+                            segments: whole(&segments),
+                            bucket: whole(&bucket),
                         },
                     ),
                     terms: lk.terms.bind(
@@ -202,6 +223,9 @@ impl ResidentLoss {
         });
         Self {
             graphs,
+            segment_scan: scan_levels(device, k, &segments, 2 * images as u32),
+            segments,
+            bucket_cursor,
             scan: scan_levels(device, k, &offsets, total as u32),
             counts,
             offsets,

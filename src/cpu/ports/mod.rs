@@ -22,6 +22,7 @@ pub mod pointer_jump;
 pub mod radix_histogram;
 pub mod radix_scatter;
 pub mod rank_scatter;
+pub mod record_buckets;
 pub mod scan_apply;
 pub mod scan_reduce;
 

@@ -122,6 +122,7 @@ pub(crate) mod pointer_jump;
 pub(crate) mod radix_histogram;
 pub(crate) mod radix_scatter;
 pub(crate) mod rank_scatter;
+pub(crate) mod record_buckets;
 pub(crate) mod scan_apply;
 pub(crate) mod scan_reduce;
 
@@ -374,6 +375,7 @@ pub(crate) struct Kernels {
 #[derive(Debug)]
 pub(crate) struct LossKernels {
     pub counts: pair_counts::PairCounts,
+    pub buckets: record_buckets::RecordBuckets,
     pub select: loss_select::LossSelect,
     pub terms: loss_terms::LossTerms,
     pub scatter: loss_scatter::LossScatter,
@@ -404,6 +406,7 @@ impl Kernels {
     pub fn loss(&self, device: &wgpu::Device) -> &LossKernels {
         self.loss.get_or_init(|| LossKernels {
             counts: pair_counts::PairCounts::new(device),
+            buckets: record_buckets::RecordBuckets::new(device),
             select: loss_select::LossSelect::new(device),
             terms: loss_terms::LossTerms::new(device),
             scatter: loss_scatter::LossScatter::new(device),
