@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::diagram::{assemble, Backend, Diagram};
-use crate::gpu::resident::{LossTargets, Resident, Target, STATUS_BYTES};
+use crate::gpu::resident::{check_range, LossTargets, Resident, Target, STATUS_BYTES};
 use crate::gpu::{GpuEngine, RunStats};
 use crate::input::Shape;
 use crate::layout::{CONTROL_WORDS, C_PAIRS};
@@ -86,30 +86,13 @@ impl<'a> BufferAt<'a> {
 
     /// An output of `bytes` here, checked: `COPY_DST` usage, alignment, room.
     fn target(&self, what: &str, bytes: u64) -> Result<Target> {
-        if !self.buffer.usage().contains(wgpu::BufferUsages::COPY_DST) {
-            return Err(Error::InvalidArgument(format!(
-                "the {what} buffer's usages {:?} lack COPY_DST: the plan copies its results into it",
-                self.buffer.usage()
-            )));
-        }
-        if !self.offset.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT) {
-            return Err(Error::InvalidArgument(format!(
-                "the {what} buffer's byte offset {} is not a multiple of 4",
-                self.offset
-            )));
-        }
-        if self
-            .offset
-            .checked_add(bytes)
-            .is_none_or(|end| end > self.buffer.size())
-        {
-            return Err(Error::InvalidArgument(format!(
-                "the {what} buffer holds {} bytes; {bytes} bytes from byte {} need {}",
-                self.buffer.size(),
-                self.offset,
-                self.offset.saturating_add(bytes)
-            )));
-        }
+        check_range(
+            what,
+            self.buffer,
+            self.offset,
+            bytes,
+            wgpu::BufferUsages::COPY_DST,
+        )?;
         Ok(Target {
             buffer: self.buffer.clone(),
             offset: self.offset,
@@ -219,12 +202,7 @@ impl ResidentPlan {
         input: &wgpu::Buffer,
         offset: u64,
     ) -> Result<()> {
-        let before = self.engine_written();
-        self.engine
-            .record_resident(&self.inner, encoder, input, offset, None)?;
-        self.written
-            .fetch_add(self.engine_written() - before, Ordering::Relaxed);
-        Ok(())
+        self.record_counted(encoder, input, offset, None)
     }
 
     /// Records the diagrams, then the topological loss of every map (a plan made by
@@ -280,14 +258,20 @@ impl ResidentPlan {
                 }
             }
         }
+        self.record_counted(encoder, input.buffer, input.offset, Some(targets))
+    }
+
+    /// Records (see the engine's `record_resident`), counting the bytes written for `finish`.
+    fn record_counted(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        offset: u64,
+        targets: Option<LossTargets>,
+    ) -> Result<()> {
         let before = self.engine_written();
-        self.engine.record_resident(
-            &self.inner,
-            encoder,
-            input.buffer,
-            input.offset,
-            Some(targets),
-        )?;
+        self.engine
+            .record_resident(&self.inner, encoder, input, offset, targets)?;
         self.written
             .fetch_add(self.engine_written() - before, Ordering::Relaxed);
         Ok(())

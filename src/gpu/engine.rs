@@ -17,9 +17,9 @@ use super::workspace::{check_limits, CapacityOverride, Workspace, WorkspaceKey, 
 use super::RunStats;
 use crate::diagram::RawPair;
 use crate::grid::Grid;
-use crate::input::Stack;
+use crate::input::{Shape, Stack};
 use crate::layout::{CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET};
-use crate::options::Options;
+use crate::options::{Construction, Options};
 use crate::{Error, Result};
 
 /// Rounds after which the engine gives up with [`Error::NotConverged`] (never seen: each round at
@@ -255,38 +255,60 @@ impl GpuEngine {
         self.read(reads)
     }
 
-    /// The workspace for this stack's shape, made anew (old buffers freed first) when the shape changed.
-    pub(super) fn workspace_for(
+    /// The key and graphs of a workspace for `images` items of `shape` with `construction`, checked
+    /// against the device's limits (and that the device is not lost).
+    pub(super) fn workspace_key(
         &self,
-        stack: &Stack,
-        options: &Options,
-    ) -> Result<MutexGuard<'_, Option<Workspace>>> {
+        images: usize,
+        shape: Shape,
+        construction: Construction,
+        resident: bool,
+    ) -> Result<(WorkspaceKey, [Grid; 2])> {
         let capacity = self
             .capacity
             .lock()
             .map(|c| *c)
             .map_err(|_| Error::Device("capacity lock poisoned".into()))?;
         let key = WorkspaceKey {
-            resident: false,
-            images: stack.count(),
-            shape: stack.shape(),
-            construction: options.construction,
+            resident,
+            images,
+            shape,
+            construction,
             capacity,
         };
         let grids = key.grids()?;
         check_limits(&self.device.limits(), &key, &grids)?;
         self.check_lost()?;
+        Ok((key, grids))
+    }
+
+    /// What `make` allocates, or the device's out-of-memory error while `allocating` it.
+    pub(super) fn allocate<T>(&self, allocating: &str, make: impl FnOnce() -> T) -> Result<T> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let made = make();
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(Error::Device(format!("allocating {allocating}: {e}"))),
+            None => Ok(made),
+        }
+    }
+
+    /// The workspace for this stack's shape, made anew (old buffers freed first) when the shape changed.
+    pub(super) fn workspace_for(
+        &self,
+        stack: &Stack,
+        options: &Options,
+    ) -> Result<MutexGuard<'_, Option<Workspace>>> {
+        let (key, grids) =
+            self.workspace_key(stack.count(), stack.shape(), options.construction, false)?;
         let mut guard = self
             .workspace
             .lock()
             .map_err(|_| Error::Device("workspace lock poisoned".into()))?;
         if guard.as_ref().map(|w| w.key) != Some(key) {
             *guard = None; // free the old buffers first
-            let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-            let ws = Workspace::new(&self.device, &self.kernels, key, grids);
-            if let Some(e) = pollster::block_on(scope.pop()) {
-                return Err(Error::Device(format!("allocating the workspace: {e}")));
-            }
+            let ws = self.allocate("the workspace", || {
+                Workspace::new(&self.device, &self.kernels, key, grids)
+            })?;
             *guard = Some(ws);
         }
         Ok(guard)

@@ -14,7 +14,7 @@ use super::engine::{GpuEngine, MAX_ROUNDS};
 use super::kernels::whole;
 use super::record::Submission;
 use super::resident_loss::ResidentLoss;
-use super::workspace::{check_limits, Workspace, WorkspaceKey, CONTROL_BYTES};
+use super::workspace::{Workspace, CONTROL_BYTES};
 use crate::diagram::RawPair;
 use crate::input::{Domain, Shape};
 use crate::layout::{self, CountParams, CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET, NONE};
@@ -25,6 +25,40 @@ use crate::{Error, Result};
 /// Bytes of the status the host maps: both graphs' control words, the stamp (padded), the loss's
 /// flags (the first pixel that is not a probability; padded).
 pub(crate) const STATUS_BYTES: u64 = 2 * CONTROL_BYTES + 32;
+
+/// Checks that the plan can copy `bytes` from byte `offset` of the caller's `what` buffer (`usage`:
+/// `COPY_SRC` for an input, `COPY_DST` for an output): the usage, a 4-byte aligned offset, room.
+pub(crate) fn check_range(
+    what: &str,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    bytes: u64,
+    usage: wgpu::BufferUsages,
+) -> Result<()> {
+    if !buffer.usage().contains(usage) {
+        return Err(Error::InvalidArgument(format!(
+            "the {what} buffer's usages {:?} lack {usage:?}: the plan copies through it",
+            buffer.usage()
+        )));
+    }
+    if !offset.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT) {
+        return Err(Error::InvalidArgument(format!(
+            "the {what} buffer's byte offset {offset} is not a multiple of {}",
+            wgpu::COPY_BUFFER_ALIGNMENT
+        )));
+    }
+    if offset
+        .checked_add(bytes)
+        .is_none_or(|end| end > buffer.size())
+    {
+        return Err(Error::InvalidArgument(format!(
+            "the {what} buffer holds {} bytes; {bytes} bytes from byte {offset} need {}",
+            buffer.size(),
+            offset.saturating_add(bytes)
+        )));
+    }
+    Ok(())
+}
 
 /// A buffer of the caller's and a byte offset in it.
 #[derive(Debug, Clone)]
@@ -111,26 +145,10 @@ impl GpuEngine {
             dims.extend(shape.dims());
             return Err(Error::Empty { shape: dims });
         }
-        let capacity = self
-            .capacity
-            .lock()
-            .map(|c| *c)
-            .map_err(|_| Error::Device("capacity lock poisoned".into()))?;
-        let key = WorkspaceKey {
-            resident: true,
-            images,
-            shape,
-            construction: options.construction,
-            capacity,
-        };
-        let grids = key.grids()?;
-        check_limits(&self.device.limits(), &key, &grids)?;
-        self.check_lost()?;
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let ws = Workspace::new(&self.device, &self.kernels, key, grids);
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Device(format!("allocating the plan's buffers: {e}")));
-        }
+        let (key, grids) = self.workspace_key(images, shape, options.construction, true)?;
+        let ws = self.allocate("the plan's buffers", || {
+            Workspace::new(&self.device, &self.kernels, key, grids)
+        })?;
         if ws.host_ranking.is_some() {
             return Err(Error::TooLarge {
                 what: "bytes of pair records in one storage binding on this adapter (a resident \
@@ -202,15 +220,9 @@ impl GpuEngine {
             })
             .collect();
         let loss = match losses {
-            Some(l) => {
-                let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-                let loss =
-                    ResidentLoss::new(&self.device, &self.kernels, &ws, l, &flags, &count_params);
-                if let Some(e) = pollster::block_on(scope.pop()) {
-                    return Err(Error::Device(format!("allocating the loss's buffers: {e}")));
-                }
-                Some(loss)
-            }
+            Some(l) => Some(self.allocate("the loss's buffers", || {
+                ResidentLoss::new(&self.device, &self.kernels, &ws, l, &flags, &count_params)
+            })?),
             None => None,
         };
         Ok(Resident {
@@ -252,29 +264,7 @@ impl GpuEngine {
     ) -> Result<()> {
         self.check_lost()?;
         let bytes = r.pixels * 4;
-        if !offset.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT) {
-            return Err(Error::InvalidArgument(format!(
-                "the input's byte offset {offset} is not a multiple of {}",
-                wgpu::COPY_BUFFER_ALIGNMENT
-            )));
-        }
-        if !input.usage().contains(wgpu::BufferUsages::COPY_SRC) {
-            return Err(Error::InvalidArgument(format!(
-                "the input buffer's usages {:?} lack COPY_SRC: the plan copies the pixels from it",
-                input.usage()
-            )));
-        }
-        if offset
-            .checked_add(bytes)
-            .is_none_or(|end| end > input.size())
-        {
-            return Err(Error::InvalidArgument(format!(
-                "the input buffer holds {} bytes; {} pixels of f32 from byte {offset} need {}",
-                input.size(),
-                r.pixels,
-                offset.saturating_add(bytes)
-            )));
-        }
+        check_range("input", input, offset, bytes, wgpu::BufferUsages::COPY_SRC)?;
         let ws =
             r.ws.lock()
                 .map_err(|_| Error::Device("plan lock poisoned".into()))?;
@@ -494,18 +484,26 @@ impl GpuEngine {
 
     /// The value of pixel `index` of the batch, read back (an error's detail).
     fn read_value(&self, ws: &Workspace, index: u32) -> Result<f32> {
-        let copy = mappable(&self.device, "resident_value", 4);
+        let words =
+            self.copy_and_read("resident_value", &ws.ranking.values, index as u64 * 4, 4)?;
+        Ok(f32::from_bits(words.first().copied().unwrap_or(0)))
+    }
+
+    /// `bytes` from byte `offset` of `from`, copied to a new mappable buffer and read back.
+    fn copy_and_read(
+        &self,
+        label: &str,
+        from: &wgpu::Buffer,
+        offset: u64,
+        bytes: u64,
+    ) -> Result<Vec<u32>> {
+        let copy = mappable(&self.device, label, bytes);
         let mut encoder = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("wgpu-persistence.resident_value"),
-            });
-        encoder.copy_buffer_to_buffer(&ws.ranking.values, index as u64 * 4, &copy, 0, Some(4));
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        encoder.copy_buffer_to_buffer(from, offset, &copy, 0, Some(bytes));
         self.queue.submit([encoder.finish()]);
-        let words = self.read(&[(&copy, 4)])?;
-        Ok(f32::from_bits(
-            words.first().and_then(|w| w.first()).copied().unwrap_or(0),
-        ))
+        Ok(self.read(&[(&copy, bytes)])?.pop().unwrap_or_default())
     }
 
     /// The raw pairs of every item and the pixels the plan ranked, read back (after
@@ -521,18 +519,9 @@ impl GpuEngine {
         let counts = status.pairs.map(u64::from);
         let raw = self.validated(|| self.read_records(&mut ws, &counts, r.images))?;
         let bytes = r.pixels * 4;
-        let copy = mappable(&self.device, "resident_values", bytes);
-        let mut words = self.validated(|| {
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("wgpu-persistence.resident_values"),
-                });
-            encoder.copy_buffer_to_buffer(&ws.ranking.values, 0, &copy, 0, Some(bytes));
-            self.queue.submit([encoder.finish()]);
-            self.read(&[(&copy, bytes)])
-        })?;
-        let values = bytemuck::cast_slice::<u32, f32>(&words.pop().unwrap_or_default()).to_vec();
+        let words =
+            self.validated(|| self.copy_and_read("resident_values", &ws.ranking.values, 0, bytes))?;
+        let values = bytemuck::cast_slice::<u32, f32>(&words).to_vec();
         Ok((raw, values))
     }
 
