@@ -344,7 +344,8 @@ impl Context {
         match &self.engine {
             Some(engine) => ResidentPlan::new(engine.clone(), dims, options, None),
             None => Err(Error::InvalidArgument(
-                "a resident plan records GPU work: this context computes on the CPU backend                  (make it with BackendChoice::Gpu or from_device)"
+                "a resident plan records GPU work: this context computes on the CPU backend \
+                 (make it with BackendChoice::Gpu or from_device)"
                     .into(),
             )),
         }
