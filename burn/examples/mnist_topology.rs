@@ -57,15 +57,21 @@ struct Args {
     /// Weight of the topological loss (mean over the batch's maps).
     #[arg(long, default_value_t = 0.05)]
     lambda: f32,
-    /// Adam's learning rate.
+    /// Adam's learning rate while pretraining.
     #[arg(long, default_value_t = 3e-3)]
     lr: f64,
+    /// Adam's learning rate after (both models).
+    #[arg(long, default_value_t = 3e-3)]
+    tune_lr: f64,
     /// Channels of the hidden layers.
     #[arg(long, default_value_t = 16)]
     channels: usize,
     /// `wgpu` (burn's wgpu device, shared with the library) or `ndarray`.
     #[arg(long, default_value = "wgpu")]
     backend: String,
+    /// Fraction of pixels set to 0 or 1 at random (salt-and-pepper).
+    #[arg(long, default_value_t = 0.03)]
+    salt: f64,
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// The digits (gzip CSV: 784 pixels then the label per line).
@@ -117,7 +123,7 @@ fn mask(clean: &[f32]) -> Vec<f32> {
 
 /// Broken strokes (ink erased in a few short bands across the digit), salt-and-pepper noise and a
 /// spurious blob of ink.
-fn degrade(clean: &[f32], rng: &mut StdRng) -> Vec<f32> {
+fn degrade(clean: &[f32], salt: f64, rng: &mut StdRng) -> Vec<f32> {
     let mut x = clean.to_vec();
     let ink: Vec<usize> = (0..PIXELS).filter(|&i| clean[i] > 0.5).collect();
     for _ in 0..rng.gen_range(1..=2) {
@@ -142,7 +148,7 @@ fn degrade(clean: &[f32], rng: &mut StdRng) -> Vec<f32> {
         if (r - r0).powi(2) + (c - c0).powi(2) <= radius * radius {
             *v = 1.0;
         }
-        if rng.gen_bool(0.03) {
+        if rng.gen_bool(salt) {
             *v = if rng.gen_bool(0.5) { 1.0 } else { 0.0 };
         }
     }
@@ -221,6 +227,7 @@ struct Report {
     wrong: usize,
     betti_error: f64,
     dice: f64,
+    ink: f64,
 }
 
 fn evaluate(net: &Net, set: &Set, device: &Device) -> Result<Report, Box<dyn std::error::Error>> {
@@ -245,6 +252,7 @@ fn evaluate(net: &Net, set: &Set, device: &Device) -> Result<Report, Box<dyn std
                 .collect();
             let inter: f32 = pb.iter().zip(y).map(|(a, b)| a * b).sum();
             let total: f32 = pb.iter().sum::<f32>() + y.iter().sum::<f32>();
+            r.ink += pb.iter().sum::<f32>() as f64 / PIXELS as f64;
             r.dice += if total > 0.0 {
                 (2.0 * inter / total) as f64
             } else {
@@ -255,6 +263,7 @@ fn evaluate(net: &Net, set: &Set, device: &Device) -> Result<Report, Box<dyn std
     let n = set.inputs.len() as f64;
     r.betti_error /= n;
     r.dice /= n;
+    r.ink /= n;
     Ok(r)
 }
 
@@ -274,7 +283,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     digits.shuffle(&mut rng);
     let mut make = |ds: &[Digit]| Set {
-        inputs: ds.iter().map(|d| degrade(&d.clean, &mut rng)).collect(),
+        inputs: ds
+            .iter()
+            .map(|d| degrade(&d.clean, args.salt, &mut rng))
+            .collect(),
         targets: ds.iter().map(|d| mask(&d.clean)).collect(),
         labels: ds.iter().map(|d| d.label).collect(),
     };
@@ -357,17 +369,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 loss = loss + t.mul_scalar(args.lambda);
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(args.lr, model, grads);
+            model = optim.step(args.tune_lr, model, grads);
         }
         let r = evaluate(&model, &held_out, &ad)?;
         println!(
             "{name:>9}: {:.1} s; held-out: {} of {} with the wrong Betti numbers at 0.5, mean \
-             Betti error {:.3}, Dice {:.3}{}",
+             Betti error {:.3}, Dice {:.3}, ink {:.3}{}",
             t.elapsed().as_secs_f64(),
             r.wrong,
             args.held_out,
             r.betti_error,
             r.dice,
+            r.ink,
             if topo {
                 format!(
                     "; mean topological loss per map {:.3}",

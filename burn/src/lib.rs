@@ -342,3 +342,8 @@ pub mod testing {
         }
     }
 }
+
+/// `docs/burn.md`, whose example runs as a doc test of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/burn.md")]
+pub struct BurnGuide;
