@@ -74,6 +74,9 @@ struct Args {
     salt: f64,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Print the losses every this many steps (0: never).
+    #[arg(long, default_value_t = 0)]
+    every: usize,
     /// The digits (gzip CSV: 784 pixels then the label per line).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist_5k.csv.gz"))]
     data: String,
@@ -352,9 +355,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut rng = StdRng::seed_from_u64(args.seed + 1);
         let t = Instant::now();
         let mut topo_sum = 0.0f64;
-        for _ in 0..args.steps {
+        for step in 0..args.steps {
             let (x, y) = lab_batch(&mut rng);
             let mut loss = dice_loss(model.forward(x), y);
+            if args.every > 0 && step % args.every == 0 {
+                eprintln!(
+                    "{name} step {step}: dice loss {:.4}",
+                    floats(loss.clone())?[0]
+                );
+            }
             if topo {
                 let idx: Vec<usize> = (0..args.batch)
                     .map(|_| rng.gen_range(0..unlabelled.inputs.len()))
@@ -365,7 +374,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect();
                 let p = model.forward(batch(&pick(&unlabelled.inputs, &idx), &ad));
                 let t = topological_loss(p, &priors)?.mean();
-                topo_sum += floats(t.clone())?[0] as f64;
+                let tv = floats(t.clone())?[0] as f64;
+                if args.every > 0 && step % args.every == 0 {
+                    eprintln!("{name} step {step}: topological loss {tv:.4}");
+                }
+                topo_sum += tv;
                 loss = loss + t.mul_scalar(args.lambda);
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -418,3 +418,33 @@ fn cargo_lock_holds_one_wgpu() {
         "Cargo.lock holds {wgpus} wgpu crates: burn's and ours must be one"
     );
 }
+
+#[test]
+fn maps_made_by_fused_kernels_get_the_chain_rule() {
+    // p = sigmoid(2x - 1): burn fuses the element-wise kernels that make the maps; the loss must
+    // read their values and the chain rule reach x
+    let priors = [TopologicalLoss::new(&[1, 1])];
+    let dims = [3, 16, 16];
+    let x: Vec<f32> = tie_free(768, 31).iter().map(|v| 4.0 * v - 2.0).collect();
+    for device in [device(), Device::ndarray()] {
+        let ad = device.clone().autodiff();
+        let xt = Tensor::<3>::from_data(TensorData::new(x.clone(), dims), &ad).require_grad();
+        let p = burn::tensor::activation::sigmoid(xt.clone().mul_scalar(2.0).sub_scalar(1.0));
+        let pv = to_vec(p.clone());
+        let loss = topological_loss(p, &priors).unwrap();
+        let gx = to_vec(xt.grad(&loss.clone().sum().backward()).unwrap());
+        let (hl, hg) = host_loss(&dims, &pv, &priors);
+        assert_eq!(bits(&to_vec(loss)), bits(&hl));
+        let mut nonzero = 0;
+        for i in 0..pv.len() {
+            let want = hg[i] * pv[i] * (1.0 - pv[i]) * 2.0;
+            assert!(
+                (gx[i] - want).abs() <= 1e-5 + 1e-4 * want.abs(),
+                "{i}: {} {want}",
+                gx[i]
+            );
+            nonzero += usize::from(hg[i] != 0.0);
+        }
+        assert!(nonzero > 0);
+    }
+}
