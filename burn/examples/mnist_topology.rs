@@ -3,8 +3,9 @@
 //! blobs) to probability maps of the clean digit. Two models get the same budget of steps from the
 //! same Dice-pretrained weights:
 //! - `dice`: Dice on a small labelled set (degraded digit -> clean digit mask) alone;
-//! - `dice+topo`: the same, plus the topological loss on many more degraded digits that have their
-//!   class but no clean target: the loss needs no pixel labels, only the topology of the class
+//! - `dice+topo`: the same Dice steps, each followed by a step of the topological loss alone (its
+//!   own Adam) on many more degraded digits that have their class but no clean target (see
+//!   docs/burn.md for why the two are not summed): the loss needs no pixel labels, only the topology of the class
 //!   (0, 6, 9: one component and one hole; 8: one component and two holes; the others: one
 //!   component, no hole), in the superlevel filtration of the predicted map.
 //!
@@ -54,9 +55,9 @@ struct Args {
     /// Maps per batch (labelled, and unlabelled for the topological loss).
     #[arg(long, default_value_t = 16)]
     batch: usize,
-    /// Weight of the topological loss (mean over the batch's maps).
-    #[arg(long, default_value_t = 0.05)]
-    lambda: f32,
+    /// Adam's learning rate for the topological loss's steps.
+    #[arg(long, default_value_t = 3e-4)]
+    topo_lr: f64,
     /// Adam's learning rate while pretraining.
     #[arg(long, default_value_t = 3e-3)]
     lr: f64,
@@ -352,19 +353,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = if topo { "dice+topo" } else { "dice" };
         let mut model = net.clone();
         let mut optim = AdamConfig::new().init();
+        let mut topo_optim = AdamConfig::new().init();
         let mut rng = StdRng::seed_from_u64(args.seed + 1);
         let t = Instant::now();
         let mut topo_sum = 0.0f64;
         for step in 0..args.steps {
             let (x, y) = lab_batch(&mut rng);
-            let mut loss = dice_loss(model.forward(x), y);
-            if args.every > 0 && step % args.every == 0 {
-                eprintln!(
-                    "{name} step {step}: dice loss {:.4}",
-                    floats(loss.clone())?[0]
-                );
-            }
-            if topo {
+            let unlabelled_batch = topo.then(|| {
                 let idx: Vec<usize> = (0..args.batch)
                     .map(|_| rng.gen_range(0..unlabelled.inputs.len()))
                     .collect();
@@ -372,6 +367,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .iter()
                     .map(|&i| TopologicalLoss::new(&prior(unlabelled.labels[i])))
                     .collect();
+                (idx, priors)
+            });
+            let loss = dice_loss(model.forward(x), y);
+            if args.every > 0 && step % args.every == 0 {
+                eprintln!(
+                    "{name} step {step}: Dice loss {:.4}",
+                    floats(loss.clone())?[0]
+                );
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(args.tune_lr, model, grads);
+            if let Some((idx, priors)) = unlabelled_batch {
+                // the topological loss takes its own backward pass and Adam step (burn 0.22.1
+                // on wgpu with fusion derailed training when a second, even zero-weighted,
+                // branch joined the Dice graph: see docs/burn.md)
                 let p = model.forward(batch(&pick(&unlabelled.inputs, &idx), &ad));
                 let t = topological_loss(p, &priors)?.mean();
                 let tv = floats(t.clone())?[0] as f64;
@@ -379,10 +389,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("{name} step {step}: topological loss {tv:.4}");
                 }
                 topo_sum += tv;
-                loss = loss + t.mul_scalar(args.lambda);
+                let grads = GradientsParams::from_grads(t.backward(), &model);
+                model = topo_optim.step(args.topo_lr, model, grads);
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(args.tune_lr, model, grads);
         }
         let r = evaluate(&model, &held_out, &ad)?;
         println!(

@@ -216,6 +216,11 @@ fn resident_loss(
     };
     let n = shape[0];
     let pixels = shape.num_elements();
+    // every kernel burn has recorded so far has run: the memory `empty` hands out below may have
+    // been freed by a tensor whose last readers were still waiting in an encoder
+    if let Err(e) = pollster::block_on(client.sync()) {
+        registry::report(call, Err(Error::Burn(format!("{e:?}"))));
+    }
     let losses = client.empty(n * 4);
     let gradient = client.empty(pixels * 4);
     let outcome = (|| -> Result<wgpu_persistence::RunStats> {
