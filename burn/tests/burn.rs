@@ -98,6 +98,19 @@ fn burn_loss(
     }
 }
 
+/// Asserts that burn's loss and gradient equal the host API's bit for bit; the route taken.
+fn same_as_host(
+    device: &Device,
+    dims: &[usize],
+    values: &[f32],
+    priors: &[TopologicalLoss],
+) -> Route {
+    let (l, g, r) = burn_loss(device, dims, values, priors);
+    let (hl, hg) = host_loss(dims, values, priors);
+    assert_eq!((bits(&l), bits(&g)), (bits(&hl), bits(&hg)), "{dims:?}");
+    r
+}
+
 fn priors_all() -> Vec<Vec<TopologicalLoss>> {
     let mut l1 = TopologicalLoss::new(&[2, 1]);
     l1.kind = LossKind::L1;
@@ -198,10 +211,10 @@ fn the_library_device_into_burn() {
     let dims = [2, 16, 16];
     let values = tied(512, 3);
     let priors = [TopologicalLoss::new(&[1, 1])];
-    let (l, g, r) = burn_loss(&device, &dims, &values, &priors);
-    assert_eq!(r, Route::Device);
-    let (hl, hg) = host_loss(&dims, &values, &priors);
-    assert_eq!((bits(&l), bits(&g)), (bits(&hl), bits(&hg)));
+    assert_eq!(
+        same_as_host(&device, &dims, &values, &priors),
+        Route::Device
+    );
 }
 
 #[test]
@@ -317,10 +330,7 @@ fn ndarray_goes_through_the_host_with_the_same_numbers() {
     for priors in priors_all() {
         let dims = [3, 14, 9];
         let values = tied(378, 21);
-        let (l, g, r) = burn_loss(&device, &dims, &values, &priors);
-        assert_eq!(r, Route::Host);
-        let (hl, hg) = host_loss(&dims, &values, &priors);
-        assert_eq!((bits(&l), bits(&g)), (bits(&hl), bits(&hg)));
+        assert_eq!(same_as_host(&device, &dims, &values, &priors), Route::Host);
     }
 }
 
@@ -329,11 +339,8 @@ fn volumes_go_through_the_host_on_both_backends() {
     let priors = [TopologicalLoss::new(&[1, 0, 1])];
     let dims = [2, 5, 6, 7];
     let values = tied(420, 17);
-    let (hl, hg) = host_loss(&dims, &values, &priors);
     for device in [device(), Device::ndarray()] {
-        let (l, g, r) = burn_loss(&device, &dims, &values, &priors);
-        assert_eq!(r, Route::Host);
-        assert_eq!((bits(&l), bits(&g)), (bits(&hl), bits(&hg)));
+        assert_eq!(same_as_host(&device, &dims, &values, &priors), Route::Host);
     }
 }
 
