@@ -3,10 +3,11 @@
 //! blobs) to probability maps of the clean digit. Two models get the same budget of steps from the
 //! same Dice-pretrained weights:
 //! - `dice`: Dice on a small labelled set (degraded digit -> clean digit mask) alone;
-//! - `dice+topo`: the same Dice steps, each followed by a step of the topological loss alone (its
-//!   own Adam) on many more degraded digits that have their class but no clean target (see
-//!   docs/burn.md for why the two are not summed): the loss needs no pixel labels, only the topology of the class
-//!   (0, 6, 9: one component and one hole; 8: one component and two holes; the others: one
+//! - `dice+topo`: the same Dice steps, each followed by a step of `lambda` times the topological
+//!   loss (through the same Adam, so the two gradients share its moment estimates) on many more
+//!   degraded digits that have their class but no clean target (docs/burn.md says why the two are
+//!   not summed into one objective): the loss needs no pixel labels, only the topology of the
+//!   class (0, 6, 9: one component and one hole; 8: one component and two holes; the others: one
 //!   component, no hole), in the superlevel filtration of the predicted map.
 //!
 //! On held-out degraded digits it reports, for both, how many predictions thresholded at 0.5 have
@@ -55,9 +56,9 @@ struct Args {
     /// Maps per batch (labelled, and unlabelled for the topological loss).
     #[arg(long, default_value_t = 16)]
     batch: usize,
-    /// Adam's learning rate for the topological loss's steps.
-    #[arg(long, default_value_t = 3e-4)]
-    topo_lr: f64,
+    /// Weight of the topological loss (mean over the batch's maps) in its steps.
+    #[arg(long, default_value_t = 0.1)]
+    lambda: f32,
     /// Adam's learning rate while pretraining.
     #[arg(long, default_value_t = 3e-3)]
     lr: f64,
@@ -232,6 +233,8 @@ struct Report {
     betti_error: f64,
     dice: f64,
     ink: f64,
+    /// Maps with too many components, too few, too many holes, too few.
+    kinds: [usize; 4],
 }
 
 fn evaluate(net: &Net, set: &Set, device: &Device) -> Result<Report, Box<dyn std::error::Error>> {
@@ -248,6 +251,17 @@ fn evaluate(net: &Net, set: &Set, device: &Device) -> Result<Report, Box<dyn std
             let want = prior(set.labels[idx[k]]);
             let err = b[0].abs_diff(want[0]) + b[1].abs_diff(want[1]);
             r.wrong += usize::from(err > 0);
+            for (k, wrong) in [
+                b[0] > want[0],
+                b[0] < want[0],
+                b[1] > want[1],
+                b[1] < want[1],
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                r.kinds[k] += usize::from(wrong);
+            }
             r.betti_error += err as f64;
             let (p, y) = (&values[k * PIXELS..(k + 1) * PIXELS], &set.targets[idx[k]]);
             let pb: Vec<f32> = p
@@ -353,7 +367,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = if topo { "dice+topo" } else { "dice" };
         let mut model = net.clone();
         let mut optim = AdamConfig::new().init();
-        let mut topo_optim = AdamConfig::new().init();
         let mut rng = StdRng::seed_from_u64(args.seed + 1);
         let t = Instant::now();
         let mut topo_sum = 0.0f64;
@@ -379,9 +392,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(args.tune_lr, model, grads);
             if let Some((idx, priors)) = unlabelled_batch {
-                // the topological loss takes its own backward pass and Adam step (burn 0.22.1
-                // on wgpu with fusion derailed training when a second, even zero-weighted,
-                // branch joined the Dice graph: see docs/burn.md)
+                // the topological loss takes a backward pass of its own (burn 0.22.1 on wgpu with
+                // fusion derails training when a second branch, even zero-weighted, joins the
+                // Dice graph: see docs/burn.md) and a step of the same Adam: with shared moment
+                // estimates, lambda weighs it against Dice as it would in one summed objective
                 let p = model.forward(batch(&pick(&unlabelled.inputs, &idx), &ad));
                 let t = topological_loss(p, &priors)?.mean();
                 let tv = floats(t.clone())?[0] as f64;
@@ -389,20 +403,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("{name} step {step}: topological loss {tv:.4}");
                 }
                 topo_sum += tv;
-                let grads = GradientsParams::from_grads(t.backward(), &model);
-                model = topo_optim.step(args.topo_lr, model, grads);
+                let grads =
+                    GradientsParams::from_grads(t.mul_scalar(args.lambda).backward(), &model);
+                model = optim.step(args.tune_lr, model, grads);
             }
         }
         let r = evaluate(&model, &held_out, &ad)?;
         println!(
             "{name:>9}: {:.1} s; held-out: {} of {} with the wrong Betti numbers at 0.5, mean \
-             Betti error {:.3}, Dice {:.3}, ink {:.3}{}",
+             Betti error {:.3}, Dice {:.3}, ink {:.3}; components too many {} too few {}, holes \
+             too many {} too few {}{}",
             t.elapsed().as_secs_f64(),
             r.wrong,
             args.held_out,
             r.betti_error,
             r.dice,
             r.ink,
+            r.kinds[0],
+            r.kinds[1],
+            r.kinds[2],
+            r.kinds[3],
             if topo {
                 format!(
                     "; mean topological loss per map {:.3}",
