@@ -19,6 +19,29 @@ use crate::{Error, Result};
 /// map's pair records per feature kept.
 pub const MAX_RESIDENT_BETA: usize = 1024;
 
+/// The priors a resident plan of `images` maps takes: [`check_priors`]'s rules, at most
+/// [`MAX_RESIDENT_BETA`] features per map and dimension, one kind for all.
+fn check_resident_priors(priors: &[TopologicalLoss], images: usize) -> Result<()> {
+    check_priors(priors, images)?;
+    if let Some(beta) = priors
+        .iter()
+        .flat_map(|p| p.betti.iter().take(2))
+        .find(|&&b| b > MAX_RESIDENT_BETA)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "a prior Betti number of {beta}: a resident plan keeps at most {MAX_RESIDENT_BETA} \
+             features per map and dimension (each is a round over the map's pairs); \
+             topological_loss_batch takes any"
+        )));
+    }
+    if priors.iter().any(|p| p.kind != priors[0].kind) {
+        return Err(Error::InvalidArgument(
+            "all priors of a resident plan must use the same kind (squared or L1)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A reusable plan for the diagrams of `B x H x W` images of one shape and [`Options`], on a GPU
 /// context's device: it owns every scratch buffer and its outputs, and records all of its work into
 /// an encoder the caller owns and submits. Made by [`crate::Context::resident_plan`].
@@ -153,23 +176,7 @@ impl ResidentPlan {
             }
         };
         if let Some(priors) = losses {
-            check_priors(priors, images)?;
-            if let Some(beta) = priors
-                .iter()
-                .flat_map(|p| p.betti.iter().take(2))
-                .find(|&&b| b > MAX_RESIDENT_BETA)
-            {
-                return Err(Error::InvalidArgument(format!(
-                    "a prior Betti number of {beta}: a resident plan keeps at most \
-                     {MAX_RESIDENT_BETA} features per map and dimension (each is a round over the \
-                     map's pairs); topological_loss_batch takes any"
-                )));
-            }
-            if priors.iter().any(|p| p.kind != priors[0].kind) {
-                return Err(Error::InvalidArgument(
-                    "all priors of a resident plan must use the same kind (squared or L1)".into(),
-                ));
-            }
+            check_resident_priors(priors, images)?;
         }
         let inner = engine.resident(images, Shape::of(&item)?, options, losses)?;
         Ok(Self {
@@ -300,6 +307,42 @@ impl ResidentPlan {
             pairs: status.pairs,
             stats,
         })
+    }
+
+    /// Gives the maps new priors from the next recording on (the plan's own uploads them first, in
+    /// its encoder: 16 bytes per map, counted as written), so that one plan serves a training loop
+    /// whose batches have different priors. The same rules as at
+    /// [`crate::Context::resident_loss_plan`]: one prior for all maps or one per map, at most
+    /// [`MAX_RESIDENT_BETA`] features per map and dimension, and the plan's kind (squared or L1)
+    /// for all. A recording already made keeps the priors it was made with.
+    pub fn set_priors(&self, priors: &[TopologicalLoss]) -> Result<()> {
+        let Some(loss) = &self.inner.loss else {
+            return Err(Error::InvalidArgument(
+                "this plan was made without priors: make it with Context::resident_loss_plan"
+                    .into(),
+            ));
+        };
+        check_resident_priors(priors, self.inner.images)?;
+        if priors[0].options() != self.inner.options {
+            return Err(Error::InvalidArgument(format!(
+                "priors on the {:?} construction for a plan made on {:?}: a plan's construction \
+                 is fixed (make another plan for the other one)",
+                priors[0].construction, self.inner.options.construction
+            )));
+        }
+        if priors[0].kind != loss.kind {
+            return Err(Error::InvalidArgument(format!(
+                "priors of kind {:?} for a plan made with {:?}: a plan's kind is fixed (make \
+                 another plan for the other kind)",
+                priors[0].kind, loss.kind
+            )));
+        }
+        let words = crate::gpu::resident_loss::priors(priors, self.inner.images);
+        *loss
+            .next_priors
+            .lock()
+            .map_err(|_| Error::Device("plan lock poisoned".into()))? = Some(words);
+        Ok(())
     }
 
     /// Sets the hooking rounds the next recordings record (the crate's tests of reruns).

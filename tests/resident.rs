@@ -762,3 +762,70 @@ fn loss_of_maps_with_denormal_values() {
         );
     }
 }
+
+#[test]
+fn one_plan_takes_new_priors_for_every_batch() {
+    let Some(ctx) = common::gpu() else { return };
+    let (b, h, w) = (4, 23, 19);
+    let m = maps(31, b, h, w, 6);
+    let plan = ctx
+        .resident_loss_plan(&[b, h, w], &[TopologicalLoss::new(&[1, 0])])
+        .unwrap();
+    let mut weighted = TopologicalLoss::new(&[2, 1]);
+    weighted.weights = vec![0.25, 3.0];
+    let batches: Vec<Vec<TopologicalLoss>> = vec![
+        (0..b).map(|i| TopologicalLoss::new(&[1, i % 3])).collect(),
+        vec![weighted.clone()],
+        vec![
+            TopologicalLoss::new(&[1, 2]),
+            weighted,
+            TopologicalLoss::new(&[0, 0]),
+            TopologicalLoss::new(&[3, 1]),
+        ],
+    ];
+    let mut last = vec![TopologicalLoss::new(&[1, 0])];
+    for priors in &batches {
+        plan.set_priors(priors).unwrap();
+        let (losses, gradient, status) = resident_loss(&ctx, &plan, m.view()).unwrap();
+        let host = ctx.topological_loss_batch(m.view(), priors).unwrap();
+        assert_eq!(bits(&losses), bits(&host.losses), "{priors:?}");
+        assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
+        // the stamp and one 16-byte prior per map went up with the recording
+        assert_eq!(status.stats.bytes_written, 16 + 16 * b as u64, "{status:?}");
+        last = priors.clone();
+    }
+    // refused: the plan keeps the priors it had
+    let l1 = {
+        let mut p = TopologicalLoss::new(&[1, 1]);
+        p.kind = LossKind::L1;
+        p
+    };
+    let t = {
+        let mut p = TopologicalLoss::new(&[1, 1]);
+        p.construction = Construction::T;
+        p
+    };
+    let refused: Vec<(Vec<TopologicalLoss>, &str)> = vec![
+        (
+            vec![TopologicalLoss::new(&[1, 1]); 3],
+            "3 priors for 4 maps",
+        ),
+        (vec![l1], "kind"),
+        (vec![t], "construction"),
+        (vec![TopologicalLoss::new(&[1, 5000])], "at most"),
+        (vec![], "0 priors"),
+    ];
+    for (priors, says) in refused {
+        let e = plan.set_priors(&priors).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+    }
+    let (losses, gradient, status) = resident_loss(&ctx, &plan, m.view()).unwrap();
+    let host = ctx.topological_loss_batch(m.view(), &last).unwrap();
+    assert_eq!(bits(&losses), bits(&host.losses));
+    assert_eq!(bits(&gradient), bits(host.gradient.as_slice().unwrap()));
+    assert_eq!(status.stats.bytes_written, 16, "{status:?}");
+    // a plan made without priors has none to change
+    let plain = ctx.resident_plan(&[b, h, w], &Options::default()).unwrap();
+    let e = plain.set_priors(&last).unwrap_err().to_string();
+    assert!(e.contains("without priors"), "{e}");
+}

@@ -241,7 +241,8 @@ fn resident_loss(
             .context
             .device_and_queue()
             .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
-        let plan = registry::lock(&plan);
+        let mut planned = registry::lock(&plan);
+        let plan = planned.with_priors(&priors)?;
         let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("wgpu-persistence-burn loss"),
         });

@@ -14,29 +14,57 @@ use wgpu_persistence::{Context, ResidentPlan, TopologicalLoss};
 const PLANS_KEPT: usize = 8;
 
 /// A wgpu device burn and the library share: the library's context on it, and the resident plans
-/// made for the shapes and priors seen so far.
+/// made for the shapes seen so far.
 pub(crate) struct Shared {
     pub(crate) context: Arc<Context>,
-    plans: Mutex<Vec<(PlanKey, Arc<Mutex<ResidentPlan>>)>>,
+    plans: Mutex<Vec<(PlanKey, Arc<Mutex<Planned>>)>>,
 }
 
+/// What fixes a plan: the maps' shape, the construction and the kind of loss (the priors
+/// themselves change from call to call: [`ResidentPlan::set_priors`]).
 #[derive(PartialEq)]
 struct PlanKey {
     dims: Vec<usize>,
+    options: wgpu_persistence::Options,
+    kind: wgpu_persistence::LossKind,
+}
+
+/// A plan and the priors it computes with now.
+pub(crate) struct Planned {
+    pub(crate) plan: ResidentPlan,
     priors: Vec<TopologicalLoss>,
 }
 
+impl Planned {
+    /// The plan, set to `priors` (uploaded with its next recording when they changed).
+    pub(crate) fn with_priors(
+        &mut self,
+        priors: &[TopologicalLoss],
+    ) -> wgpu_persistence::Result<&ResidentPlan> {
+        if self.priors != priors {
+            self.plan.set_priors(priors)?;
+            self.priors = priors.to_vec();
+        }
+        Ok(&self.plan)
+    }
+}
+
 impl Shared {
-    /// The plan for `dims` and `priors`, made on first use; the least recently used one goes when
-    /// more than [`PLANS_KEPT`] are kept.
+    /// The plan for `dims` and the construction and kind of `priors` (checked non-empty by the
+    /// caller), made on first use; the least recently used one goes when more than
+    /// [`PLANS_KEPT`] are kept.
     pub(crate) fn plan(
         &self,
         dims: &[usize],
         priors: &[TopologicalLoss],
-    ) -> wgpu_persistence::Result<Arc<Mutex<ResidentPlan>>> {
+    ) -> wgpu_persistence::Result<Arc<Mutex<Planned>>> {
+        let first = priors
+            .first()
+            .ok_or_else(|| wgpu_persistence::Error::InvalidArgument("no prior given".into()))?;
         let key = PlanKey {
             dims: dims.to_vec(),
-            priors: priors.to_vec(),
+            options: first.options(),
+            kind: first.kind,
         };
         let mut plans = lock(&self.plans);
         if let Some(i) = plans.iter().position(|(k, _)| *k == key) {
@@ -45,7 +73,10 @@ impl Shared {
             plans.push(entry);
             return Ok(plan);
         }
-        let plan = Arc::new(Mutex::new(self.context.resident_loss_plan(dims, priors)?));
+        let plan = Arc::new(Mutex::new(Planned {
+            plan: self.context.resident_loss_plan(dims, priors)?,
+            priors: priors.to_vec(),
+        }));
         if plans.len() == PLANS_KEPT {
             plans.remove(0);
         }

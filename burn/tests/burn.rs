@@ -164,6 +164,38 @@ fn the_device_route_maps_only_the_status_and_writes_only_the_stamp() {
 }
 
 #[test]
+fn one_plan_serves_batches_with_different_priors() {
+    let device = device();
+    let dims = [5, 19, 21]; // a shape of this test's own: the device's plans are shared
+    let values = tied(5 * 19 * 21, 17);
+    let per_map = |k: usize| -> Vec<TopologicalLoss> {
+        (0..5)
+            .map(|i| TopologicalLoss::new(&[1, (i + k) % 3]))
+            .collect()
+    };
+    let written = |priors: &[TopologicalLoss]| {
+        let maps = Tensor::<3>::from_data(TensorData::new(values.clone(), dims), &device);
+        let (_, report) = topological_loss_with_report(maps, priors).unwrap();
+        assert_eq!(report.route, Route::Device);
+        report
+            .stats
+            .expect("stats on the device route")
+            .bytes_written
+    };
+    for priors in [per_map(0), per_map(1), per_map(1), per_map(2)] {
+        assert_eq!(
+            same_as_host(&device, &dims, &values, &priors),
+            Route::Device
+        );
+    }
+    // a change of priors uploads 16 bytes a map with the stamp; the same priors again, the stamp
+    // alone
+    assert_eq!(written(&per_map(0)), 16 + 5 * 16);
+    assert_eq!(written(&per_map(0)), 16);
+    assert_eq!(written(&[TopologicalLoss::new(&[1, 1])]), 16 + 5 * 16);
+}
+
+#[test]
 fn maps_sliced_from_a_larger_tensor_are_read_at_their_offset() {
     let device = device();
     let values = tied(7 * 20 * 20, 11);

@@ -18,7 +18,7 @@ mod probes;
 mod readback;
 mod record;
 pub(crate) mod resident;
-mod resident_loss;
+pub(crate) mod resident_loss;
 mod scatter;
 pub(crate) mod timing;
 pub(crate) mod workspace;

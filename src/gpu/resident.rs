@@ -285,6 +285,22 @@ impl GpuEngine {
         encoder.copy_buffer_to_buffer(input, offset, &ws.ranking.values, 0, Some(bytes));
         if let Some(loss) = &r.loss {
             encoder.copy_buffer_to_buffer(&loss.flags_init, 0, &r.flags, 0, Some(16));
+            let next = loss
+                .next_priors
+                .lock()
+                .map_err(|_| Error::Device("plan lock poisoned".into()))?
+                .take();
+            if let Some(words) = next {
+                let words: &[u32] = bytemuck::cast_slice(&words);
+                let up = self.upload("priors", words);
+                encoder.copy_buffer_to_buffer(
+                    &up,
+                    0,
+                    &loss.priors,
+                    0,
+                    Some(4 * words.len() as u64),
+                );
+            }
         }
         let mut slot = r
             .targets

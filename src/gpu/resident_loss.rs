@@ -39,10 +39,15 @@ pub(crate) struct ResidentLoss {
     pub flags_init: wgpu::Buffer,
     pub images: u64,
     pub pixels: u64,
+    /// Every map's prior (`Prior` words), and the loss's kind (the plan's, fixed).
+    pub priors: wgpu::Buffer,
+    pub kind: LossKind,
+    /// Priors set since the last recording, which the next one uploads first.
+    pub next_priors: std::sync::Mutex<Option<Vec<Prior>>>,
 }
 
 /// The prior of every map: one for all, or one per map.
-fn priors(losses: &[TopologicalLoss], images: usize) -> Vec<Prior> {
+pub(crate) fn priors(losses: &[TopologicalLoss], images: usize) -> Vec<Prior> {
     (0..images)
         .map(|b| {
             let l = &losses[if losses.len() == 1 { 0 } else { b }];
@@ -75,15 +80,16 @@ impl ResidentLoss {
         let images = ws.key.images;
         let pixels = ws.key.shape.pixels() as u64;
         let total = images as u64 * pixels;
-        let kind = match losses.first().map(|l| l.kind) {
-            Some(LossKind::L1) => LOSS_L1,
+        let loss_kind = losses.first().map_or(LossKind::Squared, |l| l.kind);
+        let kind = match loss_kind {
+            LossKind::L1 => LOSS_L1,
             _ => LOSS_SQUARED,
         };
         let prior_words = priors(losses, images);
         let priors = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("wgpu-persistence.priors"),
             contents: bytemuck::cast_slice(&prior_words),
-            usage: U::STORAGE,
+            usage: U::STORAGE | U::COPY_DST,
         });
         let selection = storage(
             device,
@@ -236,6 +242,9 @@ impl ResidentLoss {
             flags_init,
             images: images as u64,
             pixels,
+            priors,
+            kind: loss_kind,
+            next_priors: std::sync::Mutex::new(None),
         }
     }
 }
