@@ -228,12 +228,7 @@ impl ResidentPlan {
         gradient: BufferAt<'_>,
         losses: BufferAt<'_>,
     ) -> Result<()> {
-        if self.inner.loss.is_none() {
-            return Err(Error::InvalidArgument(
-                "this plan was made without priors: make it with Context::resident_loss_plan"
-                    .into(),
-            ));
-        }
+        self.loss()?;
         let [b, h, w] = [self.inner.images, self.inner.shape.pixels(), 1];
         let targets = LossTargets {
             gradient: gradient.target("gradient", (b * h * w) as u64 * 4)?,
@@ -314,14 +309,10 @@ impl ResidentPlan {
     /// whose batches have different priors. The same rules as at
     /// [`crate::Context::resident_loss_plan`]: one prior for all maps or one per map, at most
     /// [`MAX_RESIDENT_BETA`] features per map and dimension, and the plan's kind (squared or L1)
-    /// for all. A recording already made keeps the priors it was made with.
+    /// for all. A recording already made keeps the priors it was made with; priors equal to the
+    /// plan's current ones upload nothing.
     pub fn set_priors(&self, priors: &[TopologicalLoss]) -> Result<()> {
-        let Some(loss) = &self.inner.loss else {
-            return Err(Error::InvalidArgument(
-                "this plan was made without priors: make it with Context::resident_loss_plan"
-                    .into(),
-            ));
-        };
+        let loss = self.loss()?;
         check_resident_priors(priors, self.inner.images)?;
         if priors[0].options() != self.inner.options {
             return Err(Error::InvalidArgument(format!(
@@ -338,11 +329,25 @@ impl ResidentPlan {
             )));
         }
         let words = crate::gpu::resident_loss::priors(priors, self.inner.images);
-        *loss
+        let mut next = loss
             .next_priors
             .lock()
-            .map_err(|_| Error::Device("plan lock poisoned".into()))? = Some(words);
+            .map_err(|_| Error::Device("plan lock poisoned".into()))?;
+        if next.words != words {
+            next.words = words;
+            next.upload = true;
+        }
         Ok(())
+    }
+
+    /// The loss's buffers of a plan made with priors.
+    fn loss(&self) -> Result<&crate::gpu::resident_loss::ResidentLoss> {
+        self.inner.loss.as_ref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "this plan was made without priors: make it with Context::resident_loss_plan"
+                    .into(),
+            )
+        })
     }
 
     /// Sets the hooking rounds the next recordings record (the crate's tests of reruns).

@@ -819,6 +819,8 @@ fn one_plan_takes_new_priors_for_every_batch() {
         let e = plan.set_priors(&priors).unwrap_err().to_string();
         assert!(e.contains(says), "{e}");
     }
+    // the priors the plan has already: nothing to upload
+    plan.set_priors(&last).unwrap();
     let (losses, gradient, status) = resident_loss(&ctx, &plan, m.view()).unwrap();
     let host = ctx.topological_loss_batch(m.view(), &last).unwrap();
     assert_eq!(bits(&losses), bits(&host.losses));

@@ -241,8 +241,9 @@ fn resident_loss(
             .context
             .device_and_queue()
             .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
-        let mut planned = registry::lock(&plan);
-        let plan = planned.with_priors(&priors)?;
+        let plan = registry::lock(&plan);
+        // this call's priors, uploaded with the recording when they are not the plan's already
+        plan.set_priors(&priors)?;
         let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("wgpu-persistence-burn loss"),
         });

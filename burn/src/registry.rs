@@ -17,7 +17,7 @@ const PLANS_KEPT: usize = 8;
 /// made for the shapes seen so far.
 pub(crate) struct Shared {
     pub(crate) context: Arc<Context>,
-    plans: Mutex<Vec<(PlanKey, Arc<Mutex<Planned>>)>>,
+    plans: Mutex<Vec<(PlanKey, Arc<Mutex<ResidentPlan>>)>>,
 }
 
 /// What fixes a plan: the maps' shape, the construction and the kind of loss (the priors
@@ -29,35 +29,15 @@ struct PlanKey {
     kind: wgpu_persistence::LossKind,
 }
 
-/// A plan and the priors it computes with now.
-pub(crate) struct Planned {
-    pub(crate) plan: ResidentPlan,
-    priors: Vec<TopologicalLoss>,
-}
-
-impl Planned {
-    /// The plan, set to `priors` (uploaded with its next recording when they changed).
-    pub(crate) fn with_priors(
-        &mut self,
-        priors: &[TopologicalLoss],
-    ) -> wgpu_persistence::Result<&ResidentPlan> {
-        if self.priors != priors {
-            self.plan.set_priors(priors)?;
-            self.priors = priors.to_vec();
-        }
-        Ok(&self.plan)
-    }
-}
-
 impl Shared {
-    /// The plan for `dims` and the construction and kind of `priors` (checked non-empty by the
-    /// caller), made on first use; the least recently used one goes when more than
+    /// The plan for `dims` and the construction and kind of `priors` (none is an error), made on
+    /// first use; the least recently used one goes when more than
     /// [`PLANS_KEPT`] are kept.
     pub(crate) fn plan(
         &self,
         dims: &[usize],
         priors: &[TopologicalLoss],
-    ) -> wgpu_persistence::Result<Arc<Mutex<Planned>>> {
+    ) -> wgpu_persistence::Result<Arc<Mutex<ResidentPlan>>> {
         let first = priors
             .first()
             .ok_or_else(|| wgpu_persistence::Error::InvalidArgument("no prior given".into()))?;
@@ -73,10 +53,7 @@ impl Shared {
             plans.push(entry);
             return Ok(plan);
         }
-        let plan = Arc::new(Mutex::new(Planned {
-            plan: self.context.resident_loss_plan(dims, priors)?,
-            priors: priors.to_vec(),
-        }));
+        let plan = Arc::new(Mutex::new(self.context.resident_loss_plan(dims, priors)?));
         if plans.len() == PLANS_KEPT {
             plans.remove(0);
         }

@@ -285,13 +285,12 @@ impl GpuEngine {
         encoder.copy_buffer_to_buffer(input, offset, &ws.ranking.values, 0, Some(bytes));
         if let Some(loss) = &r.loss {
             encoder.copy_buffer_to_buffer(&loss.flags_init, 0, &r.flags, 0, Some(16));
-            let next = loss
+            let mut next = loss
                 .next_priors
                 .lock()
-                .map_err(|_| Error::Device("plan lock poisoned".into()))?
-                .take();
-            if let Some(words) = next {
-                let words: &[u32] = bytemuck::cast_slice(&words);
+                .map_err(|_| Error::Device("plan lock poisoned".into()))?;
+            if std::mem::take(&mut next.upload) {
+                let words: &[u32] = bytemuck::cast_slice(&next.words);
                 let up = self.upload("priors", words);
                 encoder.copy_buffer_to_buffer(
                     &up,

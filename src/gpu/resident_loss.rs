@@ -42,8 +42,14 @@ pub(crate) struct ResidentLoss {
     /// Every map's prior (`Prior` words), and the loss's kind (the plan's, fixed).
     pub priors: wgpu::Buffer,
     pub kind: LossKind,
-    /// Priors set since the last recording, which the next one uploads first.
-    pub next_priors: std::sync::Mutex<Option<Vec<Prior>>>,
+    /// The priors of the next recording, and whether it must upload them first (they changed).
+    pub next_priors: std::sync::Mutex<NextPriors>,
+}
+
+/// A resident loss's priors as the host last set them.
+pub(crate) struct NextPriors {
+    pub words: Vec<Prior>,
+    pub upload: bool,
 }
 
 /// The prior of every map: one for all, or one per map.
@@ -244,7 +250,10 @@ impl ResidentLoss {
             pixels,
             priors,
             kind: loss_kind,
-            next_priors: std::sync::Mutex::new(None),
+            next_priors: std::sync::Mutex::new(NextPriors {
+                words: prior_words,
+                upload: false,
+            }),
         }
     }
 }
