@@ -1,10 +1,13 @@
-//! The backend operation behind [`crate::topological_loss`]: one loss per map and the gradient map
-//! `dL/dp`, for each burn backend. On burn's wgpu backend, on a device shared with the library, the
+//! The backend operations behind [`crate::topological_loss`] (one loss per map and the gradient map
+//! `dL/dp`) and [`crate::diagrams`], for each burn backend. On burn's wgpu backend, on a device shared with the library, the
 //! loss of `N x H x W` maps is computed by a [`wgpu_persistence::ResidentPlan`] from the tensor's own
 //! buffer, into buffers burn allocated; everywhere else (ndarray, volumes, a wgpu device burn made
 //! on its own) the maps are read to the host and go through
 //! [`Context::topological_loss_batch`](wgpu_persistence::Context::topological_loss_batch). The
 //! autodiff backend saves the gradient map and multiplies it by the upstream gradient of each map.
+//! The diagrams take the same two routes (a plan of diagrams alone reads the tensor's buffer; its
+//! records and the maps' values are then read to the host to assemble them) and leave them in the
+//! crate's call table: the operation itself returns a one-element placeholder.
 #![allow(deprecated)] // burn's NdArray backend is deprecated in 0.22 (in favour of Flex); still supported
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -21,7 +24,7 @@ use burn_cubecl::cubecl::wgpu::{AutoCompiler, WgpuServer};
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::{CubeBackend, CubeDevice};
 use wgpu_persistence::ndarray::{ArrayView3, ArrayView4};
-use wgpu_persistence::{BufferAt, Context, TopologicalLoss};
+use wgpu_persistence::{BufferAt, Context, Diagram, TopologicalLoss};
 
 use crate::registry;
 use crate::{Error, Result};
@@ -47,6 +50,13 @@ pub trait TopologyBackend: Backend {
     fn topological_loss(maps: FloatTensor<Self>, call: u64) -> FloatTensor<Self> {
         Self::loss_and_gradient(maps, call).0
     }
+
+    /// The diagrams of `N x H x W` images or `N x D x H x W` volumes with the options of `call`,
+    /// left in the crate's call table; returns a placeholder `[1]` tensor (zero).
+    #[fusion(dtype = DType::F32, shape = Shape::new([1]))]
+    fn diagrams(maps: FloatTensor<Self>, call: u64) -> FloatTensor<Self> {
+        host_diagrams::<Self>(maps, call, None)
+    }
 }
 
 impl TopologyBackend for NdArray {}
@@ -61,6 +71,21 @@ impl TopologyBackend for CubeBackend {
         match shared {
             Some(shared) if maps.meta.shape().num_dims() == 3 => resident_loss(&shared, maps, call),
             _ => host_loss::<Self>(maps, call),
+        }
+    }
+
+    fn diagrams(maps: CubeTensor, call: u64) -> CubeTensor {
+        let shared = match &maps.device {
+            CubeDevice::Wgpu(device) => registry::shared(device),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        match shared {
+            Some(shared) if maps.meta.shape().num_dims() == 3 => {
+                resident_diagrams(&shared, maps, call)
+            }
+            Some(shared) => host_diagrams::<Self>(maps, call, Some(&shared.context)),
+            None => host_diagrams::<Self>(maps, call, None),
         }
     }
 }
@@ -91,6 +116,10 @@ impl<B: TopologyBackend, C: CheckpointStrategy> TopologyBackend for Autodiff<B, 
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let (loss, gradient) = B::loss_and_gradient(maps.into_primitive(), call);
         (Self::from_inner(loss), Self::from_inner(gradient))
+    }
+
+    fn diagrams(maps: FloatTensor<Self>, call: u64) -> FloatTensor<Self> {
+        Self::from_inner(B::diagrams(maps.into_primitive(), call))
     }
 
     fn topological_loss(maps: FloatTensor<Self>, call: u64) -> FloatTensor<Self> {
@@ -136,6 +165,60 @@ fn host_loss<B: Backend>(maps: FloatTensor<B>, call: u64) -> (FloatTensor<B>, Fl
     }
 }
 
+/// The diagrams of `N x H x W` images or `N x D x H x W` volumes through the host API, on `context`
+/// (a shared device's: a volume's H0 and H2 on its GPU) or the host path's.
+fn host_diagrams<B: Backend>(
+    maps: FloatTensor<B>,
+    call: u64,
+    context: Option<&Context>,
+) -> FloatTensor<B> {
+    let shape = maps.shape();
+    let device = maps.device();
+    let outcome = read_f32::<B>(maps).and_then(|values| {
+        let options = call_options(call)?;
+        let dims: Vec<usize> = shape.iter().copied().collect();
+        let context = match context {
+            Some(c) => c,
+            None => host_context()?,
+        };
+        host_batch_diagrams(context, &dims, &values, &options)
+    });
+    match outcome {
+        Ok(diagrams) => {
+            registry::report(call, Ok(None));
+            registry::report_diagrams(call, diagrams);
+        }
+        Err(e) => registry::report(call, Err(e)),
+    }
+    B::float_zeros(Shape::new([1]), &device, FloatDType::F32)
+}
+
+/// The diagrams of images (rank 3) or volumes (rank 4) given as values.
+fn host_batch_diagrams(
+    context: &Context,
+    dims: &[usize],
+    values: &[f32],
+    options: &wgpu_persistence::Options,
+) -> Result<Vec<Diagram>> {
+    let shape_error = |e: wgpu_persistence::ndarray::ShapeError| Error::Tensor(e.to_string());
+    Ok(match *dims {
+        [n, h, w] => context.compute_batch(
+            ArrayView3::from_shape([n, h, w], values).map_err(shape_error)?,
+            options,
+        )?,
+        [n, d, h, w] => context.compute_batch(
+            ArrayView4::from_shape([n, d, h, w], values).map_err(shape_error)?,
+            options,
+        )?,
+        _ => {
+            return Err(Error::Tensor(format!(
+                "a tensor of shape {dims:?}: diagrams takes N x H x W images or N x D x H x W \
+                 volumes"
+            )))
+        }
+    })
+}
+
 /// The losses and the gradient of maps (rank 3) or volumes (rank 4) given as values.
 pub(crate) fn host_batch_loss(
     context: &Context,
@@ -174,6 +257,15 @@ fn call_priors(call: u64) -> Result<Vec<TopologicalLoss>> {
     })
 }
 
+fn call_options(call: u64) -> Result<wgpu_persistence::Options> {
+    registry::options(call).ok_or_else(|| {
+        Error::Tensor(format!(
+            "the diagrams operation ran after its call ({call}) had returned, or for a loss call; \
+             call wgpu_persistence_burn::diagrams, not the backend operation"
+        ))
+    })
+}
+
 fn read_f32<B: Backend>(tensor: FloatTensor<B>) -> Result<Vec<f32>> {
     let tensor = if tensor.dtype() == DType::F32 {
         tensor
@@ -204,16 +296,7 @@ fn resident_loss(
     let shape = maps.meta.shape().clone();
     let device = maps.device.clone();
     let client = maps.client.clone();
-    let maps = if maps.dtype != DType::F32 {
-        CubeBackend::float_cast(maps, FloatDType::F32)
-    } else {
-        maps
-    };
-    let maps = if maps.is_contiguous() {
-        maps
-    } else {
-        burn_cubecl::kernel::into_contiguous(maps)
-    };
+    let maps = contiguous_f32(maps);
     let n = shape[0];
     let pixels = shape.num_elements();
     // every kernel burn has recorded so far has run: the memory `empty` hands out below may have
@@ -227,14 +310,9 @@ fn resident_loss(
         let dims: Vec<usize> = shape.iter().copied().collect();
         let priors = call_priors(call)?;
         let plan = shared.plan(&dims, &priors)?;
-        let resource = |handle: &burn_cubecl::cubecl::server::Handle| {
-            client
-                .get_resource::<WgpuServer<AutoCompiler>>(handle.clone())
-                .map_err(|e| Error::Burn(format!("{e:?}")))
-        };
-        let input = resource(&maps.handle)?;
-        let loss_out = resource(&losses)?;
-        let gradient_out = resource(&gradient)?;
+        let (ib, io, input) = resource(&client, &maps.handle)?;
+        let (lb, lo, loss_out) = resource(&client, &losses)?;
+        let (gb, go, gradient_out) = resource(&client, &gradient)?;
         // burn's work that made the maps goes to the queue before ours
         client.flush().map_err(|e| Error::Burn(format!("{e:?}")))?;
         let (wgpu_device, queue) = shared
@@ -247,10 +325,6 @@ fn resident_loss(
         let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("wgpu-persistence-burn loss"),
         });
-        let at = |r: &burn_cubecl::cubecl::wgpu::WgpuResource| (r.buffer.clone(), r.offset);
-        let (ib, io) = at(input.resource());
-        let (gb, go) = at(gradient_out.resource());
-        let (lb, lo) = at(loss_out.resource());
         plan.record_loss(
             &mut encoder,
             BufferAt::new(&ib, io),
@@ -273,4 +347,71 @@ fn resident_loss(
         ),
         CubeTensor::new_contiguous(client, device, shape, gradient, DType::F32),
     )
+}
+
+/// The tensor as contiguous `f32` (the layout a resident plan reads).
+fn contiguous_f32(maps: CubeTensor) -> CubeTensor {
+    let maps = if maps.dtype != DType::F32 {
+        CubeBackend::float_cast(maps, FloatDType::F32)
+    } else {
+        maps
+    };
+    if maps.is_contiguous() {
+        maps
+    } else {
+        burn_cubecl::kernel::into_contiguous(maps)
+    }
+}
+
+/// The wgpu buffer where burn keeps `handle`'s memory, the byte offset in it, and the guard that
+/// keeps that memory burn's until it is dropped.
+fn resource(
+    client: &burn_cubecl::cubecl::client::Client,
+    handle: &burn_cubecl::cubecl::server::Handle,
+) -> Result<(wgpu::Buffer, u64, impl Sized)> {
+    let managed = client
+        .get_resource::<WgpuServer<AutoCompiler>>(handle.clone())
+        .map_err(|e| Error::Burn(format!("{e:?}")))?;
+    let r = managed.resource();
+    Ok((r.buffer.clone(), r.offset, managed))
+}
+
+/// The diagrams of `N x H x W` images on a shared wgpu device: a plan of diagrams alone reads the
+/// tensor's buffer where burn keeps it; its records and the maps' values are read back to
+/// assemble the diagrams.
+fn resident_diagrams(shared: &registry::Shared, maps: CubeTensor, call: u64) -> CubeTensor {
+    let shape = maps.meta.shape().clone();
+    let device = maps.device.clone();
+    let client = maps.client.clone();
+    let maps = contiguous_f32(maps);
+    let outcome = (|| -> Result<(Vec<Diagram>, wgpu_persistence::RunStats)> {
+        let dims: Vec<usize> = shape.iter().copied().collect();
+        let options = call_options(call)?;
+        let plan = shared.diagram_plan(&dims, &options)?;
+        let (ib, io, input) = resource(&client, &maps.handle)?;
+        // burn's work that made the maps goes to the queue before ours
+        client.flush().map_err(|e| Error::Burn(format!("{e:?}")))?;
+        let (wgpu_device, queue) = shared
+            .context
+            .device_and_queue()
+            .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
+        let plan = registry::lock(&plan);
+        let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("wgpu-persistence-burn diagrams"),
+        });
+        plan.record(&mut encoder, &ib, io)?;
+        queue.submit([encoder.finish()]);
+        let status = plan.finish()?;
+        let diagrams = plan.read_diagrams()?;
+        drop(input);
+        Ok((diagrams, status.stats))
+    })();
+    match outcome {
+        Ok((diagrams, stats)) => {
+            registry::report(call, Ok(Some(stats)));
+            registry::report_diagrams(call, diagrams);
+        }
+        Err(e) => registry::report(call, Err(e)),
+    }
+    CubeBackend::float_zeros(Shape::new([1]), &device, FloatDType::F32)
 }

@@ -30,6 +30,10 @@
 //!   [`Context::topological_loss_batch`], and the results are uploaded to the tensor's device. The
 //!   numbers are the same, bit for bit.
 //!
+//! [`diagrams`] takes the same routes: images on a shared device are paired there from the tensor's
+//! buffer (the pair records and values are read back to assemble the diagrams), volumes go through
+//! the device's context, the rest through the host.
+//!
 //! Either way the call returns once the loss has been computed (an error inside it, such as a
 //! value outside `[0, 1]`, is returned here, not later), with burn's fusion on or off.
 
@@ -43,7 +47,6 @@ use burn::backend::DispatchDevice;
 use burn::tensor::{DType, Device, Tensor};
 use burn_cubecl::cubecl::wgpu::WgpuDevice;
 use burn_cubecl::CubeDevice;
-use wgpu_persistence::ndarray::{ArrayView2, ArrayView3, ArrayView4};
 
 pub use error::{Error, Result};
 pub use extension::TopologyBackend;
@@ -213,10 +216,10 @@ pub fn topological_loss<const D: usize>(
     topological_loss_with_report(probabilities, priors).map(|(loss, _)| loss)
 }
 
-/// How a call of [`topological_loss`] went.
+/// How a call of [`topological_loss`] or [`diagrams`] went.
 #[derive(Debug, Clone)]
 pub struct LossReport {
-    /// Where the loss was computed.
+    /// Where the loss (or the diagrams) was computed.
     pub route: Route,
     /// On [`Route::Device`], what the resident plan counted: hooking rounds, reruns, and the bytes
     /// that crossed the bus (`bytes_mapped`: the 160-byte status; `bytes_written`: a 16-byte
@@ -287,51 +290,89 @@ fn check_values_tensor(dims: &[usize], dtype: DType) -> Result<()> {
 
 /// The persistence diagrams of a tensor's values, with `options`: one `H x W` image (`Tensor<2>`,
 /// one diagram), `N x H x W` images (`Tensor<3>`) or `N x D x H x W` volumes (`Tensor<4>`), one
-/// diagram each. The values are read to the host and computed on the device's shared context
-/// (see [`context`]), else on the best adapter or the CPU backend.
+/// diagram each, the pairs of [`Context::compute_batch`]. Images on a shared wgpu device
+/// ([`Route::Device`]) are paired on the device from the tensor's own buffer; the pair records and
+/// the values are then read back to assemble the diagrams. Anything else goes through the host:
+/// a volume on a shared device is computed on its context (H0 and H2 on the GPU), the rest on the
+/// best adapter or the CPU backend.
 pub fn diagrams<const D: usize>(tensor: Tensor<D>, options: &Options) -> Result<Vec<Diagram>> {
+    diagrams_with_report(tensor, options).map(|(d, _)| d)
+}
+
+/// [`diagrams`], and how it went (on [`Route::Device`], `stats` are the resident plan's status
+/// read: the records and values read afterwards to assemble the diagrams are not in them).
+pub fn diagrams_with_report<const D: usize>(
+    tensor: Tensor<D>,
+    options: &Options,
+) -> Result<(Vec<Diagram>, LossReport)> {
     let dims = tensor.dims().to_vec();
     check_values_tensor(&dims, tensor.dtype())?;
-    let shared = context(&tensor.device());
-    let data = tensor
-        .cast(DType::F32)
-        .try_into_data()
-        .map_err(|e| Error::Burn(format!("{e:?}")))?;
-    let values = data
-        .as_slice::<f32>()
-        .map_err(|e| Error::Burn(format!("{e:?}")))?;
-    let context: &Context = match &shared {
-        Some(c) => c,
-        None => extension::host_context()?,
-    };
-    let shape_error = |e: wgpu_persistence::ndarray::ShapeError| Error::Tensor(e.to_string());
-    Ok(match *dims.as_slice() {
-        [h, w] => vec![context.compute(
-            ArrayView2::from_shape([h, w], values).map_err(shape_error)?,
-            options,
-        )?],
-        [n, h, w] => context.compute_batch(
-            ArrayView3::from_shape([n, h, w], values).map_err(shape_error)?,
-            options,
-        )?,
-        [n, d, h, w] => context.compute_batch(
-            ArrayView4::from_shape([n, d, h, w], values).map_err(shape_error)?,
-            options,
-        )?,
+    let device = tensor.device();
+    let primitive = match *dims.as_slice() {
+        [h, w] => tensor.reshape([1, h, w]).into_dispatch(),
+        [_, _, _] | [_, _, _, _] => tensor.into_dispatch(),
         _ => {
             return Err(Error::Tensor(format!(
                 "a tensor of shape {dims:?}: diagrams takes an H x W image, N x H x W images or \
                  N x D x H x W volumes"
             )))
         }
-    })
+    };
+    let call = registry::open_diagram_call(options);
+    let placeholder = Tensor::<1>::from_dispatch(
+        <burn::backend::Dispatch as TopologyBackend>::diagrams(primitive, call),
+    );
+    // with fusion on, the operation runs when the stream drains (its placeholder still alive)
+    let synced = device.sync();
+    drop(placeholder);
+    let state = registry::close_call(call);
+    synced.map_err(|e| Error::Burn(format!("{e:?}")))?;
+    let state = state.ok_or_else(|| Error::Burn("the diagrams' call record vanished".into()))?;
+    if let Some(e) = state.error {
+        return Err(e);
+    }
+    let diagrams = state
+        .diagrams
+        .ok_or_else(|| Error::Burn("the diagrams operation did not run".into()))?;
+    let report = LossReport {
+        route: if state.resident.is_some() {
+            Route::Device
+        } else {
+            Route::Host
+        },
+        stats: state.resident,
+    };
+    Ok((diagrams, report))
 }
 
 /// For the crate's tests: runs `f` with a call number whose priors are `priors`, as
 /// [`topological_loss`] does around the backend operation, and returns the operation's error.
 #[doc(hidden)]
 pub mod testing {
-    use crate::{registry, Result, TopologicalLoss};
+    use crate::{registry, Diagram, Error, Options, Result, Route, TopologicalLoss};
+
+    /// As [`with_call`], for the diagrams operation: the diagrams it left and its route.
+    pub fn with_diagram_call<R>(
+        options: &Options,
+        f: impl FnOnce(u64) -> R,
+    ) -> Result<(R, Vec<Diagram>, Route)> {
+        let id = registry::open_diagram_call(options);
+        let out = f(id);
+        let call = registry::close_call(id)
+            .ok_or_else(|| Error::Burn("the diagrams' call record vanished".into()))?;
+        if let Some(e) = call.error {
+            return Err(e);
+        }
+        let route = if call.resident.is_some() {
+            Route::Device
+        } else {
+            Route::Host
+        };
+        let diagrams = call
+            .diagrams
+            .ok_or_else(|| Error::Burn("the diagrams operation did not run".into()))?;
+        Ok((out, diagrams, route))
+    }
 
     pub fn with_call<R>(priors: &[TopologicalLoss], f: impl FnOnce(u64) -> R) -> Result<R> {
         let id = registry::open_call(priors);

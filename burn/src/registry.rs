@@ -1,14 +1,14 @@
 //! Two process-wide tables: the wgpu devices burn shares with a [`Context`] (filled by
-//! [`crate::init_wgpu`] and [`crate::share_wgpu`]), and the calls in flight (their priors going in,
-//! their error coming out: the backend operation may run later, on burn's fusion thread, and can
-//! return only tensors).
+//! [`crate::init_wgpu`] and [`crate::share_wgpu`]), and the calls in flight (their priors or
+//! options going in, their diagrams or error coming out: the backend operation may run later, on
+//! burn's fusion thread, and can return only tensors).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use burn_cubecl::cubecl::wgpu::WgpuDevice;
-use wgpu_persistence::{Context, ResidentPlan, TopologicalLoss};
+use wgpu_persistence::{Context, Diagram, LossKind, Options, ResidentPlan, TopologicalLoss};
 
 /// Plans kept per shared device (the most recently used ones).
 const PLANS_KEPT: usize = 8;
@@ -20,19 +20,18 @@ pub(crate) struct Shared {
     plans: Mutex<Vec<(PlanKey, Arc<Mutex<ResidentPlan>>)>>,
 }
 
-/// What fixes a plan: the maps' shape, the construction and the kind of loss (the priors
-/// themselves change from call to call: [`ResidentPlan::set_priors`]).
+/// What fixes a plan: the maps' shape, the construction and the kind of loss, `None` for a plan
+/// of diagrams alone (a loss plan's priors change from call to call:
+/// [`ResidentPlan::set_priors`]).
 #[derive(PartialEq)]
 struct PlanKey {
     dims: Vec<usize>,
-    options: wgpu_persistence::Options,
-    kind: wgpu_persistence::LossKind,
+    options: Options,
+    kind: Option<LossKind>,
 }
 
 impl Shared {
-    /// The plan for `dims` and the construction and kind of `priors` (none is an error), made on
-    /// first use; the least recently used one goes when more than
-    /// [`PLANS_KEPT`] are kept.
+    /// The loss plan for `dims` and the construction and kind of `priors` (none is an error).
     pub(crate) fn plan(
         &self,
         dims: &[usize],
@@ -44,8 +43,32 @@ impl Shared {
         let key = PlanKey {
             dims: dims.to_vec(),
             options: first.options(),
-            kind: first.kind,
+            kind: Some(first.kind),
         };
+        self.kept(key, || self.context.resident_loss_plan(dims, priors))
+    }
+
+    /// The plan of diagrams alone for `dims` and `options`.
+    pub(crate) fn diagram_plan(
+        &self,
+        dims: &[usize],
+        options: &Options,
+    ) -> wgpu_persistence::Result<Arc<Mutex<ResidentPlan>>> {
+        let key = PlanKey {
+            dims: dims.to_vec(),
+            options: *options,
+            kind: None,
+        };
+        self.kept(key, || self.context.resident_plan(dims, options))
+    }
+
+    /// The plan under `key`, made by `make` on first use; the least recently used one goes when
+    /// more than [`PLANS_KEPT`] are kept.
+    fn kept(
+        &self,
+        key: PlanKey,
+        make: impl FnOnce() -> wgpu_persistence::Result<ResidentPlan>,
+    ) -> wgpu_persistence::Result<Arc<Mutex<ResidentPlan>>> {
         let mut plans = lock(&self.plans);
         if let Some(i) = plans.iter().position(|(k, _)| *k == key) {
             let entry = plans.remove(i);
@@ -53,7 +76,7 @@ impl Shared {
             plans.push(entry);
             return Ok(plan);
         }
-        let plan = Arc::new(Mutex::new(self.context.resident_loss_plan(dims, priors)?));
+        let plan = Arc::new(Mutex::new(make()?));
         if plans.len() == PLANS_KEPT {
             plans.remove(0);
         }
@@ -87,10 +110,13 @@ pub(crate) fn shared(device: &WgpuDevice) -> Option<Arc<Shared>> {
     lock(devices()).get(device).cloned()
 }
 
-/// One call of [`crate::topological_loss`]: its priors, and the error its backend operation met.
+/// One call of [`crate::topological_loss`] (its priors) or of [`crate::diagrams`] (its options):
+/// what its backend operation computed, and the error it met.
 #[derive(Default)]
 pub(crate) struct Call {
     pub(crate) priors: Vec<TopologicalLoss>,
+    pub(crate) options: Option<Options>,
+    pub(crate) diagrams: Option<Vec<Diagram>>,
     pub(crate) error: Option<crate::Error>,
     /// What the resident plan's `finish` counted, when the loss was computed on the device from
     /// the tensor's own buffer (`None`: through the host).
@@ -114,6 +140,27 @@ pub(crate) fn open_call(priors: &[TopologicalLoss]) -> u64 {
         },
     );
     id
+}
+
+/// Opens a call of [`crate::diagrams`] with its options.
+pub(crate) fn open_diagram_call(options: &Options) -> u64 {
+    let id = open_call(&[]);
+    if let Some(call) = lock(calls()).get_mut(&id) {
+        call.options = Some(*options);
+    }
+    id
+}
+
+/// The options of diagram call `id` (none: a call that was closed, or a loss call).
+pub(crate) fn options(id: u64) -> Option<Options> {
+    lock(calls()).get(&id).and_then(|c| c.options)
+}
+
+/// Leaves the diagrams call `id` computed.
+pub(crate) fn report_diagrams(id: u64, diagrams: Vec<Diagram>) {
+    if let Some(call) = lock(calls()).get_mut(&id) {
+        call.diagrams = Some(diagrams);
+    }
 }
 
 /// The priors of call `id` (none: a call that was closed, which the operation reports).

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use wgpu_persistence::{Backend, BackendChoice, Context, Options};
 use wgpu_persistence_burn::{
-    context, diagrams, init_wgpu, route, share_wgpu, topological_loss,
+    context, diagrams, diagrams_with_report, init_wgpu, route, share_wgpu, topological_loss,
     topological_loss_with_report, Error, LossKind, Route, TopologicalLoss, TopologyBackend,
 };
 
@@ -376,27 +376,133 @@ fn volumes_go_through_the_host_on_both_backends() {
     }
 }
 
-#[test]
-fn diagrams_equal_the_library_s() {
-    use wgpu_persistence::ndarray::ArrayView3;
-    let values = tied(3 * 10 * 13, 23);
-    let options = Options::default().superlevel();
-    let expected = host()
-        .compute_batch(
-            ArrayView3::from_shape([3, 10, 13], &values[..]).unwrap(),
-            &options,
-        )
-        .unwrap();
-    for device in [device(), Device::ndarray()] {
-        let t = Tensor::<3>::from_data(TensorData::new(values.clone(), [3, 10, 13]), &device);
-        let got = diagrams(t.clone(), &options).unwrap();
-        assert_eq!(got.len(), 3);
-        for (a, b) in got.iter().zip(&expected) {
-            assert_eq!(a.pairs, b.pairs);
+/// Every construction, sub- and superlevel, zero-persistence pairs kept and not.
+fn options_all() -> Vec<Options> {
+    use wgpu_persistence::Construction;
+    let mut all = vec![];
+    for c in [Construction::V, Construction::T, Construction::Freudenthal] {
+        for superlevel in [false, true] {
+            let o = Options::new(c);
+            let o = if superlevel { o.superlevel() } else { o };
+            all.push(o);
         }
-        let one = diagrams(t.narrow(0, 1, 1).reshape([10, 13]), &options).unwrap();
-        assert_eq!(one[0].pairs, expected[1].pairs);
     }
+    all.push(Options::default().keep_zero_persistence(true));
+    all
+}
+
+fn host_diagrams(
+    dims: &[usize],
+    values: &[f32],
+    options: &Options,
+) -> Vec<wgpu_persistence::Diagram> {
+    use wgpu_persistence::ndarray::{ArrayView3, ArrayView4};
+    match *dims {
+        [n, h, w] => {
+            host().compute_batch(ArrayView3::from_shape([n, h, w], values).unwrap(), options)
+        }
+        [n, d, h, w] => host().compute_batch(
+            ArrayView4::from_shape([n, d, h, w], values).unwrap(),
+            options,
+        ),
+        _ => unreachable!(),
+    }
+    .unwrap()
+}
+
+fn same_pairs(got: &[wgpu_persistence::Diagram], expected: &[wgpu_persistence::Diagram]) {
+    assert_eq!(got.len(), expected.len());
+    for (i, (a, b)) in got.iter().zip(expected).enumerate() {
+        assert_eq!(a.pairs, b.pairs, "diagram {i}");
+    }
+}
+
+#[test]
+fn diagrams_of_images_on_a_shared_device_are_paired_in_place() {
+    let device = device();
+    let dims = [3, 17, 23];
+    let values = tied(3 * 17 * 23, 23);
+    // the images inside a larger tensor: another image first, so they start at a non-zero offset
+    let mut all = tied(17 * 23, 29);
+    all.extend(&values);
+    let big = Tensor::<3>::from_data(TensorData::new(all, [4, 17, 23]), &device);
+    for options in options_all() {
+        let expected = host_diagrams(&dims, &values, &options);
+        let (got, report) = diagrams_with_report(big.clone().narrow(0, 1, 3), &options).unwrap();
+        assert_eq!(report.route, Route::Device, "{options:?}");
+        assert_eq!(report.stats.unwrap().bytes_mapped, 160, "the status read");
+        same_pairs(&got, &expected);
+        // one H x W image is a batch of one
+        let (one, report) =
+            diagrams_with_report(big.clone().narrow(0, 2, 1).reshape([17, 23]), &options).unwrap();
+        assert_eq!(report.route, Route::Device);
+        same_pairs(&one, &expected[1..2]);
+    }
+    // a tensor on the autodiff device, and larger images (more hooking rounds)
+    let values = tied(2 * 70 * 90, 41);
+    let t = Tensor::<3>::from_data(
+        TensorData::new(values.clone(), [2, 70, 90]),
+        &device.autodiff(),
+    );
+    let options = Options::default().superlevel();
+    let (got, report) = diagrams_with_report(t, &options).unwrap();
+    assert_eq!(report.route, Route::Device);
+    same_pairs(&got, &host_diagrams(&[2, 70, 90], &values, &options));
+}
+
+#[test]
+fn diagrams_of_volumes_and_on_ndarray_go_through_the_host() {
+    let options = Options::default().superlevel();
+    let vol = tied(2 * 4 * 5 * 6, 31);
+    let images = tied(3 * 10 * 13, 37);
+    for device in [device(), Device::ndarray()] {
+        let t = Tensor::<4>::from_data(TensorData::new(vol.clone(), [2, 4, 5, 6]), &device);
+        let (got, report) = diagrams_with_report(t, &options).unwrap();
+        assert_eq!(report.route, Route::Host);
+        same_pairs(&got, &host_diagrams(&[2, 4, 5, 6], &vol, &options));
+    }
+    let t = Tensor::<3>::from_data(
+        TensorData::new(images.clone(), [3, 10, 13]),
+        &Device::ndarray(),
+    );
+    let (got, report) = diagrams_with_report(t, &options).unwrap();
+    assert_eq!(report.route, Route::Host);
+    same_pairs(&got, &host_diagrams(&[3, 10, 13], &images, &options));
+}
+
+#[test]
+fn diagrams_with_fusion_off_the_cube_backend_called_directly() {
+    let device = device();
+    let cube = match device.clone().inner().as_dispatch() {
+        burn::backend::DispatchDevice::Cube(d @ CubeDevice::Wgpu(_)) => d.clone(),
+        _ => panic!("init_wgpu gives a wgpu device"),
+    };
+    let values = tied(2 * 15 * 11, 43);
+    let options = Options::new(wgpu_persistence::Construction::T);
+    let maps = CubeBackend::float_from_data(TensorData::new(values.clone(), [2, 15, 11]), &cube);
+    let (_, got, route) = wgpu_persistence_burn::testing::with_diagram_call(&options, |call| {
+        <CubeBackend as TopologyBackend>::diagrams(maps, call)
+    })
+    .unwrap();
+    assert_eq!(route, Route::Device);
+    same_pairs(&got, &host_diagrams(&[2, 15, 11], &values, &options));
+}
+
+#[test]
+fn diagrams_of_bad_tensors_are_clear_errors() {
+    let device = device();
+    let options = Options::default();
+    let nan = {
+        let mut v = tied(2 * 6 * 7, 47);
+        v[50] = f32::NAN;
+        Tensor::<3>::from_data(TensorData::new(v, [2, 6, 7]), &device)
+    };
+    match diagrams(nan, &options) {
+        Err(Error::Persistence(wgpu_persistence::Error::NanPixel { .. })) => {}
+        other => panic!("a NaN pixel: {other:?}"),
+    }
+    let line = Tensor::<1>::from_data(TensorData::new(vec![0.5f32; 4], [4]), &device);
+    assert!(matches!(diagrams(line, &options), Err(Error::Tensor(_))));
 }
 
 #[test]
