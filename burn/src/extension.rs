@@ -24,7 +24,7 @@ use burn_cubecl::cubecl::wgpu::{AutoCompiler, WgpuServer};
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::{CubeBackend, CubeDevice};
 use wgpu_persistence::ndarray::{ArrayView3, ArrayView4};
-use wgpu_persistence::{BufferAt, Context, Diagram, TopologicalLoss};
+use wgpu_persistence::{BufferAt, Context, Diagram, ResidentPlan, TopologicalLoss};
 
 use crate::registry;
 use crate::{Error, Result};
@@ -313,25 +313,16 @@ fn resident_loss(
         let (ib, io, input) = resource(&client, &maps.handle)?;
         let (lb, lo, loss_out) = resource(&client, &losses)?;
         let (gb, go, gradient_out) = resource(&client, &gradient)?;
-        // burn's work that made the maps goes to the queue before ours
-        client.flush().map_err(|e| Error::Burn(format!("{e:?}")))?;
-        let (wgpu_device, queue) = shared
-            .context
-            .device_and_queue()
-            .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
-        let plan = registry::lock(&plan);
-        // this call's priors, uploaded with the recording when they are not the plan's already
-        plan.set_priors(&priors)?;
-        let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("wgpu-persistence-burn loss"),
-        });
-        plan.record_loss(
-            &mut encoder,
-            BufferAt::new(&ib, io),
-            BufferAt::new(&gb, go),
-            BufferAt::new(&lb, lo),
-        )?;
-        queue.submit([encoder.finish()]);
+        let plan = submit(shared, &client, &plan, "loss", |plan, encoder| {
+            // this call's priors, uploaded with the recording when they are not the plan's already
+            plan.set_priors(&priors)?;
+            plan.record_loss(
+                encoder,
+                BufferAt::new(&ib, io),
+                BufferAt::new(&gb, go),
+                BufferAt::new(&lb, lo),
+            )
+        })?;
         let status = plan.finish()?;
         drop((input, loss_out, gradient_out));
         Ok(status.stats)
@@ -376,6 +367,30 @@ fn resource(
     Ok((r.buffer.clone(), r.offset, managed))
 }
 
+/// Flushes burn's queued work (the kernels that made the maps go to the queue before ours), locks
+/// `plan`, lets `record` record into a new encoder on the shared device and submits it on the
+/// shared queue; returns the locked plan, for its `finish`.
+fn submit<'a>(
+    shared: &registry::Shared,
+    client: &burn_cubecl::cubecl::client::Client,
+    plan: &'a std::sync::Mutex<ResidentPlan>,
+    what: &str,
+    record: impl FnOnce(&ResidentPlan, &mut wgpu::CommandEncoder) -> wgpu_persistence::Result<()>,
+) -> Result<std::sync::MutexGuard<'a, ResidentPlan>> {
+    client.flush().map_err(|e| Error::Burn(format!("{e:?}")))?;
+    let (device, queue) = shared
+        .context
+        .device_and_queue()
+        .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
+    let plan = registry::lock(plan);
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some(&format!("wgpu-persistence-burn {what}")),
+    });
+    record(&plan, &mut encoder)?;
+    queue.submit([encoder.finish()]);
+    Ok(plan)
+}
+
 /// The diagrams of `N x H x W` images on a shared wgpu device: a plan of diagrams alone reads the
 /// tensor's buffer where burn keeps it; its records and the maps' values are read back to
 /// assemble the diagrams.
@@ -389,18 +404,9 @@ fn resident_diagrams(shared: &registry::Shared, maps: CubeTensor, call: u64) -> 
         let options = call_options(call)?;
         let plan = shared.diagram_plan(&dims, &options)?;
         let (ib, io, input) = resource(&client, &maps.handle)?;
-        // burn's work that made the maps goes to the queue before ours
-        client.flush().map_err(|e| Error::Burn(format!("{e:?}")))?;
-        let (wgpu_device, queue) = shared
-            .context
-            .device_and_queue()
-            .ok_or_else(|| Error::Device("the shared context has no device".into()))?;
-        let plan = registry::lock(&plan);
-        let mut encoder = wgpu_device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("wgpu-persistence-burn diagrams"),
-        });
-        plan.record(&mut encoder, &ib, io)?;
-        queue.submit([encoder.finish()]);
+        let plan = submit(shared, &client, &plan, "diagrams", |plan, encoder| {
+            plan.record(encoder, &ib, io)
+        })?;
         let status = plan.finish()?;
         let diagrams = plan.read_diagrams()?;
         drop(input);

@@ -255,22 +255,31 @@ pub fn topological_loss_with_report<const D: usize>(
     );
     // with fusion on, the operation runs when the stream drains: here, so that its error (if any)
     // is this call's
-    let synced = device.sync();
-    let state = registry::close_call(call);
+    let (_, report) = close(call, device.sync())?;
+    Ok((Tensor::from_dispatch(out), report))
+}
+
+/// Closes call `id` once the device has drained (`synced`): its error, or what its operation left
+/// and the route it took.
+fn close<E: std::fmt::Debug>(
+    id: u64,
+    synced: std::result::Result<(), E>,
+) -> Result<(registry::Call, LossReport)> {
+    let call = registry::close_call(id);
     synced.map_err(|e| Error::Burn(format!("{e:?}")))?;
-    let state = state.ok_or_else(|| Error::Burn("the loss's call record vanished".into()))?;
-    if let Some(e) = state.error {
+    let mut call = call.ok_or_else(|| Error::Burn(format!("the record of call {id} vanished")))?;
+    if let Some(e) = call.error.take() {
         return Err(e);
     }
     let report = LossReport {
-        route: if state.resident.is_some() {
+        route: if call.resident.is_some() {
             Route::Device
         } else {
             Route::Host
         },
-        stats: state.resident,
+        stats: call.resident.clone(),
     };
-    Ok((Tensor::from_dispatch(out), report))
+    Ok((call, report))
 }
 
 fn check_values_tensor(dims: &[usize], dtype: DType) -> Result<()> {
@@ -325,23 +334,10 @@ pub fn diagrams_with_report<const D: usize>(
     // with fusion on, the operation runs when the stream drains (its placeholder still alive)
     let synced = device.sync();
     drop(placeholder);
-    let state = registry::close_call(call);
-    synced.map_err(|e| Error::Burn(format!("{e:?}")))?;
-    let state = state.ok_or_else(|| Error::Burn("the diagrams' call record vanished".into()))?;
-    if let Some(e) = state.error {
-        return Err(e);
-    }
-    let diagrams = state
+    let (call, report) = close(call, synced)?;
+    let diagrams = call
         .diagrams
         .ok_or_else(|| Error::Burn("the diagrams operation did not run".into()))?;
-    let report = LossReport {
-        route: if state.resident.is_some() {
-            Route::Device
-        } else {
-            Route::Host
-        },
-        stats: state.resident,
-    };
     Ok((diagrams, report))
 }
 
@@ -358,20 +354,11 @@ pub mod testing {
     ) -> Result<(R, Vec<Diagram>, Route)> {
         let id = registry::open_diagram_call(options);
         let out = f(id);
-        let call = registry::close_call(id)
-            .ok_or_else(|| Error::Burn("the diagrams' call record vanished".into()))?;
-        if let Some(e) = call.error {
-            return Err(e);
-        }
-        let route = if call.resident.is_some() {
-            Route::Device
-        } else {
-            Route::Host
-        };
+        let (call, report) = crate::close(id, Ok::<(), ()>(()))?;
         let diagrams = call
             .diagrams
             .ok_or_else(|| Error::Burn("the diagrams operation did not run".into()))?;
-        Ok((out, diagrams, route))
+        Ok((out, diagrams, report.route))
     }
 
     pub fn with_call<R>(priors: &[TopologicalLoss], f: impl FnOnce(u64) -> R) -> Result<R> {
