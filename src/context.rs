@@ -337,9 +337,10 @@ impl Context {
         batch_terms(&self.pipeline(), &Stack::batch(maps)?, priors)
     }
 
-    /// A [`ResidentPlan`] for the diagrams of `B x H x W` images (`dims`) with `options`, on this
-    /// context's device: for pixels that are already on the device, recorded into the caller's
-    /// encoder (see the plan). A context on the CPU backend has no device: an error.
+    /// A [`ResidentPlan`] for the diagrams of `B x H x W` images or `B x D x H x W` volumes (`dims`)
+    /// with `options`, on this context's device: for pixels that are already on the device,
+    /// recorded into the caller's encoder (see the plan; H1 of a volume is reduced on the host when
+    /// its diagrams are read). A context on the CPU backend has no device: an error.
     pub fn resident_plan(&self, dims: &[usize], options: &Options) -> Result<ResidentPlan> {
         match &self.engine {
             Some(engine) => ResidentPlan::new(engine.clone(), dims, options, None),

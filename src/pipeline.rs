@@ -9,7 +9,7 @@ use crate::cpu::ports::compact_pairs::{compact_pairs, PairingState};
 use crate::cpu::volume::Merges;
 use crate::diagram::{assemble, Backend, Diagram, RawPair};
 use crate::gpu::{GpuEngine, GpuPairs, GpuRun, PairingReadback};
-use crate::input::{check_f32_image, Domain, Stack};
+use crate::input::{check_f32_image, Domain, Shape, Stack};
 use crate::options::Options;
 use crate::Result;
 
@@ -49,7 +49,9 @@ impl Pipeline<'_> {
             GpuPairs::State(state) => compact_on_host(&state, stack, options)?,
         };
         match stack.shape().domain() {
-            Domain::Volume => volume_diagrams(stack, options, raw, &apparent),
+            Domain::Volume => {
+                volume_diagrams(stack.values(), stack.shape(), options, raw, &apparent)
+            }
             Domain::Image => Ok(raw
                 .into_iter()
                 .enumerate()
@@ -132,14 +134,22 @@ pub(crate) fn compact_on_host(
 }
 
 /// Volumes: H0 and H2 (and which cells merged) and H1's apparent pairs come from the GPU; the rest
-/// of H1 is reduced here, on all cores.
-fn volume_diagrams(
-    stack: &Stack,
+/// of H1 is reduced here, on all cores. `values`: the whole batch's, row-major, items of `shape`.
+pub(crate) fn volume_diagrams(
+    values: &[f32],
+    shape: Shape,
     options: &Options,
     raw: Vec<Vec<RawPair>>,
     apparent: &[Vec<u32>],
 ) -> Result<Vec<Diagram>> {
-    let shape = stack.shape();
+    let n = shape.pixels();
+    if values.len() != raw.len() * n {
+        return Err(crate::Error::Internal(format!(
+            "{} values for {} volumes of {n} voxels",
+            values.len(),
+            raw.len()
+        )));
+    }
     raw.into_par_iter()
         .enumerate()
         .map(|(b, merges)| {
@@ -152,7 +162,7 @@ fn volume_diagrams(
             };
             Ok(Diagram {
                 pairs: cpu::volume::persistence_pairs_from_merges(
-                    stack.item_values(b),
+                    &values[b * n..(b + 1) * n],
                     shape.depth_height_width(),
                     options,
                     merges,

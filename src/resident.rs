@@ -4,15 +4,18 @@
 //! valid): `docs/resident.md`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::diagram::{assemble, Backend, Diagram};
-use crate::gpu::resident::{check_range, LossTargets, Resident, Target, STATUS_BYTES};
+use crate::gpu::resident::{
+    check_range, LossTargets, Resident, ResidentReadback, Target, STATUS_BYTES,
+};
 use crate::gpu::{GpuEngine, RunStats};
-use crate::input::Shape;
+use crate::input::{Domain, Shape};
 use crate::layout::{CONTROL_WORDS, C_PAIRS};
 use crate::loss::{check_priors, TopologicalLoss};
 use crate::options::Options;
+use crate::pipeline::volume_diagrams;
 use crate::{Error, Result};
 
 /// The largest prior Betti number a resident plan takes: its selection makes one round over the
@@ -42,9 +45,15 @@ fn check_resident_priors(priors: &[TopologicalLoss], images: usize) -> Result<()
     Ok(())
 }
 
-/// A reusable plan for the diagrams of `B x H x W` images of one shape and [`Options`], on a GPU
-/// context's device: it owns every scratch buffer and its outputs, and records all of its work into
-/// an encoder the caller owns and submits. Made by [`crate::Context::resident_plan`].
+/// A reusable plan for the diagrams of `B x H x W` images (or `B x D x H x W` volumes) of one shape
+/// and [`Options`], on a GPU context's device: it owns every scratch buffer and its outputs, and
+/// records all of its work into an encoder the caller owns and submits. Made by
+/// [`crate::Context::resident_plan`].
+///
+/// Volumes: H0 and H2 are paired on the device and their records stay there, as for images; H1 of
+/// a volume needs the host (a column reduction over the squares that the two graphs did not pair),
+/// so it is computed by [`Self::read_diagrams`], from the records and the apparent pairs that the
+/// recorded work found. A volume plan computes diagrams only (no loss).
 ///
 /// One step: [`Self::record`] (no submission, no map; a 16-byte stamp goes up with the work), the
 /// caller submits, then [`Self::finish`] maps 160 bytes (control words, the stamp, the loss's
@@ -81,6 +90,9 @@ pub struct ResidentPlan {
     inner: Resident,
     /// Bytes the host wrote since the last finish (the stamps).
     written: AtomicU64,
+    /// The recording the last `finish` found done, and what it found: `read_diagrams` after
+    /// `finish` maps nothing more of the status.
+    finished: Mutex<Option<(u32, crate::gpu::resident::ResidentStatus)>>,
 }
 
 impl std::fmt::Debug for ResidentPlan {
@@ -130,24 +142,29 @@ pub struct ResidentStatus {
     /// pairs left out unless the options keep them.
     pub pairs: [u32; 2],
     /// Rounds each graph ran, the host's submissions (reruns of graphs that had not converged: 0 in
-    /// the common case) and the bytes that crossed the bus since the last `finish` (the stamp
-    /// written, the status mapped; counted on the context's engine while the calls ran, so other
-    /// threads' calls on the same context at the same time add theirs).
+    /// the common case) and the bytes that crossed the bus for this plan since its last `finish`
+    /// (the stamp and any new priors written by `record`, the status mapped by `finish`; counted
+    /// by the plan, so calls of other threads on the same context do not add theirs).
     pub stats: RunStats,
 }
 
 /// Where a plan leaves its results on the device (clones of the plan's buffers: bind them, copy
 /// them; the plan writes them again at the next recording).
 ///
-/// `records[k]` holds the pairs of dimension `k` of the whole batch, in no particular order, as
+/// For images, `records[k]` holds the pairs of dimension `k` of the whole batch, in no particular order, as
 /// 24-byte records of six `u32` (WGSL `PairRecord`, `shaders/compact_pairs.wgsl`): `image` (item of
 /// the batch), `dim` (`k`), `order_hi` and `order_lo` (the ranks of the death and birth pixels in
 /// the filtration: ordering by them gives the diagram's order), `birth_index` and `death_index`
 /// (row-major pixel of the item; `0xFFFF_FFFF` for an essential class). How many there are is the
 /// `u32` at byte [`Self::count_offset`] of `control[k]`.
+///
+/// For volumes, `records[0]` holds H0 and `records[1]` H2 (the graph of the dual complex), every
+/// merge of the pairing, zero-persistence ones included (the host's H1 step needs their cells):
+/// the low 8 bits of `dim` are the dimension (0 or 2), the bits above name the merging cell (its
+/// slot around the voxel `death_index` for H0, `birth_index` for H2).
 #[derive(Debug, Clone)]
 pub struct ResidentOutputs {
-    /// The pair records of H0 and H1.
+    /// The pair records of H0 and H1 (of a volume: H0 and H2).
     pub records: [wgpu::Buffer; 2],
     /// The control words of the H0 and H1 pairings (a `u32` array).
     pub control: [wgpu::Buffer; 2],
@@ -166,10 +183,10 @@ impl ResidentPlan {
         losses: Option<&[TopologicalLoss]>,
     ) -> Result<Self> {
         let (images, item) = match dims {
-            [b, h, w] => (*b, [*h, *w]),
+            [b, item @ ..] if matches!(item.len(), 2 | 3) => (*b, item),
             _ => {
                 return Err(Error::WrongDimensionality {
-                    expected: "3 (B x H x W images)",
+                    expected: "3 (B x H x W images) or 4 (B x D x H x W volumes)",
                     got: dims.len(),
                     shape: dims.to_vec(),
                 })
@@ -178,15 +195,16 @@ impl ResidentPlan {
         if let Some(priors) = losses {
             check_resident_priors(priors, images)?;
         }
-        let inner = engine.resident(images, Shape::of(&item)?, options, losses)?;
+        let inner = engine.resident(images, Shape::of(item)?, options, losses)?;
         Ok(Self {
             engine,
             inner,
             written: AtomicU64::new(0),
+            finished: Mutex::new(None),
         })
     }
 
-    /// `[B, H, W]`.
+    /// `[B, H, W]`, or `[B, D, H, W]` for volumes.
     pub fn shape(&self) -> Vec<usize> {
         let mut dims = vec![self.inner.images];
         dims.extend(self.inner.shape.dims());
@@ -198,11 +216,11 @@ impl ResidentPlan {
         &self.inner.options
     }
 
-    /// Records the diagrams of the `B x H x W` row-major `f32` maps at byte `offset` of `input` into
-    /// `encoder` (the caller submits it). `input` needs `COPY_SRC` usage (the pixels are copied into
-    /// the plan: the buffer may hold other tensors that the caller binds elsewhere), `offset` a
-    /// multiple of 4, and room for `B*H*W` values from it; the encoder must come from the context's
-    /// device. Nothing is submitted or mapped here.
+    /// Records the diagrams of the `B x H x W` (or `B x D x H x W`) row-major `f32` maps at byte
+    /// `offset` of `input` into `encoder` (the caller submits it). `input` needs `COPY_SRC` usage
+    /// (the pixels are copied into the plan: the buffer may hold other tensors that the caller binds
+    /// elsewhere), `offset` a multiple of 4, and room for all the values from it; the encoder must
+    /// come from the context's device. Nothing is submitted or mapped here.
     pub fn record(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -271,16 +289,11 @@ impl ResidentPlan {
         offset: u64,
         targets: Option<LossTargets>,
     ) -> Result<()> {
-        let before = self.engine_written();
-        self.engine
+        let written = self
+            .engine
             .record_resident(&self.inner, encoder, input, offset, targets)?;
-        self.written
-            .fetch_add(self.engine_written() - before, Ordering::Relaxed);
+        self.written.fetch_add(written, Ordering::Relaxed);
         Ok(())
-    }
-
-    fn engine_written(&self) -> u64 {
-        self.engine.transfer_totals()[1]
     }
 
     /// Waits for the last recording to run (the caller must have submitted it: else an error says
@@ -288,20 +301,42 @@ impl ResidentPlan {
     /// rounds had not converged, so that the outputs are right when it returns `Ok`. A lost device,
     /// a validation error or a plan that cannot converge is an error.
     pub fn finish(&self) -> Result<ResidentStatus> {
-        let before = self.engine.transfer_totals();
-        let status = self.engine.finish_resident(&self.inner)?;
-        let after = self.engine.transfer_totals();
+        let status = self.finish_inner()?;
         let stats = RunStats {
             rounds: status.rounds,
             submissions: status.reruns,
-            bytes_mapped: after[0] - before[0],
-            bytes_written: after[1] - before[1] + self.written.swap(0, Ordering::Relaxed),
+            bytes_mapped: status.mapped,
+            bytes_written: self.written.swap(0, Ordering::Relaxed),
             ..RunStats::default()
         };
         Ok(ResidentStatus {
             pairs: status.pairs,
             stats,
         })
+    }
+
+    /// The engine's finish, remembered with the recording it found done.
+    fn finish_inner(&self) -> Result<crate::gpu::resident::ResidentStatus> {
+        let generation = self.inner.generation();
+        let status = self.engine.finish_resident(&self.inner)?;
+        if let Ok(mut slot) = self.finished.lock() {
+            *slot = Some((generation, status));
+        }
+        Ok(status)
+    }
+
+    /// What the last `finish` found, if no recording came after it; else a `finish` now.
+    fn finished_status(&self) -> Result<crate::gpu::resident::ResidentStatus> {
+        let done = self
+            .finished
+            .lock()
+            .map_err(|_| Error::Device("plan lock poisoned".into()))?
+            .filter(|&(generation, _)| generation == self.inner.generation())
+            .map(|(_, status)| status);
+        match done {
+            Some(status) => Ok(status),
+            None => self.finish_inner(),
+        }
     }
 
     /// Gives the maps new priors from the next recording on (the plan's own uploads them first, in
@@ -371,12 +406,26 @@ impl ResidentPlan {
     /// pixels (for their values) are mapped. Equal, pair for pair and bit for bit, to
     /// [`crate::Context::compute_batch`] on the same `f32` maps; a NaN among them is an error here.
     pub fn read_diagrams(&self) -> Result<Vec<Diagram>> {
-        let status = self.engine.finish_resident(&self.inner)?;
-        let (raw, mut values) = self.engine.read_resident(&self.inner, &status)?;
+        let status = self.finished_status()?;
+        let ResidentReadback {
+            raw,
+            mut values,
+            apparent,
+        } = self.engine.read_resident(&self.inner, &status)?;
         // the kernels order -0.0 as +0.0, and the host API reports it so
         values.iter_mut().for_each(|v| *v += 0.0);
         if let Some(index) = values.iter().position(|v| v.is_nan()) {
             return Err(Error::NanPixel { index });
+        }
+        if self.inner.shape.domain() == Domain::Volume {
+            // H1 of each volume on the host, from the merges of H0 and H2 and the apparent pairs
+            return volume_diagrams(
+                &values,
+                self.inner.shape,
+                &self.inner.options,
+                raw,
+                &apparent,
+            );
         }
         let n = self.inner.shape.pixels();
         Ok(raw

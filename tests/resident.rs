@@ -5,7 +5,7 @@ mod common;
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use wgpu::util::DeviceExt;
-use wgpu_persistence::ndarray::{Array3, ArrayView3};
+use wgpu_persistence::ndarray::{Array3, Array4, ArrayView3};
 use wgpu_persistence::{Construction, Context, Diagram, Options, ResidentPlan};
 
 /// `b x h x w` maps with `levels` distinct values (ties when few).
@@ -301,7 +301,10 @@ fn clear_errors() {
             .unwrap_err()
     )
     .contains("CPU backend"));
-    assert!(message(ctx.resident_plan(&[1, 4, 4, 4], &options).unwrap_err()).contains("B x H x W"));
+    assert!(
+        message(ctx.resident_plan(&[1, 2, 4, 4, 4], &options).unwrap_err())
+            .contains("4 (B x D x H x W")
+    );
     assert!(message(ctx.resident_plan(&[4, 4], &options).unwrap_err()).contains("3 (B x H x W"));
     assert!(ctx.resident_plan(&[0, 4, 4], &options).is_err());
     assert!(ctx.resident_plan(&[2, 0, 4], &options).is_err());
@@ -830,4 +833,137 @@ fn one_plan_takes_new_priors_for_every_batch() {
     let plain = ctx.resident_plan(&[b, h, w], &Options::default()).unwrap();
     let e = plain.set_priors(&last).unwrap_err().to_string();
     assert!(e.contains("without priors"), "{e}");
+}
+
+/// `b x d x h x w` volumes with `levels` distinct values (ties when few).
+fn volumes(seed: u64, dims: [usize; 4], levels: u32) -> Array4<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Array4::from_shape_fn(dims, |_| rng.gen_range(0..levels) as f32 / levels as f32)
+}
+
+/// A buffer holding `pad` bytes of other data, then `values`, then 64 bytes more.
+fn upload_values(device: &wgpu::Device, values: &[f32], pad: usize) -> wgpu::Buffer {
+    let mut bytes = vec![0xABu8; pad];
+    bytes.extend(bytemuck::cast_slice::<f32, u8>(values));
+    bytes.extend([0xCDu8; 64]);
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("caller's volumes"),
+        contents: &bytes,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+    })
+}
+
+/// Volumes: H0 and H2 paired on the device (their records stay there), H1 reduced on the host when
+/// the diagrams are read; the diagrams equal the host API's on the GPU and on the CPU backend, for
+/// V and T, sublevel and superlevel, zero persistence kept or not, at a non-zero offset.
+#[test]
+fn volumes_equal_the_host_api() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, _) = ctx.device_and_queue().unwrap();
+    let cpu = Context::cpu();
+    let shapes = [
+        [1, 1, 1, 1],
+        [1, 1, 1, 7],
+        [2, 3, 4, 5],
+        [3, 6, 7, 5],
+        [1, 17, 9, 33],
+    ];
+    for (s, &dims) in shapes.iter().enumerate() {
+        for levels in [3, 1 << 20] {
+            let v = volumes(s as u64 * 13 + levels as u64, dims, levels);
+            let values = v.as_slice().expect("row-major");
+            let buffer = upload_values(device, values, 20);
+            for construction in [Construction::V, Construction::T] {
+                for superlevel in [false, true] {
+                    for keep in [false, true] {
+                        let mut options = Options::new(construction).keep_zero_persistence(keep);
+                        if superlevel {
+                            options = options.superlevel();
+                        }
+                        let what = format!(
+                            "{dims:?} levels {levels} {construction:?} super {superlevel} keep {keep}"
+                        );
+                        let plan = ctx.resident_plan(&dims, &options).expect("plan");
+                        assert_eq!(plan.shape(), dims.to_vec());
+                        let got = resident(&ctx, &plan, &buffer, 20);
+                        assert!(got.iter().all(|d| d.pairs.len() == 3), "{what}: H0..H2");
+                        same_pairs(&got, &ctx.compute_batch(v.view(), &options).unwrap(), &what);
+                        same_pairs(&got, &cpu.compute_batch(v.view(), &options).unwrap(), &what);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A volume plan: constant and checkerboard volumes, one plan reused, a step that maps only the
+/// status (the records of H0 and H2 stay on the device, each with its dimension in the low byte),
+/// reruns of graphs that did not converge, and its errors.
+#[test]
+fn volume_plans_reruns_traffic_and_errors() {
+    let Some(ctx) = common::gpu() else { return };
+    let (device, queue) = ctx.device_and_queue().unwrap();
+    let dims = [2, 9, 10, 11];
+    let options = Options::new(Construction::T).superlevel();
+    let plan = ctx.resident_plan(&dims, &options).unwrap();
+    let constant = Array4::from_elem(dims, 0.5f32);
+    let checker = Array4::from_shape_fn(dims, |(b, i, j, k)| ((b + i + j + k) % 2) as f32);
+    for (n, v) in [constant, checker, volumes(8, dims, 5)].iter().enumerate() {
+        let buffer = upload_values(device, v.as_slice().unwrap(), 0);
+        let got = resident(&ctx, &plan, &buffer, 0);
+        same_pairs(
+            &got,
+            &Context::cpu().compute_batch(v.view(), &options).unwrap(),
+            &format!("volume {n}"),
+        );
+    }
+    // noise with one hooking round recorded: both graphs are paired again by finish
+    let v = volumes(21, dims, 1 << 20);
+    let buffer = upload_values(device, v.as_slice().unwrap(), 0);
+    let want = Context::cpu().compute_batch(v.view(), &options).unwrap();
+    let plan = ctx.resident_plan(&dims, &options).unwrap();
+    wgpu_persistence::internals::set_resident_rounds(&plan, 1);
+    let status = resident_status(&ctx, &plan, &buffer);
+    assert!(status.stats.submissions >= 1, "no rerun: {status:?}");
+    same_pairs(&plan.read_diagrams().unwrap(), &want, "volume rerun");
+    // the next step needs no rerun and maps the status alone; the records stay on the device
+    let status = resident_status(&ctx, &plan, &buffer);
+    assert_eq!(status.stats.submissions, 0, "{status:?}");
+    assert_eq!(status.stats.bytes_mapped, 160, "{status:?}");
+    assert_eq!(status.stats.bytes_written, 16, "{status:?}");
+    let outputs = plan.outputs().unwrap();
+    let counts = read_u32s(device, queue, &outputs.counts, 0, 2 * dims[0]);
+    for (k, dim) in [(0usize, 0u32), (1, 2)] {
+        let count = read_u32s(device, queue, &outputs.control[k], outputs.count_offset, 1)[0];
+        assert_eq!(count, status.pairs[k]);
+        let words = read_u32s(device, queue, &outputs.records[k], 0, 6 * count as usize);
+        let mut per_volume = vec![0u32; dims[0]];
+        for r in words.chunks(6) {
+            assert_eq!(r[1] & 0xff, dim, "records[{k}]");
+            per_volume[r[0] as usize] += 1;
+        }
+        let want_counts: Vec<u32> = (0..dims[0]).map(|b| counts[2 * b + k]).collect();
+        assert_eq!(per_volume, want_counts, "records[{k}] per volume");
+        // every merge is kept: at least the pairs of that dimension the diagram reports
+        let reported: usize = want.iter().map(|d| d.dim(dim as usize).len()).sum();
+        assert!(
+            count as usize >= reported,
+            "records[{k}]: {count} < {reported}"
+        );
+    }
+    same_pairs(&plan.read_diagrams().unwrap(), &want, "volume, no rerun");
+    // errors: no Freudenthal volumes; no loss plan for volumes (H1 needs the host); NaN voxels
+    let message = |e: wgpu_persistence::Error| e.to_string();
+    assert!(message(
+        ctx.resident_plan(&dims, &Options::new(Construction::Freudenthal))
+            .unwrap_err()
+    )
+    .contains("Freudenthal"));
+    let prior = wgpu_persistence::TopologicalLoss::new(&[1, 0, 0]);
+    assert!(message(ctx.resident_loss_plan(&dims, &[prior]).unwrap_err()).contains("volume"));
+    let mut nan = v.clone();
+    nan[[1, 2, 3, 4]] = f32::NAN;
+    let buffer = upload_values(device, nan.as_slice().unwrap(), 0);
+    resident_status(&ctx, &plan, &buffer);
+    assert!(message(plan.read_diagrams().unwrap_err()).contains("NaN"));
 }

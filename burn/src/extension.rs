@@ -5,9 +5,10 @@
 //! on its own) the maps are read to the host and go through
 //! [`Context::topological_loss_batch`](wgpu_persistence::Context::topological_loss_batch). The
 //! autodiff backend saves the gradient map and multiplies it by the upstream gradient of each map.
-//! The diagrams take the same two routes (a plan of diagrams alone reads the tensor's buffer; its
-//! records and the maps' values are then read to the host to assemble them) and leave them in the
-//! crate's call table: the operation itself returns a one-element placeholder.
+//! The diagrams take the same two routes (on a shared device a plan of diagrams alone reads the
+//! tensor's buffer, images and volumes alike; its records and the maps' values are then read to the
+//! host to assemble them, and a volume's H1 is reduced there) and leave them in the crate's call
+//! table: the operation itself returns a one-element placeholder.
 #![allow(deprecated)] // burn's NdArray backend is deprecated in 0.22 (in favour of Flex); still supported
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -81,7 +82,7 @@ impl TopologyBackend for CubeBackend {
             _ => None,
         };
         match shared {
-            Some(shared) if maps.meta.shape().num_dims() == 3 => {
+            Some(shared) if matches!(maps.meta.shape().num_dims(), 3 | 4) => {
                 resident_diagrams(&shared, maps, call)
             }
             Some(shared) => host_diagrams::<Self>(maps, call, Some(&shared.context)),
@@ -391,9 +392,9 @@ fn submit<'a>(
     Ok(plan)
 }
 
-/// The diagrams of `N x H x W` images on a shared wgpu device: a plan of diagrams alone reads the
-/// tensor's buffer where burn keeps it; its records and the maps' values are read back to
-/// assemble the diagrams.
+/// The diagrams of `N x H x W` images or `N x D x H x W` volumes on a shared wgpu device: a plan of
+/// diagrams alone reads the tensor's buffer where burn keeps it; its records and the maps' values
+/// are read back to assemble the diagrams (and, for volumes, to reduce H1 on the host).
 fn resident_diagrams(shared: &registry::Shared, maps: CubeTensor, call: u64) -> CubeTensor {
     let shape = maps.meta.shape().clone();
     let device = maps.device.clone();

@@ -30,9 +30,9 @@
 //!   [`Context::topological_loss_batch`], and the results are uploaded to the tensor's device. The
 //!   numbers are the same, bit for bit.
 //!
-//! [`diagrams`] takes the same routes: images on a shared device are paired there from the tensor's
-//! buffer (the pair records and values are read back to assemble the diagrams), volumes go through
-//! the device's context, the rest through the host.
+//! [`diagrams`] takes the same routes, but volumes too are paired on a shared device from the
+//! tensor's buffer (the pair records and values are read back to assemble the diagrams; a volume's
+//! H1 is then reduced on the host); the rest goes through the host.
 //!
 //! Either way the call returns once the loss has been computed (an error inside it, such as a
 //! value outside `[0, 1]`, is returned here, not later), with burn's fusion on or off.
@@ -299,11 +299,11 @@ fn check_values_tensor(dims: &[usize], dtype: DType) -> Result<()> {
 
 /// The persistence diagrams of a tensor's values, with `options`: one `H x W` image (`Tensor<2>`,
 /// one diagram), `N x H x W` images (`Tensor<3>`) or `N x D x H x W` volumes (`Tensor<4>`), one
-/// diagram each, the pairs of [`Context::compute_batch`]. Images on a shared wgpu device
-/// ([`Route::Device`]) are paired on the device from the tensor's own buffer; the pair records and
-/// the values are then read back to assemble the diagrams. Anything else goes through the host:
-/// a volume on a shared device is computed on its context (H0 and H2 on the GPU), the rest on the
-/// best adapter or the CPU backend.
+/// diagram each, the pairs of [`Context::compute_batch`]. Images and volumes on a shared wgpu device
+/// ([`Route::Device`]) are paired on the device from the tensor's own buffer (a volume's H0 and
+/// H2; its H1 is reduced on the host from their merges); the pair records and the values are then
+/// read back to assemble the diagrams. Anything else goes through the host, on the best adapter or
+/// the CPU backend.
 pub fn diagrams<const D: usize>(tensor: Tensor<D>, options: &Options) -> Result<Vec<Diagram>> {
     diagrams_with_report(tensor, options).map(|(d, _)| d)
 }

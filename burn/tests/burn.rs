@@ -451,20 +451,34 @@ fn diagrams_of_images_on_a_shared_device_are_paired_in_place() {
 }
 
 #[test]
-fn diagrams_of_volumes_and_on_ndarray_go_through_the_host() {
-    let options = Options::default().superlevel();
-    let vol = tied(2 * 4 * 5 * 6, 31);
+fn diagrams_of_volumes_in_place_and_on_ndarray_through_the_host() {
     let images = tied(3 * 10 * 13, 37);
-    for device in [device(), Device::ndarray()] {
-        let t = Tensor::<4>::from_data(TensorData::new(vol.clone(), [2, 4, 5, 6]), &device);
-        let (got, report) = diagrams_with_report(t, &options).unwrap();
-        assert_eq!(report.route, Route::Host);
-        same_pairs(&got, &host_diagrams(&[2, 4, 5, 6], &vol, &options));
+    for (n, options) in [
+        Options::default().superlevel(),
+        Options::new(wgpu_persistence::Construction::T),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let vol = tied(2 * 4 * 5 * 6, 31 + n as u64);
+        // on the shared device the plan reads the tensor's buffer (H0 and H2 paired there, H1 on
+        // the host); on ndarray the host API answers
+        for (device, route) in [(device(), Route::Device), (Device::ndarray(), Route::Host)] {
+            let t = Tensor::<4>::from_data(TensorData::new(vol.clone(), [2, 4, 5, 6]), &device);
+            let (got, report) = diagrams_with_report(t, options).unwrap();
+            assert_eq!(report.route, route, "{options:?}");
+            if route == Route::Device {
+                let stats = report.stats.expect("the plan's stats");
+                assert_eq!(stats.bytes_mapped, 160, "finish maps the status alone");
+            }
+            same_pairs(&got, &host_diagrams(&[2, 4, 5, 6], &vol, options));
+        }
     }
     let t = Tensor::<3>::from_data(
         TensorData::new(images.clone(), [3, 10, 13]),
         &Device::ndarray(),
     );
+    let options = Options::default().superlevel();
     let (got, report) = diagrams_with_report(t, &options).unwrap();
     assert_eq!(report.route, Route::Host);
     same_pairs(&got, &host_diagrams(&[3, 10, 13], &images, &options));

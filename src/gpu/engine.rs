@@ -219,11 +219,6 @@ impl GpuEngine {
     }
 
     /// The bytes mapped and written so far.
-    pub(crate) fn transfer_totals(&self) -> [u64; 2] {
-        self.transfers()
-    }
-
-    /// The bytes mapped and written so far.
     pub(super) fn transfers(&self) -> [u64; 2] {
         [
             self.mapped.load(Ordering::Relaxed),

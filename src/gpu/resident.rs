@@ -107,10 +107,26 @@ pub(crate) struct Resident {
 }
 
 impl Resident {
+    /// The number of the last recording (0: none yet).
+    pub fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Sets the hooking rounds recorded per graph (at least 1).
     pub fn set_rounds(&self, rounds: u32) {
         self.rounds.store(rounds.max(1), Ordering::Relaxed);
     }
+}
+
+/// What [`GpuEngine::read_resident`] read back.
+#[derive(Debug)]
+pub(crate) struct ResidentReadback {
+    /// The raw pairs of every item (a volume's: every merge of H0 and H2, with its cell).
+    pub raw: Vec<Vec<RawPair>>,
+    /// The pixels (voxels) the plan ranked, the whole batch.
+    pub values: Vec<f32>,
+    /// Volumes: H1's apparent pairs of every item; empty for images.
+    pub apparent: Vec<Vec<u32>>,
 }
 
 /// What [`GpuEngine::finish_resident`] found.
@@ -122,6 +138,9 @@ pub(crate) struct ResidentStatus {
     pub rounds: [u32; 2],
     /// Submissions the host made to pair graphs again that had not converged.
     pub reruns: u32,
+    /// Bytes of status this finish mapped (counted here, not on the engine: other calls on the
+    /// same engine at the same time do not add theirs).
+    pub mapped: u64,
 }
 
 impl GpuEngine {
@@ -133,10 +152,11 @@ impl GpuEngine {
         options: &Options,
         losses: Option<&[TopologicalLoss]>,
     ) -> Result<Resident> {
-        if shape.domain() == Domain::Volume {
+        if shape.domain() == Domain::Volume && losses.is_some() {
             return Err(Error::InvalidArgument(
-                "a resident plan takes B x H x W images: H1 of a volume is reduced on the host \
-                 (use Context::compute_batch or topological_loss_batch for volumes)"
+                "a resident loss plan takes B x H x W maps: H1 of a volume is reduced on the host, \
+                 so its loss cannot stay on the device (use topological_loss_batch for volumes; \
+                 resident_plan gives their diagrams)"
                     .into(),
             ));
         }
@@ -253,7 +273,8 @@ impl GpuEngine {
     /// Records the whole diagram of the batch into `encoder`: the pixels are copied from `input` at
     /// byte `offset` (row-major `f32`); nothing is submitted or mapped. The recording's stamp (16
     /// bytes) travels in a buffer of its own, copied by the encoder: the status shows which
-    /// recording ran, whatever else runs on the queue.
+    /// recording ran, whatever else runs on the queue. Returns the bytes the host wrote (the stamp,
+    /// and new priors).
     pub fn record_resident(
         &self,
         r: &Resident,
@@ -261,7 +282,7 @@ impl GpuEngine {
         input: &wgpu::Buffer,
         offset: u64,
         targets: Option<LossTargets>,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         self.check_lost()?;
         let bytes = r.pixels * 4;
         check_range("input", input, offset, bytes, wgpu::BufferUsages::COPY_SRC)?;
@@ -281,6 +302,7 @@ impl GpuEngine {
             generation = r.generation.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
         }
         let stamp = self.upload("stamp", &[generation, 0, 0, 0]);
+        let mut written = 16;
         encoder.copy_buffer_to_buffer(&stamp, 0, &r.stamp, 0, Some(16));
         encoder.copy_buffer_to_buffer(input, offset, &ws.ranking.values, 0, Some(bytes));
         if let Some(loss) = &r.loss {
@@ -292,6 +314,7 @@ impl GpuEngine {
             if std::mem::take(&mut next.upload) {
                 let words: &[u32] = bytemuck::cast_slice(&next.words);
                 let up = self.upload("priors", words);
+                written += 4 * words.len() as u64;
                 encoder.copy_buffer_to_buffer(
                     &up,
                     0,
@@ -307,7 +330,7 @@ impl GpuEngine {
             .map_err(|_| Error::Device("plan lock poisoned".into()))?;
         *slot = targets;
         self.record_graphs(r, &ws, encoder, true, &[0, 1], slot.as_ref());
-        Ok(())
+        Ok(written)
     }
 
     /// Records the loss's kernels after the pairing, and the copies of its results to `targets`.
@@ -435,11 +458,13 @@ impl GpuEngine {
         // the plan may record again, whatever this finish finds
         r.pending.store(false, Ordering::Release);
         let mut reruns = 0;
+        let mut mapped = 0;
         self.validated(|| loop {
             let words = self
                 .read(&[(&r.status, STATUS_BYTES)])?
                 .pop()
                 .unwrap_or_default();
+            mapped += STATUS_BYTES;
             let word = |graph: usize, w: u32| {
                 words
                     .get(graph * CONTROL_WORDS as usize + w as usize)
@@ -473,6 +498,7 @@ impl GpuEngine {
                     pairs: [word(0, C_PAIRS), word(1, C_PAIRS)],
                     rounds: [word(0, C_ROUNDS), word(1, C_ROUNDS)],
                     reruns,
+                    mapped,
                 });
             }
             let rounds = r.rounds.load(Ordering::Relaxed);
@@ -521,13 +547,9 @@ impl GpuEngine {
         Ok(self.read(&[(&copy, bytes)])?.pop().unwrap_or_default())
     }
 
-    /// The raw pairs of every item and the pixels the plan ranked, read back (after
-    /// [`Self::finish_resident`]).
-    pub fn read_resident(
-        &self,
-        r: &Resident,
-        status: &ResidentStatus,
-    ) -> Result<(Vec<Vec<RawPair>>, Vec<f32>)> {
+    /// The raw pairs of every item, the pixels the plan ranked and, for volumes, H1's apparent pairs
+    /// of every item (the recording copied them out), read back (after [`Self::finish_resident`]).
+    pub fn read_resident(&self, r: &Resident, status: &ResidentStatus) -> Result<ResidentReadback> {
         let mut ws =
             r.ws.lock()
                 .map_err(|_| Error::Device("plan lock poisoned".into()))?;
@@ -537,7 +559,12 @@ impl GpuEngine {
         let words =
             self.validated(|| self.copy_and_read("resident_values", &ws.ranking.values, 0, bytes))?;
         let values = bytemuck::cast_slice::<u32, f32>(&words).to_vec();
-        Ok((raw, values))
+        let apparent = self.validated(|| self.read_apparent(&ws, r.images))?;
+        Ok(ResidentReadback {
+            raw,
+            values,
+            apparent,
+        })
     }
 
     /// The pair records of graph `graph` (H0: 0, H1: 1) and its control words (the count of records

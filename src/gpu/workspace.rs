@@ -156,8 +156,9 @@ pub(crate) fn binding_limit(limits: &wgpu::Limits) -> u64 {
 }
 
 /// Whether the pairs of these graphs are compacted on the host, from the pairing state read back: for
-/// volumes (they keep every merge, and H1 needs them on the host anyway) and for graphs whose records
-/// (24 bytes a vertex at most, both graphs together) could overflow one storage binding.
+/// volumes (they keep every merge, and H1 needs them on the host anyway; a resident plan's stay on
+/// the device, as records) and for graphs whose records (24 bytes a vertex at most, both graphs
+/// together) could overflow one storage binding.
 fn host_compaction(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2]) -> bool {
     let per_graph = grids
         .iter()
@@ -168,7 +169,7 @@ fn host_compaction(limits: &wgpu::Limits, key: &WorkspaceKey, grids: &[Grid; 2])
         true => per_graph.max().unwrap_or(0),
         false => per_graph.sum(),
     };
-    key.shape.domain() == Domain::Volume
+    (key.shape.domain() == Domain::Volume && !key.resident)
         || key.capacity.host_compaction
         || records > binding_limit(limits)
 }
