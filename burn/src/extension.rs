@@ -43,7 +43,7 @@ pub trait TopologyBackend: Backend {
         maps: FloatTensor<Self>,
         call: u64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        host_loss::<Self>(maps, call)
+        host_loss::<Self>(maps, call, None)
     }
 
     /// The loss of each map; with autodiff, the gradient map is kept for the backward pass.
@@ -71,7 +71,8 @@ impl TopologyBackend for CubeBackend {
         };
         match shared {
             Some(shared) if maps.meta.shape().num_dims() == 3 => resident_loss(&shared, maps, call),
-            _ => host_loss::<Self>(maps, call),
+            Some(shared) => host_loss::<Self>(maps, call, Some(&shared.context)),
+            None => host_loss::<Self>(maps, call, None),
         }
     }
 
@@ -142,14 +143,23 @@ pub(crate) fn host_context() -> Result<&'static Context> {
         .map_err(|e| Error::Device(format!("no context for the host path: {e}")))
 }
 
-/// The loss of `N x H x W` maps or `N x D x H x W` volumes through the host API.
-fn host_loss<B: Backend>(maps: FloatTensor<B>, call: u64) -> (FloatTensor<B>, FloatTensor<B>) {
+/// The loss of `N x H x W` maps or `N x D x H x W` volumes through the host API, on `context` (a
+/// shared device's: a volume's H0 and H2 on its GPU, no second device) or the host path's.
+fn host_loss<B: Backend>(
+    maps: FloatTensor<B>,
+    call: u64,
+    context: Option<&Context>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
     let shape = maps.shape();
     let device = maps.device();
     let outcome = read_f32::<B>(maps).and_then(|values| {
         let priors = call_priors(call)?;
         let dims: Vec<usize> = shape.iter().copied().collect();
-        host_batch_loss(host_context()?, &dims, &values, &priors)
+        let context = match context {
+            Some(c) => c,
+            None => host_context()?,
+        };
+        host_batch_loss(context, &dims, &values, &priors)
     });
     match outcome {
         Ok((losses, gradient)) => {

@@ -25,8 +25,9 @@
 //!   burn keeps the tensor, and writes the losses and `dL/dp` into two tensors burn allocated;
 //!   one 160-byte status is the only read to the host.
 //! - **Through the host** ([`Route::Host`]): any other burn backend (ndarray), volumes
-//!   (`N x D x H x W`: their H1 needs the host), and a wgpu device that burn made on its own (its
-//!   wgpu device is out of reach). The values are read to the host, go through
+//!   (`N x D x H x W`: their H1 needs the host; on a shared device its context pairs their H0 and
+//!   H2 on that GPU), and a wgpu device that burn made on its own (its wgpu device is out of
+//!   reach). The values are read to the host, go through
 //!   [`Context::topological_loss_batch`], and the results are uploaded to the tensor's device. The
 //!   numbers are the same, bit for bit.
 //!
