@@ -151,12 +151,12 @@ pub struct ResidentStatus {
 /// Where a plan leaves its results on the device (clones of the plan's buffers: bind them, copy
 /// them; the plan writes them again at the next recording).
 ///
-/// For images, `records[k]` holds the pairs of dimension `k` of the whole batch, in no particular order, as
-/// 24-byte records of six `u32` (WGSL `PairRecord`, `shaders/compact_pairs.wgsl`): `image` (item of
-/// the batch), `dim` (`k`), `order_hi` and `order_lo` (the ranks of the death and birth pixels in
-/// the filtration: ordering by them gives the diagram's order), `birth_index` and `death_index`
-/// (row-major pixel of the item; `0xFFFF_FFFF` for an essential class). How many there are is the
-/// `u32` at byte [`Self::count_offset`] of `control[k]`.
+/// For images, `records[k]` holds the pairs of dimension `k` of the whole batch, in no particular
+/// order, as 24-byte records of six `u32` (WGSL `PairRecord`, `shaders/compact_pairs.wgsl`): `image`
+/// (item of the batch), `dim` (`k`), `order_hi` and `order_lo` (the ranks of the death and birth
+/// pixels in the filtration: ordering by them gives the diagram's order), `birth_index` and
+/// `death_index` (row-major pixel of the item; `0xFFFF_FFFF` for an essential class). How many
+/// there are is the `u32` at byte [`Self::count_offset`] of `control[k]`.
 ///
 /// For volumes, `records[0]` holds H0 and `records[1]` H2 (the graph of the dual complex), every
 /// merge of the pairing, zero-persistence ones included (the host's H1 step needs their cells):
