@@ -18,16 +18,36 @@ fn maps(seed: u64, b: usize, h: usize, w: usize, levels: u32) -> Array3<f32> {
 
 /// A buffer holding `pad` bytes of other data, the maps, and 64 bytes more of other data.
 fn upload(device: &wgpu::Device, maps: ArrayView3<'_, f32>, pad: usize) -> wgpu::Buffer {
+    upload_values(device, maps.as_slice().expect("row-major"), pad)
+}
+
+/// A buffer holding `pad` bytes of other data, then `values`, then 64 bytes more.
+fn upload_values(device: &wgpu::Device, values: &[f32], pad: usize) -> wgpu::Buffer {
     let mut bytes = vec![0xABu8; pad];
-    bytes.extend(bytemuck::cast_slice::<f32, u8>(
-        maps.as_slice().expect("row-major"),
-    ));
+    bytes.extend(bytemuck::cast_slice::<f32, u8>(values));
     bytes.extend([0xCDu8; 64]);
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("caller's tensors"),
         contents: &bytes,
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
     })
+}
+
+/// Every combination of `constructions`, sublevel and superlevel, zero persistence kept and not.
+fn options_of(constructions: &[Construction]) -> Vec<Options> {
+    let mut all = Vec::new();
+    for &construction in constructions {
+        for superlevel in [false, true] {
+            for keep in [false, true] {
+                let options = Options::new(construction).keep_zero_persistence(keep);
+                all.push(match superlevel {
+                    true => options.superlevel(),
+                    false => options,
+                });
+            }
+        }
+    }
+    all
 }
 
 /// One step: record, submit, finish, read.
@@ -72,20 +92,13 @@ fn equals_the_host_api_for_every_construction_and_direction() {
         for levels in [3, 1 << 20] {
             let m = maps(s as u64 * 7 + levels as u64, b, h, w, levels);
             let buffer = upload(device, m.view(), 12);
-            for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
-                for superlevel in [false, true] {
-                    for keep in [false, true] {
-                        let mut options = Options::new(construction).keep_zero_persistence(keep);
-                        if superlevel {
-                            options = options.superlevel();
-                        }
-                        let what = format!("{b}x{h}x{w} levels {levels} {construction:?} super {superlevel} keep {keep}");
-                        let plan = ctx.resident_plan(&[b, h, w], &options).expect("plan");
-                        let got = resident(&ctx, &plan, &buffer, 12);
-                        same_pairs(&got, &ctx.compute_batch(m.view(), &options).unwrap(), &what);
-                        same_pairs(&got, &cpu.compute_batch(m.view(), &options).unwrap(), &what);
-                    }
-                }
+            let all = [Construction::V, Construction::T, Construction::Freudenthal];
+            for options in options_of(&all) {
+                let what = format!("{b}x{h}x{w} levels {levels} {options:?}");
+                let plan = ctx.resident_plan(&[b, h, w], &options).expect("plan");
+                let got = resident(&ctx, &plan, &buffer, 12);
+                same_pairs(&got, &ctx.compute_batch(m.view(), &options).unwrap(), &what);
+                same_pairs(&got, &cpu.compute_batch(m.view(), &options).unwrap(), &what);
             }
         }
     }
@@ -841,18 +854,6 @@ fn volumes(seed: u64, dims: [usize; 4], levels: u32) -> Array4<f32> {
     Array4::from_shape_fn(dims, |_| rng.gen_range(0..levels) as f32 / levels as f32)
 }
 
-/// A buffer holding `pad` bytes of other data, then `values`, then 64 bytes more.
-fn upload_values(device: &wgpu::Device, values: &[f32], pad: usize) -> wgpu::Buffer {
-    let mut bytes = vec![0xABu8; pad];
-    bytes.extend(bytemuck::cast_slice::<f32, u8>(values));
-    bytes.extend([0xCDu8; 64]);
-    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("caller's volumes"),
-        contents: &bytes,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-    })
-}
-
 /// Volumes: H0 and H2 paired on the device (their records stay there), H1 reduced on the host when
 /// the diagrams are read; the diagrams equal the host API's on the GPU and on the CPU backend, for
 /// V and T, sublevel and superlevel, zero persistence kept or not, at a non-zero offset.
@@ -873,24 +874,14 @@ fn volumes_equal_the_host_api() {
             let v = volumes(s as u64 * 13 + levels as u64, dims, levels);
             let values = v.as_slice().expect("row-major");
             let buffer = upload_values(device, values, 20);
-            for construction in [Construction::V, Construction::T] {
-                for superlevel in [false, true] {
-                    for keep in [false, true] {
-                        let mut options = Options::new(construction).keep_zero_persistence(keep);
-                        if superlevel {
-                            options = options.superlevel();
-                        }
-                        let what = format!(
-                            "{dims:?} levels {levels} {construction:?} super {superlevel} keep {keep}"
-                        );
-                        let plan = ctx.resident_plan(&dims, &options).expect("plan");
-                        assert_eq!(plan.shape(), dims.to_vec());
-                        let got = resident(&ctx, &plan, &buffer, 20);
-                        assert!(got.iter().all(|d| d.pairs.len() == 3), "{what}: H0..H2");
-                        same_pairs(&got, &ctx.compute_batch(v.view(), &options).unwrap(), &what);
-                        same_pairs(&got, &cpu.compute_batch(v.view(), &options).unwrap(), &what);
-                    }
-                }
+            for options in options_of(&[Construction::V, Construction::T]) {
+                let what = format!("{dims:?} levels {levels} {options:?}");
+                let plan = ctx.resident_plan(&dims, &options).expect("plan");
+                assert_eq!(plan.shape(), dims.to_vec());
+                let got = resident(&ctx, &plan, &buffer, 20);
+                assert!(got.iter().all(|d| d.pairs.len() == 3), "{what}: H0..H2");
+                same_pairs(&got, &ctx.compute_batch(v.view(), &options).unwrap(), &what);
+                same_pairs(&got, &cpu.compute_batch(v.view(), &options).unwrap(), &what);
             }
         }
     }
