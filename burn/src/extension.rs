@@ -134,8 +134,12 @@ impl<B: TopologyBackend, C: CheckpointStrategy> TopologyBackend for Autodiff<B, 
     }
 }
 
-/// The context the host path computes on (the best adapter, or the CPU backend).
-pub(crate) fn host_context() -> Result<&'static Context> {
+/// `shared` (a shared device's context) when given, else the context the host path computes on
+/// (the best adapter, or the CPU backend).
+pub(crate) fn host_context(shared: Option<&Context>) -> Result<&Context> {
+    if let Some(context) = shared {
+        return Ok(context);
+    }
     static HOST: std::sync::OnceLock<std::result::Result<Context, String>> =
         std::sync::OnceLock::new();
     HOST.get_or_init(|| Context::new().map_err(|e| e.to_string()))
@@ -155,11 +159,7 @@ fn host_loss<B: Backend>(
     let outcome = read_f32::<B>(maps).and_then(|values| {
         let priors = call_priors(call)?;
         let dims: Vec<usize> = shape.iter().copied().collect();
-        let context = match context {
-            Some(c) => c,
-            None => host_context()?,
-        };
-        host_batch_loss(context, &dims, &values, &priors)
+        host_batch_loss(host_context(context)?, &dims, &values, &priors)
     });
     match outcome {
         Ok((losses, gradient)) => {
@@ -188,11 +188,7 @@ fn host_diagrams<B: Backend>(
     let outcome = read_f32::<B>(maps).and_then(|values| {
         let options = call_options(call)?;
         let dims: Vec<usize> = shape.iter().copied().collect();
-        let context = match context {
-            Some(c) => c,
-            None => host_context()?,
-        };
-        host_batch_diagrams(context, &dims, &values, &options)
+        host_batch_diagrams(host_context(context)?, &dims, &values, &options)
     });
     match outcome {
         Ok(diagrams) => {
