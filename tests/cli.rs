@@ -750,12 +750,16 @@ fn time_prints_one_json_line() {
     let bad = run(&["time", "-b", "cpu", "--repeat", "0"]);
     assert_eq!(bad.output.status.code(), Some(2), "stderr:\n{}", bad.stderr);
     assert!(!bad.stderr.contains("panicked"));
-    // so is --warmup 0; other warm-up counts leave --repeat timed runs
-    let bad = run(&["time", "-b", "cpu", "--warmup", "0"]);
-    assert_eq!(bad.output.status.code(), Some(2), "stderr:\n{}", bad.stderr);
-    let r = run_ok(&["time", "-b", "cpu", "--warmup", "2", "--repeat", "3"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
-    assert_eq!(v["repeat"].as_u64(), Some(3), "{}", r.stdout);
+    // any warm-up count leaves --repeat timed runs, 0 too (the first call of the process timed)
+    for warmup in ["0", "2"] {
+        let r = run_ok(&["time", "-b", "cpu", "--warmup", warmup, "--repeat", "3"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+        assert_eq!(v["repeat"].as_u64(), Some(3), "{}", r.stdout);
+    }
+    // but the first call computes a diagram: --warmup 0 does not go with --loss
+    let bad = run(&["time", "-b", "cpu", "--warmup", "0", "--loss", "1,1"]);
+    assert_eq!(bad.output.status.code(), Some(1), "stderr:\n{}", bad.stderr);
+    assert!(bad.stderr.contains("--warmup 0"), "stderr:\n{}", bad.stderr);
 }
 
 #[test]

@@ -226,8 +226,8 @@ fn critical_pixels_equal_the_reference_pipeline() {
             .collect();
         images.extend([(h, w, checker), (h, w, ramp), (h, w, bowl)]);
     }
-    // large enough for several radix passes and for the two sweeps to run on two threads (more
-    // than 65536 saddles), where the machine has two cores
+    // large enough for several radix passes, for the labels to be laid out on a second thread and
+    // for the two sweeps to run side by side (more than 32768 saddles), in the pool of two threads
     let big: Vec<f32> = (0..500 * 400).map(|_| rng.gen::<f32>()).collect();
     images.push((500, 400, big));
     // long thin images: many saddles in one row, the exterior on both sides of every pixel
@@ -236,7 +236,9 @@ fn critical_pixels_equal_the_reference_pipeline() {
         images.push((h, w, values));
     }
     // smoothed noise: few saddles, long descents (the walks' path), with and without ties
-    for (h, w, radius) in [(40, 37, 2), (120, 90, 4), (201, 160, 7)] {
+    // (300x250: labels laid out on a second thread, but too few saddles for the sweeps to run side
+    // by side: one after the other, each with its own buffers)
+    for (h, w, radius) in [(40, 37, 2), (120, 90, 4), (201, 160, 7), (300, 250, 9)] {
         let noise: Vec<f32> = (0..h * w).map(|_| rng.gen::<f32>()).collect();
         let smooth = box_blur(&noise, h, w, radius);
         let quantized = smooth.iter().map(|v| (v * 64.0).floor()).collect();
@@ -247,6 +249,14 @@ fn critical_pixels_equal_the_reference_pipeline() {
     specials[12] = f32::INFINITY;
     specials[18] = f32::INFINITY;
     images.push((5, 5, specials));
+    // one thread (both sweeps in turn, with the same buffers) and two (see above), whatever the
+    // machine has
+    let pools = [1, 2].map(|threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+    });
     for (h, w, values) in &images {
         for construction in [Construction::V, Construction::T, Construction::Freudenthal] {
             for superlevel in [false, true] {
@@ -262,17 +272,17 @@ fn critical_pixels_equal_the_reference_pipeline() {
                     false,
                     Backend::Cpu,
                 );
-                let fast = persistence_pairs_with(values, *h, *w, &options, Labelling::Auto);
-                assert_eq!(
-                    fast, reference.pairs,
-                    "{construction:?} superlevel={superlevel} {h}x{w} {values:?}"
-                );
-                for labelling in [Labelling::Raster, Labelling::Walks] {
-                    let forced = persistence_pairs_with(values, *h, *w, &options, labelling);
-                    assert_eq!(
-                        forced, reference.pairs,
-                        "{labelling:?} {construction:?} superlevel={superlevel} {h}x{w}"
-                    );
+                for (threads, pool) in pools.iter().enumerate().map(|(i, p)| (i + 1, p)) {
+                    for labelling in [Labelling::Auto, Labelling::Raster, Labelling::Walks] {
+                        let pairs = pool.install(|| {
+                            persistence_pairs_with(values, *h, *w, &options, labelling)
+                        });
+                        assert_eq!(
+                            pairs, reference.pairs,
+                            "{labelling:?} {construction:?} superlevel={superlevel} {h}x{w} \
+                             {threads} thread(s)"
+                        );
+                    }
                 }
             }
         }

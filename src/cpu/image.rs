@@ -229,7 +229,8 @@ struct ImageBuffers {
     cycles: Vec<u64>,
 }
 
-/// Buffers of one sweep, kept per thread between calls.
+/// Buffers of one sweep, kept per thread between calls (with the other sweep's: the calling
+/// thread owns both, whichever threads run the sweeps).
 #[derive(Default)]
 struct SweepBuffers {
     label: Vec<u32>,
@@ -262,7 +263,38 @@ const KEEP_BUFFERS_UP_TO: usize = 1 << 22;
 
 thread_local! {
     static IMAGE_BUFFERS: RefCell<ImageBuffers> = RefCell::default();
-    static SWEEP_BUFFERS: RefCell<SweepBuffers> = RefCell::default();
+    static SWEEP_BUFFERS: RefCell<[SweepBuffers; 2]> = RefCell::default();
+}
+
+/// Pixels from which the labels of both sweeps are laid out on a second thread while the first
+/// prepares the image: in a fresh process that is most of the pages the sweeps fault in, moved off
+/// the critical path (a `rayon::join` costs microseconds; below this it is not worth them).
+const AHEAD_PIXELS: usize = 1 << 16;
+
+impl SweepBuffers {
+    /// Every label [`UNSET`], but the pad cells of the reverse sweep: [`EXTERIOR`].
+    fn lay_out_labels(&mut self, stride: usize, height: usize, reverse: bool) {
+        let label = &mut self.label;
+        label.clear();
+        label.resize((height + 2) * stride, UNSET);
+        if reverse {
+            let s = stride;
+            label[..s].fill(EXTERIOR);
+            label[(height + 1) * s..].fill(EXTERIOR);
+            for y in 1..=height {
+                label[y * s] = EXTERIOR;
+                label[y * s + s - 1] = EXTERIOR;
+            }
+        }
+    }
+
+    /// Room for the components of `saddles` saddles, faulted in ([`Sweep::list_components`] writes
+    /// every record before it reads it, so their values do not matter).
+    fn make_room_for(&mut self, saddles: usize) {
+        if self.components.len() < saddles {
+            self.components.resize(saddles, [UNSET; 4]);
+        }
+    }
 }
 
 /// This thread's kept buffers (empty ones when none are kept, or when they are in use).
@@ -535,9 +567,11 @@ struct Sweep<'a> {
 }
 
 impl<'a> Sweep<'a> {
+    /// A sweep over `image` with `buffers`, whose labels [`SweepBuffers::lay_out_labels`] has laid
+    /// out for this sweep's direction.
     fn new(image: &'a Padded, conn: Connectivity, reverse: bool, buffers: SweepBuffers) -> Self {
         let SweepBuffers {
-            mut label,
+            label,
             mut parent,
             mut age,
             components,
@@ -547,17 +581,7 @@ impl<'a> Sweep<'a> {
             pending,
             kept,
         } = buffers;
-        label.clear();
-        label.resize(image.keys.len(), UNSET);
-        if reverse {
-            let (s, h) = (image.stride, image.height);
-            label[..s].fill(EXTERIOR);
-            label[(h + 1) * s..].fill(EXTERIOR);
-            for y in 1..=h {
-                label[y * s] = EXTERIOR;
-                label[y * s + s - 1] = EXTERIOR;
-            }
-        }
+        debug_assert_eq!(label.len(), image.keys.len(), "labels laid out");
         // ids 0 (unset) and 1 (the exterior, the oldest of all) are reserved
         parent.clear();
         parent.extend([UNSET, EXTERIOR]);
@@ -845,12 +869,15 @@ impl<'a> Sweep<'a> {
         if components.len() < saddles.len() {
             components.resize(saddles.len(), [UNSET; 4]);
         }
+        // a saddle of `k` different components gives `k - 1` merges
+        let mut merges = 0;
         match self.only_cycles {
             None => {
                 let mut cycles = std::mem::take(&mut self.cycles);
                 for (ids, &p) in components.iter_mut().zip(saddles) {
                     let p = p as usize;
-                    let repeats = self.saddle_components(p, ids);
+                    let (count, repeats) = self.saddle_components(p, ids);
+                    merges += count - 1;
                     if self.mark_cycles && repeats {
                         set_bit(&mut cycles, p);
                     }
@@ -865,19 +892,23 @@ impl<'a> Sweep<'a> {
                     while bits != 0 {
                         let i = w * 64 + bits.trailing_zeros() as usize;
                         bits &= bits - 1;
-                        self.saddle_components(saddles[i] as usize, &mut components[i]);
+                        let (count, _) =
+                            self.saddle_components(saddles[i] as usize, &mut components[i]);
+                        merges += count - 1;
                     }
                 }
             }
         }
         self.components = components;
+        self.merge_count = merges;
     }
 
     /// Writes into `ids` the different components that saddle `p`'s runs descend to, [`UNSET`]
     /// after the last (in place: a record put together on the stack and then copied costs a failed
-    /// store-to-load forwarding per saddle); returns whether two runs share one.
+    /// store-to-load forwarding per saddle); returns how many there are, and whether two runs share
+    /// one.
     #[inline(always)]
-    fn saddle_components(&mut self, p: usize, ids: &mut [u32; 4]) -> bool {
+    fn saddle_components(&mut self, p: usize, ids: &mut [u32; 4]) -> (usize, bool) {
         let (table, offsets, flip) = (self.table, self.image.offsets, self.flip);
         let masks = &self.image.masks[..];
         *ids = [UNSET; 4];
@@ -904,7 +935,7 @@ impl<'a> Sweep<'a> {
                 count += 1;
             }
         }
-        count < runs
+        (count, count < runs)
     }
 
     /// Lists the saddles' merges in this sweep's order (`order` forward, or backwards in the
@@ -913,10 +944,12 @@ impl<'a> Sweep<'a> {
     fn list_merges(&mut self, order: &[u64], saddles: &[u32]) {
         let mut merges = std::mem::take(&mut self.merges);
         // without branches on what is read (they would wait for each read in turn): every saddle
-        // writes three merges, the count grows by its number of merges; every merge is written
-        // before it is read, so the buffer only grows
-        if merges.len() < 3 * order.len() {
-            merges.resize(3 * order.len(), Merge::default());
+        // writes three merges at the count so far, the count grows by its number of merges, so no
+        // write lands past the last merge plus one ([`Self::list_components`] counted them: a
+        // buffer of three per saddle would fault in three times the pages on noise). Every merge
+        // is written before it is read, so the buffer only grows
+        if merges.len() <= self.merge_count {
+            merges.resize(self.merge_count + 1, Merge::default());
         }
         let components = &self.components;
         let reverse = self.flip != 0;
@@ -959,6 +992,7 @@ impl<'a> Sweep<'a> {
                 len += (b != UNSET) as usize;
             }
         }
+        debug_assert_eq!(len, self.merge_count, "merges listed and counted");
         self.merges = merges;
         self.merge_count = len;
         self.kept = kept;
@@ -1160,15 +1194,46 @@ pub fn persistence_pairs_with(
     if values.is_empty() {
         return vec![Vec::new(), Vec::new()];
     }
-    let mut image = Padded::new(
-        values,
-        height,
-        width,
-        superlevel,
-        take_buffers(&IMAGE_BUFFERS),
-    );
-    let first = image.masks_and_saddles(primal.table());
-    image.sort_saddles();
+    let two_threads = rayon::current_num_threads() > 1;
+    let mut sweep_buffers: [SweepBuffers; 2] = take_buffers(&SWEEP_BUFFERS);
+    let stride = width + 2;
+    let prepare = |buffers: ImageBuffers| {
+        let mut image = Padded::new(values, height, width, superlevel, buffers);
+        let first = image.masks_and_saddles(primal.table());
+        (image, first)
+    };
+    // with a second thread, it lays out both sweeps' labels (forward, reverse) while this one
+    // prepares the image
+    let ahead = two_threads && height * width >= AHEAD_PIXELS;
+    let (mut image, first) = if ahead {
+        let [forward, reverse] = &mut sweep_buffers;
+        rayon::join(
+            || prepare(take_buffers(&IMAGE_BUFFERS)),
+            || {
+                forward.lay_out_labels(stride, height, false);
+                reverse.lay_out_labels(stride, height, true);
+            },
+        )
+        .0
+    } else {
+        prepare(take_buffers(&IMAGE_BUFFERS))
+    };
+    // on two threads (when there are two, and enough work to pay for the hand-over) the sweeps run
+    // side by side; the second thread makes room for their components while this one sorts
+    let side_by_side = two_threads && image.saddles.len() > 1 << 15;
+    if side_by_side {
+        let saddles = image.saddles.len();
+        let [forward, reverse] = &mut sweep_buffers;
+        rayon::join(
+            || image.sort_saddles(),
+            || {
+                forward.make_room_for(saddles);
+                reverse.make_room_for(saddles);
+            },
+        );
+    } else {
+        image.sort_saddles();
+    }
     let mut cycles = std::mem::take(&mut image.cycles);
     let cells = image.keys.len();
     let image_ref = &image;
@@ -1187,14 +1252,18 @@ pub fn persistence_pairs_with(
             death_index: Some(death_index),
         };
 
-    // one sweep: it marks the saddles that close cycles in `mark` when given it, and skips the
-    // saddles not marked in `only` when given it
+    // one sweep, with `buffers`: it marks the saddles that close cycles in `mark` when given it,
+    // and skips the saddles not marked in `only` when given it
     let sweep_pairs = |reverse: bool,
+                       buffers: &mut SweepBuffers,
                        mut mark: Option<&mut Vec<u64>>,
                        only: Option<&[u64]>,
                        convert: &PairsOf| {
         let conn = if reverse { dual } else { primal };
-        let mut sweep = Sweep::new(image_ref, conn, reverse, take_buffers(&SWEEP_BUFFERS));
+        if !ahead {
+            buffers.lay_out_labels(stride, height, reverse);
+        }
+        let mut sweep = Sweep::new(image_ref, conn, reverse, std::mem::take(buffers));
         if let Some(cycles) = mark.as_deref_mut() {
             sweep.mark_cycles = true;
             sweep.cycles = std::mem::take(cycles);
@@ -1205,7 +1274,7 @@ pub fn persistence_pairs_with(
         if let Some(cycles) = mark {
             *cycles = std::mem::take(&mut sweep.cycles);
         }
-        keep_buffers(&SWEEP_BUFFERS, sweep.into_buffers(), cells);
+        *buffers = sweep.into_buffers();
         pairs
     };
     let h0_pairs = |pairs: &[(u64, u64)]| {
@@ -1226,22 +1295,39 @@ pub fn persistence_pairs_with(
             .map(|&(saddle, creator)| pair(pixel(!saddle), pixel(!creator)))
             .collect::<Vec<_>>()
     };
-    // on two threads (when there are two, and enough work to pay for the hand-over) the sweeps run
-    // side by side. On one, the second sweep skips the saddles that the first found not to close
-    // cycles; the sweep of the 8-connectivity (fewer components, so fewer saddles that merge) goes
-    // second: H0 for T, H1 for V
-    let (h0, h1) = if image.saddles.len() > 1 << 15 && rayon::current_num_threads() > 1 {
+    // side by side, or one after the other: then the second sweep skips the saddles that the first
+    // found not to close cycles; the sweep of the 8-connectivity (fewer components, so fewer
+    // saddles that merge) goes second: H0 for T, H1 for V. On one thread both sweeps use the same
+    // buffers; when the labels were laid out ahead, each its own
+    let (h0, h1) = if side_by_side {
+        let [forward, reverse] = &mut sweep_buffers;
         rayon::join(
-            || sweep_pairs(false, None, None, &h0_pairs),
-            || sweep_pairs(true, None, None, &h1_pairs),
+            || sweep_pairs(false, forward, None, None, &h0_pairs),
+            || sweep_pairs(true, reverse, None, None, &h1_pairs),
         )
-    } else if primal == Connectivity::Eight {
-        let h1 = sweep_pairs(true, Some(&mut cycles), None, &h1_pairs);
-        (sweep_pairs(false, None, Some(&cycles), &h0_pairs), h1)
     } else {
-        let h0 = sweep_pairs(false, Some(&mut cycles), None, &h0_pairs);
-        (h0, sweep_pairs(true, None, Some(&cycles), &h1_pairs))
+        let slot = |reverse: bool| usize::from(ahead && reverse);
+        let mut run = |reverse: bool,
+                       mark: Option<&mut Vec<u64>>,
+                       only: Option<&[u64]>,
+                       convert: &PairsOf| {
+            sweep_pairs(
+                reverse,
+                &mut sweep_buffers[slot(reverse)],
+                mark,
+                only,
+                convert,
+            )
+        };
+        if primal == Connectivity::Eight {
+            let h1 = run(true, Some(&mut cycles), None, &h1_pairs);
+            (run(false, None, Some(&cycles), &h0_pairs), h1)
+        } else {
+            let h0 = run(false, Some(&mut cycles), None, &h0_pairs);
+            (h0, run(true, None, Some(&cycles), &h1_pairs))
+        }
     };
+    keep_buffers(&SWEEP_BUFFERS, sweep_buffers, cells);
     image.cycles = cycles;
     keep_buffers(&IMAGE_BUFFERS, image.into_buffers(), cells);
     vec![h0, h1]

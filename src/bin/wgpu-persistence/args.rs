@@ -287,8 +287,9 @@ pub(crate) struct TimeArgs {
     /// Number of untimed runs first: the first allocates the workspace and compiles the pipelines;
     /// the next let the process's allocator settle (glibc's malloc raises its mmap and trim
     /// thresholds over the first few calls, and until then the large result vectors fault in fresh
-    /// pages on every call: about 1,600 page faults a call on a 1024x1024 noise image).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    /// pages on every call: about 1,600 page faults a call on a 1024x1024 noise image). `0` times
+    /// the first call of the process too, as a one-shot `diagram` pays it (not with `--loss`).
+    #[arg(long, default_value_t = 3)]
     pub(crate) warmup: u32,
     /// Time the topological loss with this prior and its gradient map instead of the diagram alone:
     /// end to end, from the host array to the gradient on the host (superlevel, as the loss is).

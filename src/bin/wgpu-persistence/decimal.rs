@@ -15,6 +15,14 @@ pub(crate) fn push_f32(out: &mut Vec<u8>, v: f32) {
     }
     let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(v).as_bytes();
+    // the case of most data, taken first without looking at the text: between 1e-4 and 1e7 zmij
+    // writes no exponent, and a value with bits below 2^-15 is no whole number (no `.0` to drop)
+    // and has too fine a fraction to lie halfway between two decimals of at most 12 places (see
+    // `binary_exponent`): zmij's text is Display's
+    if (1e-4..1e7).contains(&v.abs()) && binary_exponent(v).is_some_and(|e| e < -15) {
+        out.extend_from_slice(text);
+        return;
+    }
     // the common case: no exponent, and no tie to round (see `binary_exponent`): zmij's text, less
     // the `.0` of a whole number, is Display's
     if !text.contains(&b'e') {

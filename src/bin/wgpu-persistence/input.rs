@@ -125,15 +125,23 @@ fn load_file(path: &Path) -> CliResult<Loaded> {
             )))
         }
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read '{name}': {e}")))?;
-    match format {
-        None => npy::read_f32(&bytes)
+    let cannot_read = |e: std::io::Error| fail(format!("cannot read '{name}': {e}"));
+    let Some(format) = format else {
+        // into the array as it is read, not into a copy of the whole file first
+        let file = std::fs::File::open(path).map_err(cannot_read)?;
+        return npy::read_f32(std::io::BufReader::new(file))
             .map(|(values, exact)| (values, None, exact))
-            .map_err(|e| fail(format!("'{name}': {e}"))),
-        Some(ImageFormat::Tiff) => {
+            .map_err(|e| match e {
+                npy::ReadError::Io(e) => cannot_read(e),
+                npy::ReadError::Invalid(e) => fail(format!("'{name}': {e}")),
+            });
+    };
+    let bytes = std::fs::read(path).map_err(cannot_read)?;
+    match format {
+        ImageFormat::Tiff => {
             decode_tiff(&bytes, &name).map(|(values, scale)| (values, scale, None))
         }
-        Some(format) => {
+        format => {
             decode_image(&bytes, format, &name).map(|(values, scale)| (values, Some(scale), None))
         }
     }

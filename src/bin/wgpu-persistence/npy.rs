@@ -1,6 +1,8 @@
 //! Reading `.npy` files of the pixel types the library accepts, without trusting the header's shape
 //! for an allocation before the file is known to hold that much data.
 
+use std::io::{Read, Seek, SeekFrom};
+
 use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyExt, ReadableElement};
 use wgpu_persistence::Pixel;
@@ -42,6 +44,31 @@ impl Dtype {
     }
 }
 
+/// Why a `.npy` file could not be read: the file itself, or what it holds.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    Invalid(String),
+}
+
+impl From<String> for ReadError {
+    fn from(why: String) -> Self {
+        ReadError::Invalid(why)
+    }
+}
+
+impl From<&str> for ReadError {
+    fn from(why: &str) -> Self {
+        ReadError::Invalid(why.into())
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
 /// What the CLI needs from the header: the type, the shape, where the data start.
 struct Header {
     descr: String,
@@ -50,9 +77,16 @@ struct Header {
 }
 
 /// Read a `.npy` file of any supported dtype as `f32` (converted as the library converts), and for
-/// `float64` and `int32` files whose values `f32` cannot all hold, the exact values too.
-pub fn read_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), String> {
-    let header = parse_header(bytes)?;
+/// `float64` and `int32` files whose values `f32` cannot all hold, the exact values too. The data
+/// are read from `file` straight into the array (a first copy of the whole file would fault in
+/// as many fresh pages again).
+pub fn read_f32(
+    mut file: impl Read + Seek,
+) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), ReadError> {
+    let len = file.seek(SeekFrom::End(0))?;
+    file.rewind()?;
+    let bytes = read_header_bytes(&mut file, len)?;
+    let header = parse_header(&bytes)?;
     let dtype = Dtype::from_descr(&header.descr).ok_or_else(|| {
         format!(
             "unsupported dtype '{}' (supported: {SUPPORTED})",
@@ -64,29 +98,48 @@ pub fn read_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), Stri
         .iter()
         .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| format!("shape {:?} is too large", header.shape))?;
-    let available = bytes.len() - header.data_offset;
+    let available = usize::try_from(len)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(header.data_offset);
     if needed > available {
         return Err(format!(
             "truncated .npy file: shape {:?} of '{}' needs {needed} bytes of data, the file has {available}",
             header.shape, header.descr
-        ));
+        )
+        .into());
     }
-    match dtype {
+    file.rewind()?;
+    Ok(match dtype {
         // as it is: no second copy of a large image
-        Dtype::F32 => read::<f32>(bytes).map(|values| (values, None)),
-        Dtype::F64 => convert::<f64>(bytes),
-        Dtype::U8 => convert::<u8>(bytes),
-        Dtype::U16 => convert::<u16>(bytes),
-        Dtype::I16 => convert::<i16>(bytes),
-        Dtype::I32 => convert::<i32>(bytes),
-    }
+        Dtype::F32 => (read::<f32>(file)?, None),
+        Dtype::F64 => convert::<f64>(file)?,
+        Dtype::U8 => convert::<u8>(file)?,
+        Dtype::U16 => convert::<u16>(file)?,
+        Dtype::I16 => convert::<i16>(file)?,
+        Dtype::I32 => convert::<i32>(file)?,
+    })
+}
+
+/// The file's first bytes, up to the end of its header as the header's length gives it (fewer
+/// when the file ends before: [`parse_header`] says what is wrong).
+fn read_header_bytes(file: &mut impl Read, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.take(12).read_to_end(&mut bytes)?;
+    let header_len = match (bytes.get(6), bytes.get(8..12)) {
+        (Some(1), Some(&[a, b, ..])) => 10 + u64::from(u16::from_le_bytes([a, b])),
+        (Some(2 | 3), Some(&[a, b, c, d])) => 12 + u64::from(u32::from_le_bytes([a, b, c, d])),
+        _ => return Ok(bytes),
+    };
+    file.take(header_len.min(len).saturating_sub(bytes.len() as u64))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The values as `f32`, and as `f64` where some of them are not exact in `f32`.
 fn convert<T: ReadableElement + Pixel>(
-    bytes: &[u8],
+    file: impl Read,
 ) -> Result<(ArrayD<f32>, Option<ArrayD<f64>>), String> {
-    let values = read::<T>(bytes)?;
+    let values = read::<T>(file)?;
     let rounded = values.mapv(Pixel::to_f32);
     let exact = (!T::EXACT_IN_F32
         && values
@@ -97,8 +150,8 @@ fn convert<T: ReadableElement + Pixel>(
     Ok((rounded, exact))
 }
 
-fn read<T: ReadableElement>(bytes: &[u8]) -> Result<ArrayD<T>, String> {
-    ArrayD::<T>::read_npy(bytes).map_err(|e| format!("invalid .npy file: {e}"))
+fn read<T: ReadableElement>(file: impl Read) -> Result<ArrayD<T>, String> {
+    ArrayD::<T>::read_npy(file).map_err(|e| format!("invalid .npy file: {e}"))
 }
 
 fn parse_header(bytes: &[u8]) -> Result<Header, String> {

@@ -84,7 +84,15 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
         Some(loss) => loss.options(),
         None => options(&args.compute, false),
     };
-    let (mut diagrams, _) = compute(&ctx, &input, &options)?;
+    if args.warmup == 0 && loss.is_some() {
+        return Err(fail(
+            "--warmup 0 times the first call of the process, which computes the diagram: not with \
+             --loss",
+        ));
+    }
+    let start = Instant::now();
+    let (mut diagrams, first) = compute(&ctx, &input, &options)?;
+    let first_seconds = start.elapsed().as_secs_f64();
     let resident = match (&loss, args.resident) {
         (Some(loss), true) => Some(ResidentStep::new(&ctx, &input.values, loss)?),
         _ => None,
@@ -93,6 +101,12 @@ pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
     let mut seconds = Vec::with_capacity(args.repeat as usize);
     let mut stages: Vec<[f64; 3]> = Vec::new();
     let mut kernels: Vec<Vec<KernelTime>> = Vec::new();
+    // without warm-up the first call is the first timed one: its buffers and pipelines are new
+    if args.warmup == 0 {
+        seconds.push(first_seconds);
+        stages.extend(first.stage_seconds);
+        kernels.extend(first.kernel_seconds);
+    }
     // the warm-up runs after the first are runs like the timed ones, whose figures are dropped
     for run in 1..args.warmup + args.repeat {
         if run == args.warmup {
