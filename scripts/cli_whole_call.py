@@ -38,10 +38,11 @@ def whole_call(cli, path, fmt, out):
 
 
 def in_process(cli, path, extra):
-    """`median_s` of one `time` call."""
-    res = subprocess.run([cli, "time", path, "--backend", "cpu", *extra], check=True,
+    """`median_s` of one `time` call, or None where the binary refuses it (one from before
+    `--warmup 0`)."""
+    res = subprocess.run([cli, "time", path, "--backend", "cpu", *extra],
                          capture_output=True, text=True)
-    return json.loads(res.stdout)["median_s"]
+    return json.loads(res.stdout)["median_s"] if res.returncode == 0 else None
 
 
 def main():
@@ -66,8 +67,9 @@ def main():
             figures["first"].append(in_process(args.cli, path, ["--warmup", "0", "--repeat", "1"]))
         rows = int(subprocess.run(["wc", "-l", out + ".csv"], capture_output=True, text=True)
                    .stdout.split()[0]) - 1
-    median = {k: statistics.median(v) for k, v in figures.items()}
-    low = {k: min(v) for k, v in figures.items()}
+    figures = {k: [x for x in v if x is not None] for k, v in figures.items()}
+    median = {k: statistics.median(v) for k, v in figures.items() if v}
+    low = {k: min(v) for k, v in figures.items() if v}
     version = subprocess.run([args.cli, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{version}; {os.cpu_count()} cores; {args.rounds} alternated rounds; "
           f"1024x1024 uniform noise, {rows} pairs")
@@ -80,10 +82,13 @@ def main():
         "first": "in process, first call of a process (`time --warmup 0 --repeat 1`)",
     }
     for key, name in names.items():
-        print(f"| {name} | {median[key] * 1e3:.1f} ms | {low[key] * 1e3:.1f} ms |")
+        if key in median:
+            print(f"| {name} | {median[key] * 1e3:.1f} ms | {low[key] * 1e3:.1f} ms |")
     for fmt in ("csv", "json"):
-        print(f"{fmt.upper()}: whole call / warm in-process = {median[fmt] / median['warm']:.2f}; "
-              f"whole call / first call in process = {median[fmt] / median['first']:.2f}")
+        line = f"{fmt.upper()}: whole call / warm in-process = {median[fmt] / median['warm']:.2f}"
+        if "first" in median:
+            line += f"; whole call / first call in process = {median[fmt] / median['first']:.2f}"
+        print(line)
     return 0
 
 
