@@ -1195,6 +1195,8 @@ pub fn persistence_pairs_with(
         return vec![Vec::new(), Vec::new()];
     }
     let two_threads = rayon::current_num_threads() > 1;
+    // every buffer is taken from (and kept for) the calling thread, whichever threads use them
+    let image_buffers: ImageBuffers = take_buffers(&IMAGE_BUFFERS);
     let mut sweep_buffers: [SweepBuffers; 2] = take_buffers(&SWEEP_BUFFERS);
     let stride = width + 2;
     let prepare = |buffers: ImageBuffers| {
@@ -1208,7 +1210,7 @@ pub fn persistence_pairs_with(
     let (mut image, first) = if ahead {
         let [forward, reverse] = &mut sweep_buffers;
         rayon::join(
-            || prepare(take_buffers(&IMAGE_BUFFERS)),
+            || prepare(image_buffers),
             || {
                 forward.lay_out_labels(stride, height, false);
                 reverse.lay_out_labels(stride, height, true);
@@ -1216,7 +1218,7 @@ pub fn persistence_pairs_with(
         )
         .0
     } else {
-        prepare(take_buffers(&IMAGE_BUFFERS))
+        prepare(image_buffers)
     };
     // on two threads (when there are two, and enough work to pay for the hand-over) the sweeps run
     // side by side; the second thread makes room for their components while this one sorts
