@@ -288,12 +288,17 @@ impl SweepBuffers {
         }
     }
 
-    /// Room for the components of `saddles` saddles, faulted in ([`Sweep::list_components`] writes
-    /// every record before it reads it, so their values do not matter).
+    /// Room for the components of `saddles` saddles, faulted in ahead of [`Sweep::list_components`].
     fn make_room_for(&mut self, saddles: usize) {
-        if self.components.len() < saddles {
-            self.components.resize(saddles, [UNSET; 4]);
-        }
+        make_room_for_components(&mut self.components, saddles);
+    }
+}
+
+/// Grows `components` to at least `saddles` records. Every record is written before it is read,
+/// so their values do not matter and the buffer only grows.
+fn make_room_for_components(components: &mut Vec<[u32; 4]>, saddles: usize) {
+    if components.len() < saddles {
+        components.resize(saddles, [UNSET; 4]);
     }
 }
 
@@ -544,7 +549,8 @@ struct Sweep<'a> {
     /// The different components that the runs of each saddle (`image.saddles[i]`) descend to,
     /// [`UNSET`] after the last; not written for a skipped saddle ([`Self::list_components`]).
     components: Vec<[u32; 4]>,
-    /// The merges in this sweep's order: the first `merge_count` ([`Self::list_merges`]).
+    /// The merges in this sweep's order ([`Self::list_merges`]): the first `merge_count`, as many
+    /// as [`Self::list_components`] counted.
     merges: Vec<Merge>,
     merge_count: usize,
     /// `(age of the saddle, age of the creator of the component that dies there)` ([`Self::run`]).
@@ -865,10 +871,7 @@ impl<'a> Sweep<'a> {
     /// last.
     fn list_components(&mut self, saddles: &[u32]) {
         let mut components = std::mem::take(&mut self.components);
-        // every record is written before it is read: the buffer only grows
-        if components.len() < saddles.len() {
-            components.resize(saddles.len(), [UNSET; 4]);
-        }
+        make_room_for_components(&mut components, saddles.len());
         // a saddle of `k` different components gives `k - 1` merges
         let mut merges = 0;
         match self.only_cycles {
@@ -994,7 +997,6 @@ impl<'a> Sweep<'a> {
         }
         debug_assert_eq!(len, self.merge_count, "merges listed and counted");
         self.merges = merges;
-        self.merge_count = len;
         self.kept = kept;
     }
 

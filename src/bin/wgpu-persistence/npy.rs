@@ -57,12 +57,6 @@ impl From<String> for ReadError {
     }
 }
 
-impl From<&str> for ReadError {
-    fn from(why: &str) -> Self {
-        ReadError::Invalid(why.into())
-    }
-}
-
 impl From<std::io::Error> for ReadError {
     fn from(e: std::io::Error) -> Self {
         ReadError::Io(e)
@@ -125,13 +119,10 @@ pub fn read_f32(
 fn read_header_bytes(file: &mut impl Read, len: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(12).read_to_end(&mut bytes)?;
-    let header_len = match (bytes.get(6), bytes.get(8..12)) {
-        (Some(1), Some(&[a, b, ..])) => 10 + u64::from(u16::from_le_bytes([a, b])),
-        (Some(2 | 3), Some(&[a, b, c, d])) => 12 + u64::from(u32::from_le_bytes([a, b, c, d])),
-        _ => return Ok(bytes),
-    };
-    file.take(header_len.min(len).saturating_sub(bytes.len() as u64))
-        .read_to_end(&mut bytes)?;
+    if let Ok((_, end)) = header_span(&bytes) {
+        file.take((end as u64).min(len).saturating_sub(bytes.len() as u64))
+            .read_to_end(&mut bytes)?;
+    }
     Ok(bytes)
 }
 
@@ -154,7 +145,9 @@ fn read<T: ReadableElement>(file: impl Read) -> Result<ArrayD<T>, String> {
     ArrayD::<T>::read_npy(file).map_err(|e| format!("invalid .npy file: {e}"))
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+/// Where the header's text starts and ends, from the file's first 10 (version 1) or 12 bytes; the
+/// end is not checked against the bytes there are.
+fn header_span(bytes: &[u8]) -> Result<(usize, usize), String> {
     if !bytes.starts_with(MAGIC) || bytes.len() < 10 {
         return Err("not a .npy file (missing the \\x93NUMPY magic string)".into());
     }
@@ -166,10 +159,15 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
         },
         v => return Err(format!("unsupported .npy format version {v}")),
     };
-    let end = start
-        .checked_add(len)
-        .filter(|&end| end <= bytes.len())
-        .ok_or("truncated .npy header")?;
+    let end = start.checked_add(len).ok_or("truncated .npy header")?;
+    Ok((start, end))
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+    let (start, end) = header_span(bytes)?;
+    if end > bytes.len() {
+        return Err("truncated .npy header".into());
+    }
     let text =
         std::str::from_utf8(&bytes[start..end]).map_err(|_| "the .npy header is not text")?;
     Ok(Header {
