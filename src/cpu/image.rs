@@ -588,6 +588,14 @@ impl<'a> Sweep<'a> {
             kept,
         } = buffers;
         debug_assert_eq!(label.len(), image.keys.len(), "labels laid out");
+        // pad cells labelled for the other direction would send the reverse sweep's walks past
+        // the border (they would never end): fail here instead
+        let pad = if reverse { EXTERIOR } else { UNSET };
+        debug_assert!(
+            [label.first(), label.last()] == [Some(&pad); 2],
+            "labels laid out for the {} sweep",
+            if reverse { "reverse" } else { "forward" }
+        );
         // ids 0 (unset) and 1 (the exterior, the oldest of all) are reserved
         parent.clear();
         parent.extend([UNSET, EXTERIOR]);
