@@ -10,10 +10,8 @@ use ndarray::{ArrayView, Dimension};
 use crate::diagram::{Backend, Diagram};
 use crate::gpu::{CapacityOverride, GpuEngine, RunStats};
 use crate::input::{Pixel, Stack};
-use crate::loss::{
-    batch_loss, batch_terms, BatchLossResult, LossResult, LossTerms, TopologicalLoss,
-};
-use crate::options::Options;
+use crate::loss::{batch_loss, batch_terms, BatchLossResult, LossResult, LossTerms};
+use crate::options::{Options, TopologicalLoss};
 use crate::pipeline::{first, Pipeline};
 use crate::resident::ResidentPlan;
 use crate::{Error, Result};
@@ -176,7 +174,8 @@ impl Context {
     }
 
     /// A context on a device the caller already has (a training stack's or a renderer's). WebGPU's
-    /// default limits suffice (no kernel binds more than 9 storage buffers). Every binding but the
+    /// default limits suffice (no kernel binds more than 8 storage buffers, the default
+    /// `max_storage_buffers_per_shader_stage`, besides its uniform parameters). Every binding but the
     /// pair records holds at most 4 bytes per vertex of a graph of the batch (per pixel for the
     /// ranking), and the records (24 bytes each) are replaced by a compaction on the host where they
     /// would not fit; so the largest input is `max_storage_buffer_binding_size / 4` vertices per graph

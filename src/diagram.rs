@@ -71,11 +71,11 @@ impl PersistencePair {
     }
 }
 
-/// The persistence diagram of one image.
+/// The persistence diagram of one image or one volume.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Diagram {
-    /// Shape of the image (`[H, W]`).
+    /// Shape of the image (`[H, W]`) or the volume (`[D, H, W]`).
     pub shape: Vec<usize>,
     /// Pairs per homology dimension (`pairs[k]` for `H_k`), ordered by the death pixel's place in the
     /// filtration's total order, then the birth pixel's; essential classes last.

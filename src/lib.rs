@@ -40,10 +40,10 @@ pub use diagram::{Backend, Diagram, PersistencePair};
 pub use error::{Error, Result};
 pub use gpu::{KernelTime, RunStats};
 pub use input::{Pixel, Shape};
-pub use loss::{BatchLossResult, LossKind, LossResult, LossTerm, LossTerms, TopologicalLoss};
+pub use loss::{BatchLossResult, LossResult, LossTerm, LossTerms};
 /// The `ndarray` this crate takes views of: use it to build inputs, so the versions match.
 pub use ndarray;
-pub use options::{Construction, Filtration, Options};
+pub use options::{Construction, Filtration, LossKind, Options, TopologicalLoss};
 pub use repair::{repair, RepairOptions, RepairResult};
 pub use resident::{BufferAt, ResidentOutputs, ResidentPlan, ResidentStatus, MAX_RESIDENT_BETA};
 

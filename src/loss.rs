@@ -18,64 +18,9 @@ use crate::cpu::ports::loss_select::{last_pixel, missing};
 use crate::cpu::ports::loss_terms::loss_terms;
 use crate::diagram::Diagram;
 use crate::input::Stack;
-use crate::options::{Construction, Options};
+use crate::options::TopologicalLoss;
 use crate::pipeline::Pipeline;
 use crate::{Error, Result};
-
-/// Which penalty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LossKind {
-    /// `1 - pers^2` for the kept features, `pers^2` for the others (the paper's form).
-    #[default]
-    Squared,
-    /// `1 - pers` and `pers`.
-    L1,
-}
-
-/// A topological prior and how to penalise departures from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TopologicalLoss {
-    /// Prior Betti numbers `beta_0, beta_1` (more entries are ignored in 2D).
-    pub betti: Vec<usize>,
-    /// Squared (default) or L1.
-    pub kind: LossKind,
-    /// Weight per dimension (1 when absent).
-    pub weights: Vec<f32>,
-    /// Cell complex (V by default).
-    pub construction: Construction,
-}
-
-impl TopologicalLoss {
-    /// The squared loss with prior `betti`, unit weights, V construction.
-    pub fn new(betti: &[usize]) -> Self {
-        Self {
-            betti: betti.to_vec(),
-            kind: LossKind::Squared,
-            weights: vec![],
-            construction: Construction::V,
-        }
-    }
-
-    /// The diagram options this loss needs (superlevel, zero-persistence pairs dropped).
-    pub fn options(&self) -> Options {
-        Options::new(self.construction).superlevel()
-    }
-
-    /// Refuses weights that are NaN, infinite or negative.
-    pub(crate) fn check(&self) -> Result<()> {
-        match self.weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
-            Some(k) => Err(Error::InvalidArgument(format!(
-                "the loss weight of dimension {k} is {}: weights must be finite and non-negative",
-                self.weights[k]
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    fn weight(&self, k: usize) -> f32 {
-        self.weights.get(k).copied().unwrap_or(1.0)
-    }
-}
 
 /// One feature the loss acts on: a pair of the map's superlevel diagram, with persistence
 /// `|f[birth_index] - f[death_index]|` (an essential class dies at the pixel that enters last: the

@@ -1,14 +1,19 @@
-//! What to compute: construction, direction of the filtration, zero-persistence pairs.
+//! What to compute: construction, direction of the filtration, zero-persistence pairs; and the
+//! topological prior of a loss (its terms and gradient are computed in `loss.rs`).
+
+use crate::{Error, Result};
 
 /// The cell complex built on the pixel grid (see `docs/conventions.md`, section 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Construction {
-    /// Pixels are vertices; a cell enters with the max of its vertices (4-connected components).
+    /// Pixels are vertices; a cell enters with the max of its vertices (4-connected components;
+    /// 6-connected in a volume).
     /// Same diagrams as CubicalRipser's default and GUDHI's `CubicalComplex(vertices=...)`.
     #[default]
     V,
     /// Pixels are top cells; a lower cell enters with the min of the top cells around it
-    /// (8-connected components). Same diagrams as GUDHI's `CubicalComplex(top_dimensional_cells=...)`.
+    /// (8-connected components; 26-connected in a volume). Same diagrams as GUDHI's
+    /// `CubicalComplex(top_dimensional_cells=...)`.
     T,
     /// Pixels are vertices of the Freudenthal triangulation (each square split by its `(y,x)-(y+1,x+1)`
     /// diagonal), as TopologyLayer's `LevelSetLayer2D`.
@@ -72,5 +77,61 @@ impl Options {
     /// Whether the filtration is superlevel.
     pub fn is_superlevel(&self) -> bool {
         self.filtration == Filtration::Superlevel
+    }
+}
+
+/// Which penalty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LossKind {
+    /// `1 - pers^2` for the kept features, `pers^2` for the others (the paper's form).
+    #[default]
+    Squared,
+    /// `1 - pers` and `pers`.
+    L1,
+}
+
+/// A topological prior and how to penalise departures from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopologicalLoss {
+    /// Prior Betti numbers `beta_0, beta_1` (more entries are ignored in 2D).
+    pub betti: Vec<usize>,
+    /// Squared (default) or L1.
+    pub kind: LossKind,
+    /// Weight per dimension (1 when absent).
+    pub weights: Vec<f32>,
+    /// Cell complex (V by default).
+    pub construction: Construction,
+}
+
+impl TopologicalLoss {
+    /// The squared loss with prior `betti`, unit weights, V construction.
+    pub fn new(betti: &[usize]) -> Self {
+        Self {
+            betti: betti.to_vec(),
+            kind: LossKind::Squared,
+            weights: vec![],
+            construction: Construction::V,
+        }
+    }
+
+    /// The diagram options this loss needs (superlevel, zero-persistence pairs dropped).
+    pub fn options(&self) -> Options {
+        Options::new(self.construction).superlevel()
+    }
+
+    /// Refuses weights that are NaN, infinite or negative.
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+            Some(k) => Err(Error::InvalidArgument(format!(
+                "the loss weight of dimension {k} is {}: weights must be finite and non-negative",
+                self.weights[k]
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The weight of dimension `k` (1 when absent).
+    pub(crate) fn weight(&self, k: usize) -> f32 {
+        self.weights.get(k).copied().unwrap_or(1.0)
     }
 }

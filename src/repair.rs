@@ -33,7 +33,7 @@ use ndarray::{Array, ArrayView, Dimension, Ix2, RemoveAxis, Zip};
 use crate::context::Context;
 use crate::diagram::Diagram;
 use crate::error::{Error, Result};
-use crate::loss::TopologicalLoss;
+use crate::options::TopologicalLoss;
 
 /// The threshold at which repair judges the topology of the map.
 pub const THRESHOLD: f32 = 0.5;

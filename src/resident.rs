@@ -13,8 +13,9 @@ use crate::gpu::resident::{
 use crate::gpu::{GpuEngine, RunStats};
 use crate::input::{Domain, Shape};
 use crate::layout::{CONTROL_WORDS, C_PAIRS};
-use crate::loss::{check_priors, TopologicalLoss};
+use crate::loss::check_priors;
 use crate::options::Options;
+use crate::options::TopologicalLoss;
 use crate::pipeline::volume_diagrams;
 use crate::{Error, Result};
 

@@ -814,6 +814,24 @@ fn timings_and_loss_timing() {
         &run(&["time", "-b", "cpu", "--loss", "one"]),
         &["--loss", "'one'"],
     );
+
+    // without an input, time --loss takes the bundled sample as `loss` takes an 8-bit image:
+    // scaled to [0, 1] (the same order, so the pair counts of the sample's superlevel diagram)
+    let r = run_ok(&["time", "-b", "cpu", "--loss", "1,0", "--repeat", "1"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    let diagram = run_ok(&["diagram", "-b", "cpu", "--superlevel"]);
+    let want: Vec<usize> = (0..2)
+        .map(|k| {
+            let dim = format!("{k},");
+            diagram
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with(&dim))
+                .count()
+        })
+        .collect();
+    assert!(want[0] > 1 && want[1] > 0, "the sample has features");
+    assert_eq!(v["pairs"], serde_json::json!(want));
 }
 
 #[test]

@@ -18,8 +18,8 @@ use super::workspace::{Workspace, CONTROL_BYTES};
 use crate::diagram::RawPair;
 use crate::input::{Domain, Shape};
 use crate::layout::{self, CountParams, CONTROL_WORDS, C_HOOKS, C_PAIRS, C_ROUNDS, C_TARGET, NONE};
-use crate::loss::TopologicalLoss;
 use crate::options::Options;
+use crate::options::TopologicalLoss;
 use crate::{Error, Result};
 
 /// Bytes of the status the host maps: both graphs' control words, the stamp (padded), the loss's

@@ -8,7 +8,7 @@ use super::buffers::{storage, uniform};
 use super::kernels::{whole, Kernels};
 use super::workspace::{scan_levels, ScanLevel, Workspace};
 use crate::layout::{self, LossParams, Prior, Selection, Term, LOSS_L1, LOSS_SQUARED};
-use crate::loss::{LossKind, TopologicalLoss};
+use crate::options::{LossKind, TopologicalLoss};
 
 /// One graph's loss buffers and bind groups.
 pub(crate) struct LossGraph {

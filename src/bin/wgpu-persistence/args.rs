@@ -293,6 +293,8 @@ pub(crate) struct TimeArgs {
     pub(crate) warmup: u32,
     /// Time the topological loss with this prior and its gradient map instead of the diagram alone:
     /// end to end, from the host array to the gradient on the host (superlevel, as the loss is).
+    /// The input is read as `loss` reads a map: an 8- or 16-bit image, the bundled sample too, is
+    /// scaled to [0, 1].
     #[arg(long, value_name = "B0,B1")]
     pub(crate) loss: Option<String>,
     /// With `--loss` and `--batch` on the GPU: time one training step on the device instead (a
@@ -333,9 +335,10 @@ impl From<ConstructionArg> for Construction {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum BackendArg {
-    /// The GPU when an adapter is found, else the CPU.
+    /// A hardware GPU when one is found, else the CPU (a software adapter such as llvmpipe is
+    /// skipped: the CPU backend is faster); WGPU_PERSISTENCE_BACKEND can change what it means.
     Auto,
-    /// The GPU, or an error when there is no adapter.
+    /// Any GPU adapter, a software one too, or an error when there is none.
     Gpu,
     /// The native CPU backend.
     Cpu,

@@ -82,10 +82,18 @@ pub(crate) fn load_input(path: Option<&Path>, batch: bool) -> CliResult<Input> {
 }
 
 /// A probability map (or with `batch` a stack of them): a .npy as is, or a PNG/TIFF scaled to
-/// [0,1] (by 255 or 65535).
-pub(crate) fn load_map(path: &Path, batch: bool) -> CliResult<Input> {
-    let name = path.display().to_string();
-    let (values, full_scale, _) = load_file(path)?;
+/// [0,1] (by 255 or 65535); without a path, the bundled sample scaled so (`time --loss`).
+pub(crate) fn load_map(path: Option<&Path>, batch: bool) -> CliResult<Input> {
+    let (name, (values, full_scale)) = match path {
+        None => {
+            let (values, scale) = decode_image(SAMPLE_PNG, ImageFormat::Png, SAMPLE_NAME)?;
+            (SAMPLE_NAME.to_string(), (values, Some(scale)))
+        }
+        Some(path) => {
+            let (values, full_scale, _) = load_file(path)?;
+            (path.display().to_string(), (values, full_scale))
+        }
+    };
     let values = match full_scale {
         Some(scale) => values.mapv(|v| v / scale),
         None => values,

@@ -125,7 +125,7 @@ fn prepare(args: &PriorArgs) -> CliResult<(TopologicalLoss, Input)> {
     let mut loss = TopologicalLoss::new(&parse_betti(&args.betti)?);
     loss.kind = args.kind.into();
     loss.construction = args.construction.into();
-    Ok((loss, load_map(&args.input, args.batch)?))
+    Ok((loss, load_map(Some(&args.input), args.batch)?))
 }
 
 fn run_loss(args: &LossArgs) -> CliResult<()> {

@@ -10,7 +10,7 @@ use wgpu_persistence::{
 };
 
 use crate::args::TimeArgs;
-use crate::input::load_input;
+use crate::input::{load_input, load_map};
 use crate::output::write_output;
 use crate::{
     answered_by, compute, fail, open_context, options, parse_betti, print_timings, CliResult,
@@ -53,7 +53,12 @@ struct KernelReport {
 }
 
 pub(crate) fn run_time(args: &TimeArgs) -> CliResult<()> {
-    let input = load_input(args.compute.input.as_deref(), args.compute.batch)?;
+    // the loss takes a probability map, as `loss` reads it (an 8-bit or 16-bit image scaled to
+    // [0, 1]: the bundled sample too)
+    let input = match args.loss {
+        Some(_) => load_map(args.compute.input.as_deref(), args.compute.batch)?,
+        None => load_input(args.compute.input.as_deref(), args.compute.batch)?,
+    };
     let ctx = open_context(args.compute.backend)?;
     if args.kernel_timings && args.loss.is_some() {
         let _ = writeln!(

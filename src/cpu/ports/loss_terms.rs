@@ -1,6 +1,6 @@
 //! CPU port of `shaders/loss_terms.wgsl`: the numbers of one feature's term.
 
-use crate::loss::LossKind;
+use crate::options::LossKind;
 
 /// One feature's term: its share of the gradient at its birth and its death pixel, and its term of
 /// the loss, in the kernel's operations (products here, sums only in `loss_gather` and
