@@ -10,7 +10,9 @@ use ndarray::{ArrayView, Dimension};
 use crate::diagram::{Backend, Diagram};
 use crate::gpu::{CapacityOverride, GpuEngine, RunStats};
 use crate::input::{Pixel, Stack};
-use crate::loss::{batch_loss, batch_terms, BatchLossResult, LossResult, LossTerms};
+use crate::loss::{
+    batch_loss, batch_terms, check_exact_probabilities, BatchLossResult, LossResult, LossTerms,
+};
 use crate::options::{Options, TopologicalLoss};
 use crate::pipeline::{first, Pipeline};
 use crate::resident::ResidentPlan;
@@ -135,7 +137,12 @@ impl Context {
     pub fn with_backend(choice: BackendChoice) -> Result<Self> {
         let choice = match choice {
             BackendChoice::Auto => match std::env::var(BACKEND_VARIABLE) {
-                Ok(value) if !value.is_empty() => value.parse()?,
+                Ok(value) if !value.is_empty() => value.parse().map_err(|e| match e {
+                    Error::InvalidArgument(m) => {
+                        Error::InvalidArgument(format!("{BACKEND_VARIABLE}={value}: {m}"))
+                    }
+                    other => other,
+                })?,
                 _ => BackendChoice::Auto,
             },
             explicit => explicit,
@@ -309,7 +316,9 @@ impl Context {
     where
         D::Larger: ndarray::RemoveAxis + Dimension<Smaller = D>,
     {
-        let stack = Stack::item(map)?;
+        // a NaN is named first, as for every input
+        let stack = Stack::item(map.view())?;
+        check_exact_probabilities(&map)?;
         batch_loss::<D::Larger>(&self.pipeline(), &stack, std::slice::from_ref(prior))?.into_item(0)
     }
 
@@ -321,7 +330,9 @@ impl Context {
         maps: ArrayView<'_, T, D>,
         priors: &[TopologicalLoss],
     ) -> Result<BatchLossResult<D>> {
-        batch_loss(&self.pipeline(), &Stack::batch(maps)?, priors)
+        let stack = Stack::batch(maps.view())?;
+        check_exact_probabilities(&maps)?;
+        batch_loss(&self.pipeline(), &stack, priors)
     }
 
     /// What the loss of each map of a batch is made of (see [`TopologicalLoss::terms`]), with the
@@ -333,7 +344,9 @@ impl Context {
         maps: ArrayView<'_, T, D>,
         priors: &[TopologicalLoss],
     ) -> Result<Vec<(LossTerms, Diagram)>> {
-        batch_terms(&self.pipeline(), &Stack::batch(maps)?, priors)
+        let stack = Stack::batch(maps.view())?;
+        check_exact_probabilities(&maps)?;
+        batch_terms(&self.pipeline(), &stack, priors)
     }
 
     /// A [`ResidentPlan`] for the diagrams of `B x H x W` images or `B x D x H x W` volumes (`dims`)

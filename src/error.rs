@@ -69,8 +69,9 @@ pub enum Error {
     NotAProbability {
         /// Row-major linear index of the first value outside `[0, 1]`.
         index: usize,
-        /// That value.
-        value: f32,
+        /// That value (the input's own: a `f64` a hair above 1 that rounds to 1 as an `f32` is
+        /// still refused).
+        value: f64,
     },
     /// An invariant of an algorithm failed (a bug: please report it, with the input).
     #[error("internal error: {0}")]

@@ -9,7 +9,7 @@
 //! length zero: it costs `w_k` (`1 - 0^2`, `1 - 0`) and moves no pixel. The gradient reaches each pair's birth and death pixels only:
 //! `grad[birth_index] += dL/db`, `grad[death_index] += dL/dd`, summed per pixel in a fixed order.
 
-use ndarray::{Array, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
+use ndarray::{Array, ArrayView, Dimension, Ix2, Ix3, IxDyn, RemoveAxis};
 
 use crate::cpu::ports::loss_gather::{loss_gather, sorted_contributions};
 use crate::cpu::ports::loss_reduce::loss_reduce;
@@ -17,7 +17,7 @@ use crate::cpu::ports::loss_scatter::{loss_scatter, Entry};
 use crate::cpu::ports::loss_select::{last_pixel, missing};
 use crate::cpu::ports::loss_terms::loss_terms;
 use crate::diagram::Diagram;
-use crate::input::Stack;
+use crate::input::{Pixel, Stack};
 use crate::options::TopologicalLoss;
 use crate::pipeline::Pipeline;
 use crate::{Error, Result};
@@ -274,7 +274,30 @@ pub(crate) fn check_probabilities<'a>(values: impl IntoIterator<Item = &'a f32>)
         .enumerate()
         .find(|(_, v)| !(0.0..=1.0).contains(*v))
     {
-        Some((index, &value)) => Err(Error::NotAProbability { index, value }),
+        Some((index, &value)) => Err(Error::NotAProbability {
+            index,
+            value: f64::from(value),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// [`check_probabilities`] on the map's own values, for a pixel type that `f32` does not hold
+/// exactly (a `f64` of `1 + 1e-12` is no probability, though it rounds to `1.0`); for the others
+/// the check on the rounded values is the same.
+pub(crate) fn check_exact_probabilities<T: Pixel, D: Dimension>(
+    map: &ArrayView<'_, T, D>,
+) -> Result<()> {
+    if T::EXACT_IN_F32 {
+        return Ok(());
+    }
+    match map
+        .iter()
+        .map(|v| v.to_f64())
+        .enumerate()
+        .find(|(_, v)| !v.is_nan() && !(0.0..=1.0).contains(v))
+    {
+        Some((index, value)) => Err(Error::NotAProbability { index, value }),
         None => Ok(()),
     }
 }

@@ -93,11 +93,12 @@ pub enum LossKind {
 /// A topological prior and how to penalise departures from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopologicalLoss {
-    /// Prior Betti numbers `beta_0, beta_1` (more entries are ignored in 2D).
+    /// Prior Betti numbers `beta_0, beta_1[, beta_2]`: one to three (`beta_2` is ignored in 2D; a
+    /// missing one is 0).
     pub betti: Vec<usize>,
     /// Squared (default) or L1.
     pub kind: LossKind,
-    /// Weight per dimension (1 when absent).
+    /// Weight per dimension, at most three (1 when absent).
     pub weights: Vec<f32>,
     /// Cell complex (V by default).
     pub construction: Construction,
@@ -119,8 +120,22 @@ impl TopologicalLoss {
         Options::new(self.construction).superlevel()
     }
 
-    /// Refuses weights that are NaN, infinite or negative.
+    /// Refuses a prior of no Betti number or of more than three (`beta_0` to `beta_2`: the CLI's
+    /// `--betti` takes the same), more than three weights, and weights that are NaN, infinite or
+    /// negative.
     pub(crate) fn check(&self) -> Result<()> {
+        if self.betti.is_empty() || self.betti.len() > 3 {
+            return Err(Error::InvalidArgument(format!(
+                "a prior has one to three Betti numbers (beta_0, beta_1[, beta_2]), got {:?}",
+                self.betti
+            )));
+        }
+        if self.weights.len() > 3 {
+            return Err(Error::InvalidArgument(format!(
+                "a loss has at most three weights (one per dimension), got {}",
+                self.weights.len()
+            )));
+        }
         match self.weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
             Some(k) => Err(Error::InvalidArgument(format!(
                 "the loss weight of dimension {k} is {}: weights must be finite and non-negative",

@@ -658,6 +658,22 @@ fn unsupported_dtypes_and_corrupt_files_fail_without_panicking() {
     );
 }
 
+/// The CRC-32 of a PNG chunk (over its type and data).
+fn png_crc(bytes: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 #[test]
 fn grayscale_png_and_tiff_inputs_work_and_colour_is_rejected() {
     let dir = TempDir::new("png");
@@ -673,6 +689,27 @@ fn grayscale_png_and_tiff_inputs_work_and_colour_is_rejected() {
     );
     assert!(rows.len() > 1);
     assert_values_at_indices(&rows, &values, values.len());
+
+    // the same image with one grey level marked transparent (a tRNS chunk before IDAT): it decodes
+    // with an alpha channel, and its grey levels are still the image
+    let bytes = std::fs::read(&png8).expect("read png");
+    let idat = bytes
+        .windows(4)
+        .position(|w| w == b"IDAT")
+        .expect("an IDAT chunk")
+        - 4;
+    let mut chunk = b"tRNS\x00\x25".to_vec();
+    let crc = png_crc(&chunk);
+    chunk.splice(0..0, 2u32.to_be_bytes());
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let trns = dir.bytes(
+        "trns.png",
+        &[&bytes[..idat], &chunk, &bytes[idat..]].concat(),
+    );
+    assert_eq!(
+        run_ok(&["diagram", path_str(&trns), "-b", "cpu"]).stdout,
+        run_ok(&["diagram", path_str(&png8), "-b", "cpu"]).stdout
+    );
 
     let gray16 = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_fn(w, h, |x, y| {
         image::Luma([((x * 7919 + y * 104729) % 65536) as u16])
@@ -1041,6 +1078,28 @@ fn repair_closes_a_broken_ring() {
     assert!(r.stdout.contains("betti_before: 1,0"), "{}", r.stdout);
     assert!(r.stdout.contains("betti_after: 1,1"), "{}", r.stdout);
     assert!(r.stdout.contains("loss_before: ") && r.stdout.contains("loss_after: "));
+    assert!(!r.stderr.contains("not reached"), "{}", r.stderr);
+
+    // a constant map has no feature for the gradient to move: repair stops at once, and says so
+    // rather than asking for more steps
+    let flat = dir.npy("flat.npy", &Array2::from_elem((8, 8), 0.5f32));
+    let r = run_ok(&[
+        "repair",
+        path_str(&flat),
+        "--betti",
+        "1,1",
+        "-o",
+        path_str(&out),
+        "-b",
+        "cpu",
+    ]);
+    assert!(r.stdout.contains("steps: 0"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("not reached") && r.stderr.contains("gradient vanished"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("more --steps"), "{}", r.stderr);
 }
 
 #[test]

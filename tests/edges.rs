@@ -98,7 +98,7 @@ fn a_map_outside_zero_one_is_refused_by_loss_and_repair() {
             match ctx.topological_loss(map.view(), &prior) {
                 Err(Error::NotAProbability { index, value }) => {
                     assert_eq!(index, 13);
-                    assert!(value == bad);
+                    assert!(value == f64::from(bad));
                 }
                 other => panic!("{bad}: expected NotAProbability, got {other:?}"),
             }
@@ -134,6 +134,78 @@ fn a_map_outside_zero_one_is_refused_by_loss_and_repair() {
 }
 
 #[test]
+fn a_float64_map_a_hair_outside_zero_one_is_refused() {
+    // these round into [0, 1] as f32 values (1.0, -0.0): the check reads the map's own values
+    let prior = TopologicalLoss::new(&[1, 0]);
+    for bad in [1.0 + 1e-12, -1e-300] {
+        let mut map = Array2::from_elem((5, 5), 0.5f64);
+        map[[2, 3]] = bad;
+        let batch = map.clone().insert_axis(ndarray::Axis(0));
+        let ctx = Context::cpu();
+        let single = ctx.topological_loss(map.view(), &prior).map(|r| r.loss);
+        let batched = ctx
+            .topological_loss_batch(batch.view(), std::slice::from_ref(&prior))
+            .map(|r| r.losses);
+        let terms = ctx
+            .loss_terms_batch(batch.view(), std::slice::from_ref(&prior))
+            .map(|t| t.len());
+        for r in [single.map(|_| ()), batched.map(|_| ()), terms.map(|_| ())] {
+            match r {
+                Err(Error::NotAProbability { index, value }) => {
+                    assert_eq!((index, value), (13, bad));
+                }
+                other => panic!("{bad}: expected NotAProbability, got {other:?}"),
+            }
+        }
+        // the CLI reads a float64 .npy's own values too
+        let path = temp("hair.npy");
+        map.write_npy(std::fs::File::create(&path).expect("create"))
+            .expect("write");
+        let (ok, _, err) = run(cli().args([
+            "loss",
+            path.to_str().unwrap(),
+            "--betti",
+            "1,0",
+            "-b",
+            "cpu",
+        ]));
+        assert!(!ok, "{bad}");
+        assert!(
+            err.contains("linear index 13") && err.contains("row 2, column 3"),
+            "{bad}: {err}"
+        );
+    }
+    // 1.0 and 0.0 themselves are probabilities
+    let mut map = Array2::from_elem((5, 5), 0.5f64);
+    map[[2, 3]] = 1.0;
+    map[[1, 1]] = 0.0;
+    assert!(Context::cpu().topological_loss(map.view(), &prior).is_ok());
+}
+
+#[test]
+fn a_prior_has_one_to_three_betti_numbers_and_at_most_three_weights() {
+    let map = Array2::from_elem((4, 4), 0.5f32);
+    let ctx = Context::cpu();
+    for betti in [&[][..], &[1, 0, 0, 0][..]] {
+        match ctx.topological_loss(map.view(), &TopologicalLoss::new(betti)) {
+            Err(Error::InvalidArgument(m)) => assert!(m.contains("Betti numbers"), "{m}"),
+            other => panic!("betti {betti:?}: {other:?}"),
+        }
+    }
+    let mut prior = TopologicalLoss::new(&[1, 0]);
+    prior.weights = vec![1.0; 4];
+    match ctx.topological_loss(map.view(), &prior) {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("three weights"), "{m}"),
+        other => panic!("four weights: {other:?}"),
+    }
+    for betti in [&[1][..], &[1, 0, 0][..]] {
+        assert!(ctx
+            .topological_loss(map.view(), &TopologicalLoss::new(betti))
+            .is_ok());
+    }
+}
+
+#[test]
 fn nan_or_negative_weights_are_errors() {
     let map = Array2::from_elem((4, 4), 0.5f32);
     for w in [f32::NAN, -1.0, f32::INFINITY] {
@@ -144,6 +216,20 @@ fn nan_or_negative_weights_are_errors() {
             other => panic!("weight {w}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn a_bad_backend_variable_is_named_in_the_error() {
+    let (ok, _, err) = run(cli().env("WGPU_PERSISTENCE_BACKEND", "bogus").args([
+        "diagram",
+        "-o",
+        temp("bogus.csv").to_str().unwrap(),
+    ]));
+    assert!(!ok);
+    assert!(
+        err.contains("WGPU_PERSISTENCE_BACKEND=bogus") && err.contains("auto, gpu or cpu"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -139,6 +139,14 @@ fn every_kind_draws_every_input() {
     for b in 0..3 {
         check_png(&d.join(format!("b_{b}.png")), (900, 700));
     }
+    // a stack of one is numbered too: a script that reads OUT_0.png finds it
+    save(
+        &d.join("one.npy"),
+        &stack.slice(ndarray::s![..1, .., ..]).to_owned(),
+    );
+    ok(cli(&d).args(["plot", "one.npy", "--batch", "-o", "one.png"]));
+    check_png(&d.join("one_0.png"), (800, 700));
+    assert!(!d.join("one.png").exists());
 }
 
 #[test]

@@ -130,6 +130,12 @@ def test_repair_mends_a_broken_ring():
         (np.full(4, 0.5, np.float32), [1, 1], {}, ValueError, "axes"),
         (np.full((4, 4), 0.5, np.complex64), [1, 1], {}, TypeError, "map type"),
         (np.full((4, 4), 0.5, np.float32), "11", {}, TypeError, "integers"),
+        # float64 values that round into [0, 1] as float32 values are still refused
+        (np.where(np.eye(4) > 0, 1 + 1e-12, 0.5), [1, 1], {}, ValueError, "linear index 0 is 1.000000000001"),
+        (np.where(np.eye(4) > 0, -1e-300, 0.5), [1, 1], {}, ValueError, "linear index 0 is -1e-300"),
+        (np.full((4, 4), 0.5, np.float32), [], {}, ValueError, "Betti numbers"),
+        (np.full((4, 4), 0.5, np.float32), [1, 1, 1, 1], {}, ValueError, "Betti numbers"),
+        (np.full((4, 4), 0.5, np.float32), [1, 1], {"weights": [1, 1, 1, 1]}, ValueError, "three weights"),
     ],
 )
 def test_bad_loss_inputs(p, betti, kwargs, error, message):

@@ -92,6 +92,17 @@ def _maps(p: Any) -> np.ndarray:
     a = _host_array(p)
     if a.dtype.kind not in "iuf" and a.dtype != np.bool_:
         raise TypeError(f"unsupported map type {a.dtype}: probability maps are real numbers in [0, 1]")
+    if a.dtype.kind == "f" and a.dtype.itemsize > 4:
+        # checked before rounding: 1 + 1e-12 rounds to 1.0 as a float32 and is still no probability
+        # (the library checks the float32 values it is given, with the same message)
+        outside = np.flatnonzero((a < 0) | (a > 1))
+        if outside.size:
+            index = int(outside[0])
+            raise ValueError(
+                f"a probability map holds values in [0, 1]; the value at linear index {index} is "
+                f"{float(a.reshape(-1)[index])!r} (map scores to [0, 1] first: a sigmoid or softmax "
+                "of logits, or 8-bit values divided by 255)"
+            )
     return np.ascontiguousarray(a, dtype=np.float32)
 
 

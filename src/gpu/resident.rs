@@ -487,7 +487,7 @@ impl GpuEngine {
                 let value = self.read_value(&ws, flag)?;
                 return Err(Error::NotAProbability {
                     index: flag as usize,
-                    value,
+                    value: f64::from(value),
                 });
             }
             let going: Vec<usize> = (0..ws.graphs.len())

@@ -43,7 +43,7 @@ impl Input {
         let name = &self.name;
         match e {
             Error::Empty { .. } => fail(format!("'{name}': {e}")),
-            Error::NanPixel { index } => {
+            Error::NanPixel { index } | Error::NotAProbability { index, .. } => {
                 // the index spelled out along each axis, innermost last
                 let mut rest = index;
                 let mut parts: Vec<String> = Vec::new();
@@ -84,21 +84,30 @@ pub(crate) fn load_input(path: Option<&Path>, batch: bool) -> CliResult<Input> {
 /// A probability map (or with `batch` a stack of them): a .npy as is, or a PNG/TIFF scaled to
 /// [0,1] (by 255 or 65535); without a path, the bundled sample scaled so (`time --loss`).
 pub(crate) fn load_map(path: Option<&Path>, batch: bool) -> CliResult<Input> {
-    let (name, (values, full_scale)) = match path {
+    let (name, (values, full_scale, exact)) = match path {
         None => {
             let (values, scale) = decode_image(SAMPLE_PNG, ImageFormat::Png, SAMPLE_NAME)?;
-            (SAMPLE_NAME.to_string(), (values, Some(scale)))
+            (SAMPLE_NAME.to_string(), (values, Some(scale), None))
         }
-        Some(path) => {
-            let (values, full_scale, _) = load_file(path)?;
-            (path.display().to_string(), (values, full_scale))
-        }
+        Some(path) => (path.display().to_string(), load_file(path)?),
     };
     let values = match full_scale {
         Some(scale) => values.mapv(|v| v / scale),
         None => values,
     };
-    checked(name, values, Some(batch))
+    let input = checked(name, values, Some(batch))?;
+    // a value that `f32` does not hold is checked as it is: `1 + 1e-12` rounds to 1 and is still no
+    // probability (the library checks the rounded values it is given)
+    let outside = exact.as_ref().and_then(|exact| {
+        exact
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_nan() && !(0.0..=1.0).contains(*v))
+    });
+    match outside {
+        Some((index, &value)) => Err(input.describe(Error::NotAProbability { index, value })),
+        None => Ok(input),
+    }
 }
 
 fn checked(name: String, values: ArrayD<f32>, batch: Option<bool>) -> CliResult<Input> {
@@ -266,6 +275,14 @@ fn decode_image(bytes: &[u8], format: ImageFormat, name: &str) -> CliResult<(Arr
             buffer.into_raw().into_iter().map(Pixel::to_f32).collect(),
             65535.0,
         ),
+        // a grayscale PNG (checked above) with a transparent grey level (a tRNS chunk) decodes with
+        // an alpha channel: its grey levels are the image, the transparency says nothing of them
+        DynamicImage::ImageLumaA8(buffer) if format == ImageFormat::Png => {
+            (buffer.pixels().map(|p| p.0[0].to_f32()).collect(), 255.0)
+        }
+        DynamicImage::ImageLumaA16(buffer) if format == ImageFormat::Png => {
+            (buffer.pixels().map(|p| p.0[0].to_f32()).collect(), 65535.0)
+        }
         other => {
             return Err(fail(format!(
                 "'{name}' is not a grayscale image (colour type {:?}); only 8- and 16-bit \

@@ -223,10 +223,16 @@ fn run_repair(args: &RepairArgs) -> CliResult<()> {
                 true => format!("map {i}: "),
                 false => String::new(),
             };
+            // stopped before its last step: the gradient vanished (nothing the loss can move),
+            // which more steps or a larger rate do not change
+            let advice = match result.steps_taken < args.steps {
+                true => "the gradient vanished (no feature the loss can move)",
+                false => "try more --steps or a larger --lr",
+            };
             let _ = writeln!(
                 io::stderr(),
                 "wgpu-persistence: warning: {which}the prior {} was not reached after {} steps \
-                 (Betti numbers at 0.5: {}); try more --steps or a larger --lr",
+                 (Betti numbers at 0.5: {}); {advice}",
                 join(&prior),
                 result.steps_taken,
                 join(&result.betti_after)

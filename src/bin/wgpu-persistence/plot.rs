@@ -89,13 +89,14 @@ pub(crate) fn run_plot(args: &PlotArgs) -> CliResult<()> {
             true => input.values.index_axis(Axis(0), b).to_owned(),
             false => input.values.clone(),
         };
-        let path = match items {
-            1 => output.clone(),
-            _ => numbered(&output, b),
+        // with --batch, numbered whatever the count: a stack of one is no exception
+        let path = match input.batch {
+            false => output.clone(),
+            true => numbered(&output, b),
         };
-        let title = match items {
-            1 => name.clone(),
-            _ => format!("{name} [{b}]"),
+        let title = match input.batch {
+            false => name.clone(),
+            true => format!("{name} [{b}]"),
         };
         let figure = Figure {
             title,
