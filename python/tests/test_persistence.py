@@ -156,6 +156,7 @@ def test_backend_info():
         (np.array([[0.0, np.nan], [1.0, 2.0]], np.float32), ValueError, "NaN at linear index 1"),
         (np.zeros((0, 4), np.float32), ValueError, "empty"),
         (np.zeros(5, np.float32), ValueError, "axes"),
+        (np.float32(1), ValueError, "got 0 \\(shape \\[\\]\\)"),  # a scalar has no axes (not one)
         (np.zeros((2, 2, 2, 2), np.float32), ValueError, "axes"),
         (np.zeros((3, 3), np.complex64), TypeError, "unsupported pixel type"),
         (np.array([["a", "b"], ["c", "d"]]), TypeError, "unsupported pixel type"),

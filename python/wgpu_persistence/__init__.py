@@ -70,9 +70,9 @@ def _pixels(x: Any) -> np.ndarray:
     if dtype.kind in "iuf" and not dtype.isnative:
         dtype = dtype.newbyteorder("=")
     if dtype in _NATIVE:
-        return np.ascontiguousarray(a, dtype=dtype)
+        return np.require(a, dtype=dtype, requirements="C")
     if dtype in _WIDEN:
-        return np.ascontiguousarray(a, dtype=_WIDEN[dtype])
+        return np.require(a, dtype=_WIDEN[dtype], requirements="C")
     if dtype.kind in "iu":
         # wider integers (NumPy's default int64 among them): exact in int32 or refused
         if a.size and (a.min() < _I32.min or a.max() > _I32.max):
@@ -80,7 +80,7 @@ def _pixels(x: Any) -> np.ndarray:
                 f"{dtype} values outside the int32 range [{_I32.min}, {_I32.max}] cannot be taken "
                 "exactly: convert them to float64 yourself if rounding is acceptable"
             )
-        return np.ascontiguousarray(a, dtype=np.int32)
+        return np.require(a, dtype=np.int32, requirements="C")
     raise TypeError(
         f"unsupported pixel type {a.dtype}: give float32, float64, uint8, uint16, int16 or int32 "
         "(bool, int8, float16 and integers within the int32 range are converted)"
@@ -103,7 +103,7 @@ def _maps(p: Any) -> np.ndarray:
                 f"{float(a.reshape(-1)[index])!r} (map scores to [0, 1] first: a sigmoid or softmax "
                 "of logits, or 8-bit values divided by 255)"
             )
-    return np.ascontiguousarray(a, dtype=np.float32)
+    return np.require(a, dtype=np.float32, requirements="C")
 
 
 def _spatial(spatial_dims: int) -> int:
