@@ -144,5 +144,11 @@ def test_bad_torch_inputs():
         TopologicalLoss([1, -1])
     with pytest.raises(ValueError, match="spatial"):
         TopologicalLoss([1, 1])(torch.rand(4))
+    # empty along an axis torch cannot infer when it reshapes (it raised its own RuntimeError)
+    for empty in [torch.rand(2, 0, 4), torch.rand(0, 4, 4)]:
+        with pytest.raises(ValueError, match="empty"):
+            TopologicalLoss([1, 1])(empty)
+        with pytest.raises(ValueError, match="empty"):
+            persistence_batch(empty)
     with pytest.raises(TypeError, match="unsupported pixel type"):
         persistence(torch.zeros(3, 3, dtype=torch.bfloat16))

@@ -77,6 +77,8 @@ def persistence_batch(
     sd = _spatial(spatial_dims)
     if x.dim() < sd + 1:
         raise ValueError(f"expected at least {sd + 1} axes, got {x.dim()} (shape {tuple(x.shape)})")
+    if x.numel() == 0:
+        raise ValueError(f"input is empty (shape {list(x.shape)})")
     items = x.reshape((-1,) + tuple(x.shape[x.dim() - sd :]))
     tables = _native.diagrams(
         _pixels(items), True, construction, bool(superlevel), backend, bool(keep_zero)
@@ -143,6 +145,9 @@ class TopologicalLoss(nn.Module):
             raise ValueError(
                 f"expected {sd} spatial axes after any batch axes, got shape {tuple(p.shape)}"
             )
+        if p.numel() == 0:
+            # torch cannot reshape an empty tensor to (-1, ...): say what is wrong instead
+            raise ValueError(f"input is empty (shape {list(p.shape)})")
         lead = tuple(p.shape[: p.dim() - sd])
         maps = p.reshape((-1,) + tuple(p.shape[p.dim() - sd :]))
         count = maps.shape[0]
