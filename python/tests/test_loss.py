@@ -151,3 +151,8 @@ def test_bad_batch_and_repair_inputs():
         wp.repair(np.full((4, 4), 255.0, np.float32), [1, 0])
     with pytest.raises(ValueError):
         wp.repair(np.full((4, 4), 0.5, np.float32), [1, 0], lr=float("nan"))
+    # counts past what the native side takes are ValueErrors too, not OverflowErrors
+    with pytest.raises(ValueError, match="steps"):
+        wp.repair(np.full((4, 4), 0.5, np.float32), [1, 0], steps=-1)
+    with pytest.raises(ValueError, match="counts below"):
+        wp.topological_loss(np.full((4, 4), 0.5, np.float32), [2**64, 1])

@@ -135,6 +135,8 @@ def _betti(betti: Any, what: str = "betti") -> List[int]:
         raise TypeError(f"{what} must be a sequence of integers, got {betti!r}") from None
     if any(b < 0 for b in values):
         raise ValueError(f"{what} holds counts (0 or more), got {values}")
+    if any(b >= 2**63 for b in values):
+        raise ValueError(f"{what} holds counts below 2**63, got {values}")
     return values
 
 
@@ -258,13 +260,16 @@ def repair(
     ``loss_before``, ``loss_after``, ``betti_before``, ``betti_after`` (at 0.5) and
     ``steps_taken``."""
     a = _maps(p)
+    steps = operator.index(steps)
+    if not 0 <= steps < 2**63:
+        raise ValueError(f"steps is a count of gradient steps (0 or more), got {steps}")
     return _native.repair(
         a,
         _betti(betti),
         construction,
         kind,
         _weights(weights),
-        operator.index(steps),
+        steps,
         float(lr),
         float(fidelity),
         float(margin),
