@@ -656,6 +656,23 @@ fn unsupported_dtypes_and_corrupt_files_fail_without_panicking() {
         &run(&["diagram", path_str(&bad_png), "-b", "cpu"]),
         &["bad.png"],
     );
+    // a directory, and a device that never ends (an image was read whole first: until memory ran
+    // out), are refused before anything is read
+    let folder = dir.path("folder.npy");
+    std::fs::create_dir(&folder).expect("mkdir");
+    assert_clean_failure(
+        &run(&["diagram", path_str(&folder), "-b", "cpu"]),
+        &["folder.npy", "not a regular file"],
+    );
+    #[cfg(unix)]
+    {
+        let endless = dir.path("endless.png");
+        std::os::unix::fs::symlink("/dev/zero", &endless).expect("symlink");
+        assert_clean_failure(
+            &run(&["diagram", path_str(&endless), "-b", "cpu"]),
+            &["endless.png", "not a regular file"],
+        );
+    }
 }
 
 /// The CRC-32 of a PNG chunk (over its type and data).

@@ -143,9 +143,16 @@ fn load_file(path: &Path) -> CliResult<Loaded> {
         }
     };
     let cannot_read = |e: std::io::Error| fail(format!("cannot read '{name}': {e}"));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    // a pipe cannot be read twice (the .npy reader seeks) and a device may never end (an image is
+    // read whole before it is decoded): only files
+    if !file.metadata().map_err(cannot_read)?.is_file() {
+        return Err(fail(format!(
+            "'{name}' is not a regular file (a directory, a pipe or a device): give a file"
+        )));
+    }
     let Some(format) = format else {
         // into the array as it is read, not into a copy of the whole file first
-        let file = std::fs::File::open(path).map_err(cannot_read)?;
         return npy::read_f32(std::io::BufReader::new(file))
             .map(|(values, exact)| (values, None, exact))
             .map_err(|e| match e {
@@ -153,7 +160,9 @@ fn load_file(path: &Path) -> CliResult<Loaded> {
                 npy::ReadError::Invalid(e) => fail(format!("'{name}': {e}")),
             });
     };
-    let bytes = std::fs::read(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes)
+        .map_err(cannot_read)?;
     match format {
         ImageFormat::Tiff => {
             decode_tiff(&bytes, &name).map(|(values, scale)| (values, scale, None))
