@@ -12,7 +12,8 @@ INPUT:
                  its diagram has H0, H1 and H2). With --batch a 3D array B x H x W is a stack of
                  2D images (a 2D array is then a stack of one) and a 4D array B x D x H x W a
                  stack of volumes.
-  .png .tif .tiff  8- or 16-bit grayscale (a TIFF also 32-bit float). A TIFF of several pages is
+  .png .tif .tiff  8- or 16-bit grayscale (a TIFF also 32-bit float; a PNG of 1, 2 or 4 bits is
+                 widened to 8, a transparent grey level is ignored). A TIFF of several pages is
                  a volume D x H x W (with --batch, a stack of images). Colour, palette and
                  grey+alpha images are rejected, not converted: convert them to grayscale yourself
                  so you know which values you analyse.
