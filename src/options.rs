@@ -51,8 +51,9 @@ pub struct Options {
     pub construction: Construction,
     /// Sublevel (default) or superlevel.
     pub filtration: Filtration,
-    /// Keep pairs whose birth equals their death (dropped by default). For volumes these are the
-    /// pairs of every cell (see [`crate::Context::compute`]).
+    /// Keep pairs whose birth equals their death (dropped by default). These are the pairs of every
+    /// cell of the complex (see [`crate::Context::compute`]), except for a T image, whose H0 pairs
+    /// are one per pixel, not one per vertex of the T complex (`docs/conventions.md`, section 3).
     pub keep_zero_persistence: bool,
 }
 
