@@ -245,7 +245,7 @@ fn checked_diagrams(
     priors: &[TopologicalLoss],
 ) -> Result<Vec<Diagram>> {
     check_priors(priors, stack.count())?;
-    check_probabilities(stack.rounded())?;
+    check_probabilities(stack.rounded().iter().map(|&v| f64::from(v)))?;
     pipeline.diagrams(stack, &priors[0].options())
 }
 
@@ -268,36 +268,25 @@ pub(crate) fn batch_terms(
 
 /// A probability map holds values in `[0, 1]`, none infinite: the first value that is not gives an
 /// error that says how to get one.
-pub(crate) fn check_probabilities<'a>(values: impl IntoIterator<Item = &'a f32>) -> Result<()> {
+pub(crate) fn check_probabilities(values: impl IntoIterator<Item = f64>) -> Result<()> {
     match values
         .into_iter()
         .enumerate()
-        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+        .find(|(_, v)| !(0.0..=1.0).contains(v))
     {
-        Some((index, &value)) => Err(Error::NotAProbability {
-            index,
-            value: f64::from(value),
-        }),
+        Some((index, value)) => Err(Error::NotAProbability { index, value }),
         None => Ok(()),
     }
 }
 
 /// [`check_probabilities`] on the map's own values, for a pixel type that `f32` does not hold
 /// exactly (a `f64` of `1 + 1e-12` is no probability, though it rounds to `1.0`); for the others
-/// the check on the rounded values is the same.
+/// the check on the rounded values is the same. A NaN was refused before (the stack names it).
 pub(crate) fn check_exact_probabilities<T: Pixel, D: Dimension>(
     map: &ArrayView<'_, T, D>,
 ) -> Result<()> {
     if T::EXACT_IN_F32 {
         return Ok(());
     }
-    match map
-        .iter()
-        .map(|v| v.to_f64())
-        .enumerate()
-        .find(|(_, v)| !v.is_nan() && !(0.0..=1.0).contains(v))
-    {
-        Some((index, value)) => Err(Error::NotAProbability { index, value }),
-        None => Ok(()),
-    }
+    check_probabilities(map.iter().map(|v| v.to_f64()))
 }

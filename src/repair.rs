@@ -180,7 +180,7 @@ fn check_range<D: Dimension>(map: ArrayView<'_, f32, D>) -> Result<()> {
         return Err(Error::NanPixel { index });
     }
     // row-major, as the index of the error names it
-    crate::loss::check_probabilities(map.iter())
+    crate::loss::check_probabilities(map.iter().map(|&v| f64::from(v)))
 }
 
 #[cfg(test)]

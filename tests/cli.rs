@@ -1069,16 +1069,19 @@ fn repair_closes_a_broken_ring() {
     let map = broken_ring();
     let path = dir.npy("ring.npy", &map);
     let out = dir.path("repaired.npy");
-    let r = run_ok(&[
-        "repair",
-        path_str(&path),
-        "--betti",
-        "1,1",
-        "-o",
-        path_str(&out),
-        "-b",
-        "cpu",
-    ]);
+    let repair = |input: &Path| {
+        run_ok(&[
+            "repair",
+            path_str(input),
+            "--betti",
+            "1,1",
+            "-o",
+            path_str(&out),
+            "-b",
+            "cpu",
+        ])
+    };
+    let r = repair(&path);
     let repaired = read_npy2(&out);
     assert_eq!(repaired.shape(), map.shape());
     let ctx = Context::cpu();
@@ -1099,17 +1102,7 @@ fn repair_closes_a_broken_ring() {
 
     // a constant map has no feature for the gradient to move: repair stops at once, and says so
     // rather than asking for more steps
-    let flat = dir.npy("flat.npy", &Array2::from_elem((8, 8), 0.5f32));
-    let r = run_ok(&[
-        "repair",
-        path_str(&flat),
-        "--betti",
-        "1,1",
-        "-o",
-        path_str(&out),
-        "-b",
-        "cpu",
-    ]);
+    let r = repair(&dir.npy("flat.npy", &Array2::from_elem((8, 8), 0.5f32)));
     assert!(r.stdout.contains("steps: 0"), "{}", r.stdout);
     assert!(
         r.stderr.contains("not reached") && r.stderr.contains("gradient vanished"),

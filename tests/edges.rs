@@ -22,7 +22,10 @@ fn temp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn npy<D: ndarray::Dimension>(name: &str, a: &ndarray::Array<f32, D>) -> PathBuf {
+fn npy<A: ndarray_npy::WritableElement, D: ndarray::Dimension>(
+    name: &str,
+    a: &ndarray::Array<A, D>,
+) -> PathBuf {
     let path = temp(name);
     a.write_npy(std::fs::File::create(&path).expect("create"))
         .expect("write");
@@ -158,9 +161,7 @@ fn a_float64_map_a_hair_outside_zero_one_is_refused() {
             }
         }
         // the CLI reads a float64 .npy's own values too
-        let path = temp("hair.npy");
-        map.write_npy(std::fs::File::create(&path).expect("create"))
-            .expect("write");
+        let path = npy("hair.npy", &map);
         let (ok, _, err) = run(cli().args([
             "loss",
             path.to_str().unwrap(),

@@ -143,10 +143,11 @@ fn load_file(path: &Path) -> CliResult<Loaded> {
         }
     };
     let cannot_read = |e: std::io::Error| fail(format!("cannot read '{name}': {e}"));
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
     // a pipe cannot be read twice (the .npy reader seeks) and a device may never end (an image is
     // read whole before it is decoded): only files
-    if !file.metadata().map_err(cannot_read)?.is_file() {
+    if !metadata.is_file() {
         return Err(fail(format!(
             "'{name}' is not a regular file (a directory, a pipe or a device): give a file"
         )));
@@ -160,9 +161,9 @@ fn load_file(path: &Path) -> CliResult<Loaded> {
                 npy::ReadError::Invalid(e) => fail(format!("'{name}': {e}")),
             });
     };
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes)
-        .map_err(cannot_read)?;
+    // sized from the file, as `fs::read` does
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot_read)?;
     match format {
         ImageFormat::Tiff => {
             decode_tiff(&bytes, &name).map(|(values, scale)| (values, scale, None))
