@@ -147,6 +147,12 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
+/// `repair INPUT --betti BETTI -o OUT -b cpu`
+fn repair_args<'a>(input: &'a Path, betti: &'a str, out: &'a Path) -> [&'a str; 8] {
+    let (input, out) = (path_str(input), path_str(out));
+    ["repair", input, "--betti", betti, "-o", out, "-b", "cpu"]
+}
+
 /// One CSV data row: `(image, dim, birth, death, birth_index, death_index)`; `image` is 0 without --batch.
 type Row = (usize, usize, f32, f32, usize, Option<usize>);
 
@@ -543,16 +549,7 @@ fn loss_of_a_volume_writes_a_volume_gradient() {
     // repair takes volumes too (issue 15): the repaired map has the volume's shape and reaches
     // the prior (here: no void)
     let out = dir.path("out.npy");
-    let r = run(&[
-        "repair",
-        path_str(&path),
-        "--betti",
-        "1,0,0",
-        "-b",
-        "cpu",
-        "-o",
-        path_str(&out),
-    ]);
+    let r = run(&repair_args(&path, "1,0,0", &out));
     assert!(r.output.status.success(), "stderr:\n{}", r.stderr);
     assert!(r.stdout.contains("betti_after: 1,0,0"), "{}", r.stdout);
     let repaired: Array3<f32> =
@@ -1069,18 +1066,7 @@ fn repair_closes_a_broken_ring() {
     let map = broken_ring();
     let path = dir.npy("ring.npy", &map);
     let out = dir.path("repaired.npy");
-    let repair = |input: &Path| {
-        run_ok(&[
-            "repair",
-            path_str(input),
-            "--betti",
-            "1,1",
-            "-o",
-            path_str(&out),
-            "-b",
-            "cpu",
-        ])
-    };
+    let repair = |input: &Path| run_ok(&repair_args(input, "1,1", &out));
     let r = repair(&path);
     let repaired = read_npy2(&out);
     assert_eq!(repaired.shape(), map.shape());
@@ -1120,29 +1106,11 @@ fn bad_betti_and_out_of_range_maps_fail_cleanly() {
     for betti in ["", "1,x", "one", "1,,1", "-1,0", "1,1,1,1"] {
         let r = run(&["loss", path_str(&path), "--betti", betti, "-b", "cpu"]);
         assert_clean_failure(&r, &["--betti"]);
-        let r = run(&[
-            "repair",
-            path_str(&path),
-            "--betti",
-            betti,
-            "-o",
-            path_str(&out),
-            "-b",
-            "cpu",
-        ]);
+        let r = run(&repair_args(&path, betti, &out));
         assert_clean_failure(&r, &["--betti"]);
     }
     let bytes = dir.npy("bytes.npy", &broken_ring().mapv(|v| (v * 255.0) as u8));
-    let r = run(&[
-        "repair",
-        path_str(&bytes),
-        "--betti",
-        "1,1",
-        "-o",
-        path_str(&out),
-        "-b",
-        "cpu",
-    ]);
+    let r = run(&repair_args(&bytes, "1,1", &out));
     assert_clean_failure(&r, &["[0, 1]"]);
 }
 
